@@ -1,0 +1,77 @@
+# OpenMNR: `make run` serves the demo, `make test` runs every check CI runs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+CHROMIUM := /usr/bin/chromium
+export OPENMNR_VAR_DIR ?= $(CURDIR)/var
+
+.PHONY: help run test lint migrations-check test-sqlite test-postgres test-browser bench clean
+
+help:
+	@echo "make run   - install, migrate, load the demo and serve on http://127.0.0.1:$(PORT)"
+	@echo "make test  - lint, migration check, tests on SQLite and PostgreSQL, browser tests"
+	@echo "make bench - run the benchmarks in bench/"
+
+# The virtual environment, rebuilt when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	@python=$$(scripts/find-python) || exit 1; \
+	if [ ! -x $(BIN)/python ] || ! $(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'; then \
+	  rm -rf $(VENV); echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV) || exit 1; \
+	fi
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	@touch $@
+
+run: $(VENV)/.installed
+	@export OPENMNR_DEBUG=1 OPENMNR_HTTPS=0; \
+	$(BIN)/openmnr manage migrate --verbosity 0 && \
+	$(BIN)/openmnr demo && \
+	echo "" && echo "OpenMNR demo: open http://127.0.0.1:$(PORT)/  (staff sign-in: http://127.0.0.1:$(PORT)/accounts/sign-in/)" && \
+	echo "Current TOTP codes: OPENMNR_DEBUG=1 $(BIN)/openmnr manage demo_codes" && echo "" && \
+	$(BIN)/openmnr serve --port $(PORT) --with-worker
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+migrations-check: $(VENV)/.installed
+	$(BIN)/openmnr manage makemigrations --check --dry-run
+
+test-sqlite: $(VENV)/.installed
+	@echo "=== pytest on SQLite ==="
+	env -u DATABASE_URL $(BIN)/pytest -m "not browser"
+
+test-postgres: $(VENV)/.installed
+	@echo "=== pytest on PostgreSQL ==="
+	@url=$${DATABASE_URL:-$(PG_URL)}; \
+	if ! $(BIN)/python scripts/pg-ready "$$url"; then \
+	  if [ "$$CI" = "true" ]; then echo "FAIL: PostgreSQL is not reachable at $$url (required in CI)"; exit 1; fi; \
+	  echo "!!!!! SKIPPED: PostgreSQL is not reachable at $$url; the PostgreSQL run did NOT happen !!!!!"; exit 0; \
+	fi; \
+	DATABASE_URL="$$url" $(BIN)/pytest -m "not browser"
+
+test-browser: $(VENV)/.installed
+	@echo "=== browser tests (Playwright, $(CHROMIUM)) ==="
+	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = "0" ]; then \
+	  echo "Installing Debian's chromium"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null || true; \
+	fi; \
+	if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$CI" = "true" ]; then echo "FAIL: $(CHROMIUM) is missing (required in CI)"; exit 1; fi; \
+	  echo "!!!!! SKIPPED: $(CHROMIUM) is missing (apt-get install chromium); browser tests did NOT run !!!!!"; exit 0; \
+	fi; \
+	env -u DATABASE_URL $(BIN)/pytest -m browser
+
+test: lint migrations-check test-sqlite test-postgres test-browser
+	@echo "make test: all checks passed"
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/hashing.py
+	$(BIN)/python bench/index.py
+	$(BIN)/python bench/takedown_sim.py
+
+clean:
+	rm -rf $(VENV) var/test-*.sqlite3

@@ -1,0 +1,14 @@
+from openmnr.web.home import StaffLink
+
+GRANTS = {
+    "administrator": ["view_audit_log"],
+}
+
+STAFF_LINKS = [
+    StaffLink(
+        "audit.view_audit_log",
+        "Audit log",
+        "audit:log",
+        "Every sensitive action, hash-chained; verify the chain.",
+    ),
+]

@@ -1,0 +1,33 @@
+"""What the staff home offers: every app lists its pages in `roles.STAFF_LINKS` with the
+permission each needs, and a user sees exactly those their role holds."""
+
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.urls import reverse
+from django.utils.module_loading import module_has_submodule
+
+
+@dataclass(frozen=True)
+class StaffLink:
+    permission: str  # "app_label.codename"
+    title: str
+    url_name: str
+    description: str
+
+
+def all_links() -> list[StaffLink]:
+    links = []
+    for config in apps.get_app_configs():
+        if module_has_submodule(config.module, "roles"):
+            module = __import__(f"{config.name}.roles", fromlist=["STAFF_LINKS"])
+            links.extend(getattr(module, "STAFF_LINKS", []))
+    return links
+
+
+def links_for(user) -> list[dict]:
+    return [
+        {"title": link.title, "url": reverse(link.url_name), "description": link.description}
+        for link in all_links()
+        if user.has_perm(link.permission)
+    ]

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+
+from . import views
+from .api import api
+
+
+def _public(patterns):
+    """The API authenticates each call itself (keys or session), so sign-in redirects do not apply."""
+    for pattern in patterns:
+        if hasattr(pattern, "url_patterns"):
+            _public(pattern.url_patterns)
+        else:
+            pattern.callback = login_not_required(pattern.callback)
+    return patterns
+
+
+api_urls, api_app, api_namespace = api.urls
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("staff/", views.staff_home, name="staff-home"),
+    path("accounts/", include("openmnr.accounts.urls")),
+    path("staff/audit/", include("openmnr.audit.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((_public(api_urls), api_app), namespace=api_namespace)),
+]

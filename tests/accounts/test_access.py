@@ -1,0 +1,124 @@
+"""Every staff URL needs a signed-in user with a verified second factor and the right permission."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+# Views a signed-in user reaches before or without a role: the second-factor enrolment and sign-out.
+SECOND_FACTOR_EXEMPT = {"accounts:enrol", "accounts:sign-out"}
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), f"{namespace}{pattern.name}", pattern.callback
+
+
+def _concrete(route: str) -> str | None:
+    """A URL for a route with its converters filled in, or None for regex routes we cannot fill."""
+    import re
+
+    url = re.sub(r"<int:\w+>", "1", route)
+    url = re.sub(r"<(?:str|slug):\w+>", "x", url)
+    url = re.sub(r"<uuid:\w+>", "00000000-0000-0000-0000-000000000000", url)
+    url = re.sub(r"<path:\w+>", "x", url)
+    if "<" in url or "(?P" in url or "^" in url:
+        return None
+    return "/" + url.replace("\\Z", "").replace("$", "")
+
+
+def staff_urls():
+    urls = []
+    for route, name, callback in _walk(get_resolver().url_patterns):
+        if not getattr(callback, "login_required", True) or name in SECOND_FACTOR_EXEMPT:
+            continue
+        if name.startswith("admin:"):
+            continue  # the admin site has hundreds of routes; test_admin_site covers it
+        url = _concrete(route)
+        if url is not None:
+            urls.append(pytest.param(url, id=name))
+    return urls
+
+
+def test_the_sweep_sees_the_staff_pages():
+    ids = {p.id for p in staff_urls()}
+    assert {"staff-home", "audit:log", "accounts:api-keys", "accounts:step-up"} <= ids
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", staff_urls())
+def test_anonymous_is_sent_to_sign_in(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/sign-in/")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", staff_urls())
+def test_without_second_factor_is_sent_to_enrolment(staff_client, url):
+    client, _ = staff_client("administrator", verified=False)
+    for method in (client.get, client.post):
+        response = method(url)
+        assert response.status_code in (302, 403), url
+        if response.status_code == 302:
+            assert response["Location"] in ("/accounts/second-factor/",), url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", staff_urls())
+def test_role_without_the_permission_gets_403(staff_client, url):
+    client, _ = staff_client(None)  # signed in, second factor verified, no role at all
+    get, post = client.get(url).status_code, client.post(url).status_code
+    assert 403 in (get, post), url
+    assert {get, post} <= {403, 405}, url
+
+
+@pytest.mark.django_db
+def test_industry_member_cannot_use_staff_pages(staff_client):
+    client, _ = staff_client("industry_member")
+    assert client.get("/staff/").status_code == 403
+    assert client.get("/staff/audit/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_analyst_cannot_read_the_audit_log_but_administrator_can(staff_client, make_user):
+    from helpers import sign_in_client
+
+    client, _ = staff_client("analyst")
+    assert client.get("/staff/audit/").status_code == 403
+    sign_in_client(client, make_user("administrator"))
+    assert client.get("/staff/audit/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_site_is_for_verified_administrators_only(client, make_user):
+    from helpers import sign_in_client
+
+    admin_user = make_user("administrator")
+    sign_in_client(client, admin_user, verified=False)
+    assert client.get("/admin/").status_code == 302
+    sign_in_client(client, admin_user)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/auth/user/").status_code == 200
+
+    senior = make_user("senior_analyst")
+    senior.is_staff = True  # even with the staff flag, the role decides
+    senior.save()
+    sign_in_client(client, senior)
+    response = client.get("/admin/")
+    assert response.status_code in (302, 403)
+    if response.status_code == 302:
+        assert client.get(response["Location"]).status_code == 403
+
+
+@pytest.mark.django_db
+def test_staff_home_shows_each_role_what_it_may_do(staff_client):
+    client, _ = staff_client("administrator")
+    page = client.get("/staff/").content.decode()
+    assert "API keys" in page and "Audit log" in page
+    client, _ = staff_client("analyst")
+    page = client.get("/staff/").content.decode()
+    assert "Analyst" in page
+    assert "API keys" not in page and "Audit log" not in page
