@@ -70,6 +70,19 @@ api = NinjaAPI(
 )
 
 
+def _add_routers() -> None:
+    from openmnr.assessment.api import router as assessment
+    from openmnr.banks.api import router as banks
+    from openmnr.hotline.api import router as hotline
+    from openmnr.takedown.api import router as takedown
+
+    for router in (banks, hotline, takedown, assessment):
+        api.add_router("", router)
+
+
+_add_routers()
+
+
 @api.exception_handler(RateLimited)
 def _rate_limited(request, exc):
     response = api.create_response(request, {"detail": "Rate limit reached; retry in a minute."}, status=429)

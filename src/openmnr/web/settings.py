@@ -73,6 +73,10 @@ INSTALLED_APPS = [
     "openmnr.web",
     "openmnr.accounts",
     "openmnr.audit",
+    "openmnr.banks",
+    "openmnr.hotline",
+    "openmnr.takedown",
+    "openmnr.assessment",
 ]
 
 MIDDLEWARE = [

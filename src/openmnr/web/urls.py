@@ -23,6 +23,10 @@ urlpatterns = [
     path("staff/", views.staff_home, name="staff-home"),
     path("accounts/", include("openmnr.accounts.urls")),
     path("staff/audit/", include("openmnr.audit.urls")),
+    path("staff/banks/", include("openmnr.banks.urls")),
+    path("", include("openmnr.hotline.urls")),
+    path("staff/takedown/", include("openmnr.takedown.urls")),
+    path("staff/assessment/", include("openmnr.assessment.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((_public(api_urls), api_app), namespace=api_namespace)),
 ]

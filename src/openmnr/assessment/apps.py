@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class AssessmentConfig(AppConfig):
+    """The MNR self-assessment: cycles, levels, evidence, gaps and the action plan."""
+
+    name = "openmnr.assessment"
+    label = "assessment"

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class TakedownConfig(AppConfig):
+    """Hosting traces, notice and takedown, availability monitoring, referrals, removal statistics."""
+
+    name = "openmnr.takedown"
+    label = "takedown"
