@@ -5,13 +5,16 @@ by the owner only) so that re-running prints the same logins and keeps all data.
 """
 
 import secrets
+from importlib import import_module
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.utils.module_loading import module_has_submodule
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openmnr.accounts import apikeys
@@ -81,9 +84,14 @@ def ensure_demo_users() -> dict[str, str]:
 
 
 def load_demo(out) -> None:
+    """Demo users first, then each app's own demo content (its `demo.load(out)`), in app order."""
     if not settings.DEBUG:
         raise ImproperlyConfigured("the demo data is for a local demo only: set OPENMNR_DEBUG=1")
     saved = ensure_demo_users()
+    for config in apps.get_app_configs():
+        if config.name.startswith("openmnr.") and module_has_submodule(config.module, "demo") \
+                and config.name != "openmnr.web":
+            import_module(f"{config.name}.demo").load(out)
     out.write("\nDemo logins (password, then the TOTP secret to add to an authenticator app):\n")
     for role in ROLES:
         username = DEMO_USERS[role.name]
