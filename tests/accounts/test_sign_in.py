@@ -167,3 +167,13 @@ def test_unverified_session_cannot_use_the_api(client, make_user):
     assert client.get("/api/v1/whoami").status_code == 401
     sign_in_client(client, user)
     assert client.get("/api/v1/whoami").json()["kind"] == "staff"
+
+
+@pytest.mark.django_db
+def test_adding_an_existing_role_records_nothing(make_user):
+    from django.contrib.auth.models import Group
+
+    user = make_user("analyst")
+    before = AuditEvent.objects.count()
+    user.groups.add(Group.objects.get(name="analyst"))
+    assert AuditEvent.objects.count() == before

@@ -31,6 +31,8 @@ def _signed_out(sender, request, user, **kwargs):
 def _membership_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
     if action not in ("post_add", "post_remove", "post_clear"):
         return
+    if action != "post_clear" and not pk_set:  # add() of a membership that already existed
+        return
     detail = {"change": action.removeprefix("post_"), "ids": sorted(pk_set or [])}
     if sender is get_user_model().groups.through:
         audit.record("role.change", obj=instance, detail=detail)
