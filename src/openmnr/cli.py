@@ -110,6 +110,12 @@ def cmd_hash(args) -> int:
     return hashrun.run(args)
 
 
+def cmd_referral(args) -> int:
+    from openmnr.core import referral
+
+    return referral.run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="openmnr", description="OpenMNR command line.")
     parser.add_argument("--version", action="version", version=f"openmnr {__version__}")
@@ -141,6 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="verify: walk the chain and name the first broken row; head: print the head hash",
     )
     audit.set_defaults(func=cmd_audit)
+
+    from openmnr.core import referral
+
+    referral_parser = commands.add_parser("referral", help="check a law-enforcement referral package")
+    referral_commands = referral_parser.add_subparsers(dest="referral_command", required=True)
+    verify = referral_commands.add_parser("verify", help="check the signature and every digest")
+    referral.add_arguments(verify)
+    verify.set_defaults(func=cmd_referral)
 
     return parser
 
