@@ -20,5 +20,7 @@ def test_each_role_group_holds_exactly_its_grants(make_user):
     from openmnr.accounts.roles import role_grants
 
     for role, wanted in role_grants().items():
-        held = {(p.content_type.app_label, p.codename) for p in Group.objects.get(name=role).permissions.all()}
+        held = {
+            (p.content_type.app_label, p.codename) for p in Group.objects.get(name=role).permissions.all()
+        }
         assert held == wanted, role

@@ -43,9 +43,12 @@ def browser():
 # The live server speaks plain HTTP on 127.0.0.1, where browsers refuse Secure and __Host- cookies.
 # Middleware reads these settings when the server starts, so they are set before it starts.
 PLAIN_HTTP = {
-    "SECURE_SSL_REDIRECT": False, "SECURE_HSTS_SECONDS": 0,
-    "SESSION_COOKIE_SECURE": False, "CSRF_COOKIE_SECURE": False,
-    "SESSION_COOKIE_NAME": "sessionid", "CSRF_COOKIE_NAME": "csrftoken",
+    "SECURE_SSL_REDIRECT": False,
+    "SECURE_HSTS_SECONDS": 0,
+    "SESSION_COOKIE_SECURE": False,
+    "CSRF_COOKIE_SECURE": False,
+    "SESSION_COOKIE_NAME": "sessionid",
+    "CSRF_COOKIE_NAME": "csrftoken",
 }
 
 

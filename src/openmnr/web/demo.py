@@ -89,8 +89,11 @@ def load_demo(out) -> None:
         raise ImproperlyConfigured("the demo data is for a local demo only: set OPENMNR_DEBUG=1")
     saved = ensure_demo_users()
     for config in apps.get_app_configs():
-        if config.name.startswith("openmnr.") and module_has_submodule(config.module, "demo") \
-                and config.name != "openmnr.web":
+        if (
+            config.name.startswith("openmnr.")
+            and module_has_submodule(config.module, "demo")
+            and config.name != "openmnr.web"
+        ):
             import_module(f"{config.name}.demo").load(out)
     out.write("\nDemo logins (password, then the TOTP secret to add to an authenticator app):\n")
     for role in ROLES:
