@@ -39,7 +39,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check src tests bench
 
 migrations-check: $(VENV)/.installed
-	$(BIN)/openmnr manage makemigrations --check --dry-run
+	OPENMNR_DEBUG=1 $(BIN)/openmnr manage makemigrations --check --dry-run
 
 test-sqlite: $(VENV)/.installed
 	@echo "=== pytest on SQLite ==="
