@@ -148,7 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     audit.set_defaults(func=cmd_audit)
 
-    from openmnr.core import referral
+    from openmnr.core import hashrun, referral
+
+    hash_parser = commands.add_parser("hash", help="hash image and video files (PDQ, MD5, SHA-256, vPDQ)")
+    hashrun.add_arguments(hash_parser)
+    hash_parser.set_defaults(func=cmd_hash)
 
     referral_parser = commands.add_parser("referral", help="check a law-enforcement referral package")
     referral_commands = referral_parser.add_subparsers(dest="referral_command", required=True)

@@ -1,0 +1,301 @@
+"""PDQ, Meta's perceptual photo hash: 256 bits, compared by Hamming distance.
+
+Two modes compute it:
+
+- ``reference``: the full-resolution RGB pixels go to the ``pdqhash`` package (Meta's C++ code),
+  so the value is bit-identical to the reference on the same pixels.
+- ``fast`` (the default for bulk work): the image is decoded at reduced scale (libjpeg's DCT
+  scaling for JPEGs, box averaging for the rest) straight to luma, and the reference steps -
+  two passes of a box filter sized from the full-resolution image, sampling at 64x64, a 16x16 DCT,
+  the median threshold and the gradient quality - are applied as small precomputed linear maps
+  with numpy. Each reduced pixel is modelled as standing for its block of full-resolution pixels,
+  so the result stays within a few bits of the reference (measured in docs/hashing.md).
+
+A hash whose quality is below the threshold (default 50) is returned marked ``low_quality``:
+it describes a nearly flat picture and matches too much to act on.
+"""
+
+import math
+import re
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Literal, NamedTuple
+
+import numpy as np
+import pdqhash
+
+from openmnr.core import media
+from openmnr.core.signals.base import Comparison, ContentType, HashValue, InvalidSignalValue, SignalType
+
+Mode = Literal["fast", "reference"]
+MODES: tuple[Mode, ...] = ("fast", "reference")
+QUALITY_THRESHOLD = 50
+# Meta's recommended distance for a confident PDQ match.
+MATCH_THRESHOLD = 31
+# Fast mode reduces the decode while both sides keep this many pixels; smaller costs accuracy.
+FAST_MIN_SIDE = 256
+# The reference gives pictures narrower than this an all-zero hash of quality 0.
+MIN_SIDE = 5
+
+_HEX = re.compile(r"[0-9a-f]{64}")
+# Rows 1-16 of the 64-point DCT-II (the DC row 0 is skipped), as in the reference.
+_DCT = (
+    math.sqrt(2 / 64) * np.cos(np.pi / 128 * np.arange(1, 17)[:, None] * (2 * np.arange(64)[None, :] + 1))
+).astype(np.float32)
+
+
+class DihedralHashes(NamedTuple):
+    """The hashes of the eight rotations and flips of one picture, named as in the reference.
+
+    In Pillow's terms, the picture transformed by ``Image.Transpose.X`` hashes like:
+    ROTATE_90 -> rotate90, ROTATE_180 -> rotate180, ROTATE_270 -> rotate270 (counter-clockwise),
+    FLIP_LEFT_RIGHT -> flip_y, FLIP_TOP_BOTTOM -> flip_x, TRANSPOSE -> flip_plus1,
+    TRANSVERSE -> flip_minus1. The variants come from sign changes of the DCT, so they are close
+    to, not identical with, the hash of the transformed picture (the reference samples
+    off-centre), closer the larger the picture.
+    """
+
+    original: str
+    rotate90: str
+    rotate180: str
+    rotate270: str
+    flip_x: str
+    flip_y: str
+    flip_plus1: str
+    flip_minus1: str
+    quality: int
+
+
+class PdqSignal(SignalType):
+    name = "pdq"
+    content_types = (ContentType.PHOTO,)
+
+    @classmethod
+    def hash_bytes(cls, data: bytes, *, mode: Mode = "fast", isolate: bool = False) -> HashValue:
+        return hash_media(data, mode=mode, isolate=isolate)
+
+    @classmethod
+    def hash_file(cls, path: str | Path, *, mode: Mode = "fast", isolate: bool = False) -> HashValue:
+        return hash_media(Path(path), mode=mode, isolate=isolate)
+
+    @classmethod
+    def validate(cls, value: str) -> str:
+        normalised = value.strip().lower()
+        if not _HEX.fullmatch(normalised):
+            raise InvalidSignalValue("a PDQ hash is 64 hexadecimal digits")
+        return normalised
+
+    @classmethod
+    def compare(cls, a: str, b: str, threshold: int | None = None) -> Comparison:
+        found = distance(cls.validate(a), cls.validate(b))
+        return Comparison(found <= (MATCH_THRESHOLD if threshold is None else threshold), found)
+
+
+def distance(a: str, b: str) -> int:
+    """Hamming distance between two PDQ hashes in hexadecimal."""
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def hash_media(
+    source: media.Source,
+    *,
+    mode: Mode = "fast",
+    isolate: bool = False,
+    max_pixels: int = media.MAX_PIXELS,
+    quality_threshold: int = QUALITY_THRESHOLD,
+) -> HashValue:
+    """PDQ of an image given as bytes, a path or a file object.
+
+    With ``isolate`` the decoding and hashing run in a child process with memory and time limits
+    (see ``media.run_isolated``): use it for input from outside.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown PDQ mode {mode!r}; use one of {', '.join(MODES)}")
+    if isolate:
+        hasher = partial(hash_media, mode=mode, max_pixels=max_pixels, quality_threshold=quality_threshold)
+        return media.run_isolated(hasher, media.read_bytes(source))
+    if mode == "reference":
+        rgb = media.decode_rgb(source, max_pixels=max_pixels)
+        return hash_rgb(np.asarray(rgb), quality_threshold)
+    dct, quality = _fast_dct(media.decode_reduced(source, FAST_MIN_SIDE, max_pixels=max_pixels))
+    return _value(_bits_to_hex(_threshold(dct)), quality, quality_threshold)
+
+
+def hash_rgb(rgb: np.ndarray, quality_threshold: int = QUALITY_THRESHOLD) -> HashValue:
+    """Reference PDQ of decoded pixels: an (height, width, 3) uint8 RGB array."""
+    bits, quality = pdqhash.compute(np.ascontiguousarray(rgb, dtype=np.uint8))
+    return _value(np.packbits(np.asarray(bits, dtype=bool)).tobytes().hex(), quality, quality_threshold)
+
+
+def hash_luma(luma: np.ndarray, quality_threshold: int = QUALITY_THRESHOLD) -> HashValue:
+    """Fast PDQ of a full-resolution luma plane (height, width), values 0-255.
+
+    For callers that already hold decoded pixels, such as video frames.
+    """
+    height, width = luma.shape
+    dct, quality = _dct_from_grey(np.asarray(luma), (width, height), 1, False, (False, False))
+    return _value(_bits_to_hex(_threshold(dct)), quality, quality_threshold)
+
+
+def hash_dihedral(
+    source: media.Source, *, mode: Mode = "fast", max_pixels: int = media.MAX_PIXELS
+) -> DihedralHashes:
+    """The eight rotation and flip variants of an image's PDQ hash, from one transform.
+
+    A matcher that looks all eight up finds rotated or mirrored copies of listed pictures.
+    """
+    if mode == "reference":
+        rgb = np.asarray(media.decode_rgb(source, max_pixels=max_pixels))
+        hashes, quality = pdqhash.compute_dihedral(np.ascontiguousarray(rgb))
+        return DihedralHashes(
+            *(np.packbits(np.asarray(bits, dtype=bool)).tobytes().hex() for bits in hashes), int(quality)
+        )
+    if mode != "fast":
+        raise ValueError(f"unknown PDQ mode {mode!r}; use one of {', '.join(MODES)}")
+    dct, quality = _fast_dct(media.decode_reduced(source, FAST_MIN_SIDE, max_pixels=max_pixels))
+    return DihedralHashes(*(_bits_to_hex(_threshold(variant)) for variant in _dihedral_dcts(dct)), quality)
+
+
+def _value(hex_hash: str, quality: int, quality_threshold: int) -> HashValue:
+    return HashValue(hex_hash, int(quality), int(quality) < quality_threshold)
+
+
+def _fast_dct(reduced: media.Reduced) -> tuple[np.ndarray, int]:
+    grey = np.asarray(reduced.grey)
+    return _dct_from_grey(grey, reduced.full_size, reduced.scale, reduced.jpeg_scaled, reduced.reversed_axes)
+
+
+def _dct_from_grey(
+    grey: np.ndarray,
+    full_size: tuple[int, int],
+    scale: int,
+    jpeg_scaled: bool,
+    reversed_axes: tuple[bool, bool],
+) -> tuple[np.ndarray, int]:
+    """The reference's 16x16 DCT output and quality, from a (possibly reduced) luma plane.
+
+    Only the rows each sample needs are gathered, and converted to float32 after gathering (on
+    8-bit input that is several times cheaper than converting the whole plane).
+    """
+    full_width, full_height = full_size
+    if full_width < MIN_SIDE or full_height < MIN_SIDE:
+        return np.zeros((16, 16), np.float32), 0
+    row_start, row_weights = _axis_weights(full_height, grey.shape[0], scale, jpeg_scaled, reversed_axes[0])
+    col_start, col_weights = _axis_weights(full_width, grey.shape[1], scale, jpeg_scaled, reversed_axes[1])
+    near = grey[_taps(row_start, row_weights, grey.shape[0])].astype(np.float32)
+    rows = np.einsum("ik,ikw->iw", row_weights, near)
+    samples = np.einsum("jk,ijk->ij", col_weights, rows[:, _taps(col_start, col_weights, grey.shape[1])])
+    return _DCT @ samples @ _DCT.T, _quality(samples)
+
+
+def _taps(start: np.ndarray, weights: np.ndarray, length: int) -> np.ndarray:
+    return np.minimum(start[:, None] + np.arange(weights.shape[1]), length - 1)
+
+
+@lru_cache(maxsize=1024)
+def _axis_weights(
+    n_full: int, n_reduced: int, scale: int, jpeg_scaled: bool, reverse: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Along one axis, how each of the 64 samples of the reference is made from reduced pixels.
+
+    Returns ``start`` (64,) and ``weights`` (64, taps): sample i is
+    ``sum(weights[i, t] * reduced[start[i] + t])``. The reference blurs the full-resolution axis
+    with two passes of a box of ``window`` pixels (shorter at the edges) and samples the centres
+    of 64 strips; each full-resolution pixel is modelled from the reduced pixel(s) of its block.
+    """
+    window = (n_full + 127) // 128
+    half = (window + 2) // 2
+    index = np.arange(n_full)
+    low = np.maximum(index - (window - half), 0)
+    high = np.minimum(index + half, n_full)
+    inverse_count = 1.0 / (high - low)
+    prefix = np.concatenate(([0.0], np.cumsum(inverse_count)))
+    centre = ((np.arange(64) + 0.5) * n_full / 64).astype(np.int64)
+
+    # Weight of full-resolution pixel j in sample i after both passes: the mean, over the first
+    # pass's window around the centre, of the second pass's weights 1/count(k) where j is in k's box.
+    reach = int((high[high[centre] - 1] - low[low[centre]]).max())
+    full = low[low[centre]][:, None] + np.arange(reach)[None, :]
+    inside = full < n_full
+    full = np.minimum(full, n_full - 1)
+    first = np.maximum(low[centre][:, None], full - half + 1)
+    last = np.minimum(high[centre][:, None], full + window - half + 1)
+    weight = np.where(
+        inside & (last > first), (prefix[last] - prefix[first]) * inverse_count[centre][:, None], 0.0
+    )
+
+    # Which reduced pixels stand for each full-resolution pixel, counted in stored order.
+    block = _block_model(scale, jpeg_scaled)
+    block_full, block_reduced = block.shape
+    stored = n_full - 1 - full if reverse else full
+    reduced = (stored // block_full)[:, :, None] * block_reduced + np.arange(block_reduced)
+    reduced = np.minimum(reduced, n_reduced - 1)  # a partial edge block repeats its last pixel
+    if reverse:
+        reduced = n_reduced - 1 - reduced
+    contribution = weight[:, :, None] * block[stored % block_full]
+
+    start = reduced.reshape(64, -1).min(axis=1)
+    offset = reduced.reshape(64, -1) - start[:, None]
+    taps = int(offset.max()) + 1
+    slots = (np.arange(64)[:, None] * taps + offset).ravel()
+    weights = np.bincount(slots, contribution.ravel(), minlength=64 * taps).reshape(64, taps)
+    return start, weights.astype(np.float32)
+
+
+@lru_cache(maxsize=8)
+def _block_model(scale: int, jpeg_scaled: bool) -> np.ndarray:
+    """(full pixels, reduced pixels) of one block: full-resolution pixels from reduced ones.
+
+    Box averaging: ``scale`` pixels share one reduced pixel. libjpeg's scaled decode keeps the
+    lowest 8/scale DCT frequencies of each 8-pixel block, so the block is modelled as the 8-point
+    inverse DCT of the reduced pixels' own DCT.
+    """
+    if not jpeg_scaled:
+        return np.ones((scale, 1))
+    kept = 8 // scale
+    return _orthonormal_dct(8).T[:, :kept] @ _orthonormal_dct(kept) * math.sqrt(scale)
+
+
+def _orthonormal_dct(n: int) -> np.ndarray:
+    matrix = math.sqrt(2 / n) * np.cos(
+        np.pi / (2 * n) * np.arange(n)[:, None] * (2 * np.arange(n)[None, :] + 1)
+    )
+    matrix[0] /= math.sqrt(2)
+    return matrix
+
+
+def _quality(samples: np.ndarray) -> int:
+    """The reference's quality: summed, truncated gradients of the 64x64 samples, scaled to 0-100."""
+    down = np.trunc((samples[:-1, :] - samples[1:, :]) * np.float32(100) / np.float32(255))
+    across = np.trunc((samples[:, :-1] - samples[:, 1:]) * np.float32(100) / np.float32(255))
+    return min(100, int(np.abs(down).sum() + np.abs(across).sum()) // 90)
+
+
+def _threshold(dct: np.ndarray) -> np.ndarray:
+    """Bit i*16+j is set when coefficient (i, j) exceeds the median (the 128th smallest)."""
+    values = dct.ravel()
+    return values > np.partition(values, 127)[127]
+
+
+def _bits_to_hex(bits: np.ndarray) -> str:
+    """Hexadecimal as the reference prints it: bit 255 first."""
+    return np.packbits(bits[::-1]).tobytes().hex()
+
+
+def _dihedral_dcts(dct: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The DCT of each rotation and flip, by the reference's sign changes and transposes.
+
+    Row and column i hold frequency i+1: mirroring an axis negates its odd frequencies (even i).
+    """
+    odd = np.where(np.arange(16) % 2 == 1, 1.0, -1.0).astype(np.float32)
+    rows, cols = odd[:, None], odd[None, :]
+    return (
+        dct,
+        (dct * cols).T,
+        dct * rows * cols,
+        (dct * rows).T,
+        dct * rows,
+        dct * cols,
+        dct.T,
+        (dct * rows * cols).T,
+    )

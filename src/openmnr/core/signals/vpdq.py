@@ -1,0 +1,194 @@
+"""vPDQ, Meta's video hash: the PDQ hash of every frame (or of N frames per second).
+
+Frames are decoded with PyAV (which bundles FFmpeg) straight from a file object, so a video is
+never written to disk. Output follows the reference text form, one line per hashed frame:
+``frame_number,quality,pdq_hex,timestamp_seconds``, or the same fields as JSON.
+
+Two videos match when enough of their good frames find a close frame in the other: the share of
+each side's frames of quality >= 50 that lie within 31 bits of some frame of the other side, as
+ThreatExchange's vPDQ matcher computes it.
+"""
+
+import io
+import os
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
+
+import av
+import numpy as np
+
+from openmnr.core import media
+from openmnr.core.signals import pdq
+from openmnr.core.signals.base import Comparison, ContentType, HashValue, InvalidSignalValue, SignalType
+
+QUALITY_THRESHOLD = 50
+FRAME_MATCH_THRESHOLD = 31
+# Percentage of good frames that must match on both sides for two videos to match.
+MATCH_PERCENT = 80
+ISOLATED_TIMEOUT = 600.0
+
+
+class Frame(NamedTuple):
+    """One hashed frame, as in a line of the reference output."""
+
+    number: int
+    quality: int
+    pdq: str
+    timestamp: float
+
+
+class VpdqSignal(SignalType):
+    """The value is the reference text form: one ``frame,quality,hex,timestamp`` line per frame."""
+
+    name = "vpdq"
+    content_types = (ContentType.VIDEO,)
+
+    @classmethod
+    def hash_bytes(
+        cls, data: bytes, *, mode: pdq.Mode = "fast", per_second: float | None = None
+    ) -> HashValue:
+        return HashValue(to_text(hash_video(data, mode=mode, per_second=per_second)))
+
+    @classmethod
+    def hash_file(
+        cls, path: str | Path, *, mode: pdq.Mode = "fast", per_second: float | None = None
+    ) -> HashValue:
+        return HashValue(to_text(hash_video(Path(path), mode=mode, per_second=per_second)))
+
+    @classmethod
+    def validate(cls, value: str) -> str:
+        return to_text(from_text(value))
+
+    @classmethod
+    def compare(cls, a: str, b: str, threshold: int | None = None) -> Comparison:
+        """Distance is 100 minus the smaller of the two matched percentages."""
+        first, second = from_text(a), from_text(b)
+        found = 100 - min(match_percent(first, second), match_percent(second, first))
+        return Comparison(found <= (100 - MATCH_PERCENT if threshold is None else threshold), found)
+
+
+def hash_video(
+    source: bytes | str | os.PathLike | BinaryIO,
+    *,
+    mode: pdq.Mode = "fast",
+    per_second: float | None = None,
+    max_pixels: int = media.MAX_PIXELS,
+    isolate: bool = False,
+) -> list[Frame]:
+    """Hash the frames of a video given as bytes, a path or a binary file object.
+
+    ``per_second`` hashes about that many frames per second (as the reference's seconds-per-hash
+    does); ``None`` hashes every frame. Fast mode hashes each frame's luma with the numpy PDQ;
+    reference mode hands its RGB to the ``pdqhash`` package. With ``isolate`` the work runs in a
+    child process with memory and time limits (``source`` must then be bytes or a path).
+    """
+    if mode not in pdq.MODES:
+        raise ValueError(f"unknown PDQ mode {mode!r}; use one of {', '.join(pdq.MODES)}")
+    if isolate:
+        return media.run_isolated(
+            _hash_video_plain, source, mode, per_second, max_pixels, timeout=ISOLATED_TIMEOUT
+        )
+    if isinstance(source, bytes | bytearray | memoryview):
+        return _hash_video_plain(io.BytesIO(source), mode, per_second, max_pixels)
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as file:
+            return _hash_video_plain(file, mode, per_second, max_pixels)
+    return _hash_video_plain(source, mode, per_second, max_pixels)
+
+
+def _hash_video_plain(
+    file: BinaryIO | bytes | str | os.PathLike, mode: pdq.Mode, per_second: float | None, max_pixels: int
+) -> list[Frame]:
+    if not hasattr(file, "read"):  # bytes or a path, after crossing into an isolated child
+        return hash_video(file, mode=mode, per_second=per_second, max_pixels=max_pixels)
+    head = file.read(16)
+    file.seek(0)
+    demuxer = media.video_container(head)
+    if demuxer is None:
+        raise media.UnsupportedFormat("not a video in an accepted container (MP4/MOV, Matroska/WebM, AVI)")
+    try:
+        with av.open(file, mode="r", format=demuxer) as container:
+            if not container.streams.video:
+                raise media.UnsupportedFormat("the file has no video stream")
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            width, height = stream.codec_context.width, stream.codec_context.height
+            if width * height > max_pixels:
+                raise media.TooLarge(
+                    f"video frames are {width}x{height}, over the {max_pixels:,}-pixel limit"
+                )
+            rate = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
+            step = max(1, int(rate / per_second)) if per_second else 1
+            frames = []
+            decoded = 0
+            for number, frame in enumerate(container.decode(stream)):
+                decoded = number + 1
+                if number % step:
+                    continue
+                if frame.width * frame.height > max_pixels:
+                    raise media.TooLarge("a video frame is over the pixel limit")
+                if mode == "reference":
+                    value = pdq.hash_rgb(frame.to_ndarray(format="rgb24"))
+                else:
+                    value = pdq.hash_luma(frame.to_ndarray(format="gray"))
+                frames.append(Frame(number, value.quality, value.value, number / rate))
+            declared = stream.frames
+    except av.FFmpegError as exc:
+        raise media.CorruptMedia(f"the video could not be decoded ({exc})") from exc
+    if not frames:
+        raise media.CorruptMedia("the video has no decodable frames")
+    # FFmpeg stops quietly at the end of a truncated file. Edit lists may legitimately drop a few
+    # of the frames the header counts, hence the small allowance.
+    if declared and decoded < declared - max(2, declared // 100):
+        raise media.CorruptMedia(
+            f"the video is truncated: {decoded} of the {declared} frames it declares decoded"
+        )
+    return frames
+
+
+def to_text(frames: list[Frame]) -> str:
+    """The reference text form, one ``frame,quality,hex,timestamp`` line per frame."""
+    return "".join(f"{f.number},{f.quality},{f.pdq},{f.timestamp:.3f}\n" for f in frames)
+
+
+def from_text(text: str) -> list[Frame]:
+    """Parse the reference text form; raise ``InvalidSignalValue`` on any malformed line."""
+    frames = []
+    for line_number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            number, quality, hex_hash, timestamp = line.strip().split(",")
+            frame = Frame(int(number), int(quality), pdq.PdqSignal.validate(hex_hash), float(timestamp))
+        except (ValueError, InvalidSignalValue) as exc:
+            raise InvalidSignalValue(f"line {line_number} is not frame,quality,pdq,timestamp") from exc
+        if frame.number < 0 or not 0 <= frame.quality <= 100:
+            raise InvalidSignalValue(f"line {line_number} has an impossible frame number or quality")
+        frames.append(frame)
+    if not frames:
+        raise InvalidSignalValue("a vPDQ value has at least one frame")
+    return frames
+
+
+def to_json(frames: list[Frame]) -> list[dict]:
+    """The frames as JSON-ready objects."""
+    return [frame._asdict() for frame in frames]
+
+
+def match_percent(query: list[Frame], target: list[Frame]) -> int:
+    """Percentage of ``query``'s good frames within the frame threshold of some good frame of ``target``."""
+    wanted = _bits([f.pdq for f in query if f.quality >= QUALITY_THRESHOLD])
+    against = _bits([f.pdq for f in target if f.quality >= QUALITY_THRESHOLD])
+    if not len(wanted) or not len(against):
+        return 0
+    matched = sum(
+        int((np.unpackbits(row ^ against, axis=1).sum(axis=1) <= FRAME_MATCH_THRESHOLD).any())
+        for row in wanted
+    )
+    return matched * 100 // len(wanted)
+
+
+def _bits(hashes: list[str]) -> np.ndarray:
+    return np.array([np.frombuffer(bytes.fromhex(h), np.uint8) for h in hashes], dtype=np.uint8).reshape(
+        -1, 32
+    )
