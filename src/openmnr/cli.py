@@ -59,11 +59,22 @@ def cmd_serve(args) -> int:
 
 
 def cmd_worker(args) -> int:
-    """Run background tasks (django.tasks with the database backend)."""
+    """Run background tasks (django.tasks with the database backend) and, unless --no-clock,
+    the periodic jobs of openmnr.web.clock every minute."""
+    import threading
+
     _setup_django()
     from django.core.management import call_command
 
-    call_command("db_worker", *args.worker_args)
+    from openmnr.web import clock
+
+    stop = threading.Event()
+    if not args.no_clock:
+        clock.start(args.clock_seconds, stop)
+    try:
+        call_command("db_worker", *args.worker_args)
+    finally:
+        stop.set()
     return 0
 
 
@@ -129,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--with-worker", action="store_true", help="also run a task worker")
     serve.set_defaults(func=cmd_serve)
 
-    worker = commands.add_parser("worker", help="run background tasks")
+    worker = commands.add_parser("worker", help="run background tasks and the periodic jobs")
+    worker.add_argument("--no-clock", action="store_true", help="do not run the periodic jobs")
+    worker.add_argument("--clock-seconds", type=float, default=60.0, help="interval of the periodic jobs")
     worker.add_argument("worker_args", nargs=argparse.REMAINDER, help="passed to Django's db_worker")
     worker.set_defaults(func=cmd_worker)
 

@@ -34,10 +34,13 @@ def browser():
     # Playwright's sync API runs an event loop in this thread; the test's ORM calls are ordinary
     # blocking calls made between browser steps, which is safe.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 # The live server speaks plain HTTP on 127.0.0.1, where browsers refuse Secure and __Host- cookies.

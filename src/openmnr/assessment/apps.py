@@ -6,3 +6,8 @@ class AssessmentConfig(AppConfig):
 
     name = "openmnr.assessment"
     label = "assessment"
+
+    def ready(self):
+        from .providers import register_defaults
+
+        register_defaults()

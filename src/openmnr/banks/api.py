@@ -1,3 +1,296 @@
-from ninja import Router
+"""The match and hash API: POST /api/v1/match and POST /api/v1/hash.
+
+``/match`` takes either image uploads (multipart/form-data, one or more ``file`` parts) or signals
+as JSON: one item ``{"pdq": "…", "md5": "…", "sha256": "…"}`` (any of the three) or a batch
+``{"items": [ … ]}``. It answers ``{"results": [ … ]}``, one result per item, in order.
+
+What a result reveals depends on the caller. A key (industry member, partner hotline) learns only
+``match`` and the ``action`` class (the purpose of the most serious bank matched, for example
+``confirmed_csam``): never a bank, an entry, a distance or a stored value, since those would let a
+caller map the banks. A staff session (an analyst) also gets each matching entry with its bank,
+distance and classification. Only the enabled banks the caller may match against are consulted.
+
+``/hash`` returns the PDQ (with its quality), MD5 and SHA-256 of each uploaded image; nothing is
+stored. Uploads follow ``openmnr.core.media``'s limits and are decoded in a child process; a bad
+upload gets a typed JSON error (400, 413 or 415), never a 500. Every call is audited with counts
+and outcome only, never the image or a hash value. Per-key rate limits apply (429).
+"""
+
+from dataclasses import asdict
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.core.files.uploadhandler import MemoryFileUploadHandler
+from django.http.multipartparser import MultiPartParserError
+from ninja import Field, Router, Schema
+from ninja.responses import Status
+from pydantic import ConfigDict, TypeAdapter, ValidationError
+
+from openmnr.audit import service as audit
+from openmnr.core import media
+from openmnr.web.api import require
+
+from . import services
 
 router = Router(tags=["banks"])
+
+
+class Signals(Schema):
+    """One item's signals; give at least one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pdq: str | None = Field(None, description="PDQ hash, 64 hexadecimal digits.")
+    md5: str | None = Field(None, description="MD5 of the file's bytes, 32 hexadecimal digits.")
+    sha256: str | None = Field(None, description="SHA-256 of the file's bytes, 64 hexadecimal digits.")
+
+
+class SignalsBatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[Signals] = Field(
+        ..., min_length=1, description="At most OPENMNR_BANKS_MATCH_BATCH_MAX items."
+    )
+
+
+class KeyResult(Schema):
+    """What a key caller learns about one item."""
+
+    match: bool
+    action: str | None = Field(
+        description="confirmed_csam, partner_list or known_non_illegal; null if no match"
+    )
+
+
+class KeyAnswer(Schema):
+    results: list[KeyResult]
+
+
+class MatchedEntry(Schema):
+    bank_id: int
+    bank: str
+    purpose: str
+    entry_id: int
+    signal_type: str
+    distance: int = Field(description="Hamming distance for PDQ; 0 for exact digests.")
+    classification: str
+    category: str
+
+
+class StaffResult(Schema):
+    """What a staff caller learns about one item."""
+
+    match: bool
+    action: str | None
+    matches: list[MatchedEntry]
+
+
+class StaffAnswer(Schema):
+    results: list[StaffResult]
+
+
+class Hashes(Schema):
+    pdq: str
+    pdq_quality: int
+    pdq_low_quality: bool = Field(description="True when the picture is too flat for PDQ to be trusted.")
+    md5: str
+    sha256: str
+
+
+class HashAnswer(Schema):
+    results: list[Hashes]
+
+
+class ApiError(Schema):
+    error: str = Field(description="A stable code, e.g. invalid_input, corrupt_media, too_large.")
+    detail: str
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, code: str, detail: str):
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+
+
+_MEDIA_ERRORS = {
+    media.TooLarge: (413, "too_large"),
+    media.UnsupportedFormat: (415, "unsupported_format"),
+    media.DecodeTimeout: (400, "decode_timeout"),
+    media.CorruptMedia: (400, "corrupt_media"),
+}
+
+
+def _inline(schema: dict) -> dict:
+    """The schema with its $defs substituted in place: a router cannot add components to the
+    OpenAPI document, and the request body here is documented by hand (it has two content types)."""
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolve(definitions[node["$ref"].rsplit("/", 1)[1]])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(value) for value in node]
+        return node
+
+    return resolve(schema)
+
+
+def _upload_body(description: str) -> dict:
+    files = {"type": "array", "items": {"type": "string", "format": "binary"}, "description": description}
+    return {"type": "object", "properties": {"file": files}, "required": ["file"]}
+
+
+_SIGNALS_ADAPTER = TypeAdapter(Signals | SignalsBatch)
+MATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _inline(_SIGNALS_ADAPTER.json_schema())},
+            "multipart/form-data": {
+                "schema": _upload_body("One or more images (JPEG, PNG, WebP, GIF, BMP).")
+            },
+        },
+    }
+}
+HASH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": _upload_body("One or more images to hash.")}},
+    }
+}
+ERRORS = {400: ApiError, 413: ApiError, 415: ApiError}
+
+
+class _InMemoryUploads(MemoryFileUploadHandler):
+    """Keeps every upload in memory whatever its size (the request cap still applies): Django
+    would spool files over FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary file, and uploaded media
+    must not touch the disk."""
+
+    def handle_raw_input(self, *args, **kwargs):
+        super().handle_raw_input(*args, **kwargs)
+        self.activated = True
+
+
+def _uploads(request) -> list[bytes]:
+    # Key callers reach here before anything read the body; a staff session's CSRF check may have
+    # parsed it already, with Django's usual handlers.
+    if not hasattr(request, "_files"):
+        request.upload_handlers = [_InMemoryUploads(request)]
+    try:
+        files = request.FILES.getlist("file")
+    except MultiPartParserError:
+        raise _Refused(400, "invalid_input", "the multipart/form-data body is malformed") from None
+    except TooManyFilesSent:
+        raise _Refused(
+            400, "too_many_items", f"at most {settings.BANKS_MATCH_BATCH_MAX} items per call"
+        ) from None
+    if not files:
+        raise _Refused(400, "invalid_input", "send the images as multipart/form-data parts named 'file'")
+    _check_count(len(files))
+    return [media.read_bytes(upload) for upload in files]
+
+
+def _check_count(count: int) -> None:
+    if count > settings.BANKS_MATCH_BATCH_MAX:
+        raise _Refused(400, "too_many_items", f"at most {settings.BANKS_MATCH_BATCH_MAX} items per call")
+
+
+def _signals_from_json(request) -> list[dict]:
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise _Refused(413, "too_large", "the JSON body is too large; send smaller batches") from None
+    try:
+        parsed = _SIGNALS_ADAPTER.validate_json(body)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in error.errors()[:5]
+        )
+        raise _Refused(400, "invalid_input", problems) from None
+    items = parsed.items if isinstance(parsed, SignalsBatch) else [parsed]
+    _check_count(len(items))
+    return [item.model_dump() for item in items]
+
+
+def _items(request) -> list[dict]:
+    """The items of a match call, from uploads (their three signals) or from JSON."""
+    content_type = request.content_type or ""
+    if content_type == "multipart/form-data":
+        items = []
+        for hashes in map(services.hash_upload, _uploads(request)):
+            item = {"md5": hashes["md5"].value, "sha256": hashes["sha256"].value}
+            if not hashes["pdq"].low_quality:  # a flat picture's PDQ matches too much to act on
+                item["pdq"] = hashes["pdq"].value
+            items.append(item)
+        return items
+    if content_type == "application/json":
+        return _signals_from_json(request)
+    raise _Refused(415, "unsupported_media_type", "send application/json or multipart/form-data")
+
+
+def _refusal(request, action: str, error: Exception):
+    """The typed JSON error for a refused call, audited with its code only."""
+    if isinstance(error, media.MediaError):
+        status, code = next(v for k, v in _MEDIA_ERRORS.items() if isinstance(error, k))
+        error = _Refused(status, code, str(error))
+    elif isinstance(error, services.BankError):
+        error = _Refused(400, "invalid_input", str(error))
+    audit.record(action, request=request, outcome=audit.FAILURE, detail={"error": error.code})
+    return Status(error.status, {"error": error.code, "detail": error.detail})
+
+
+@router.post(
+    "/match",
+    response={200: KeyAnswer | StaffAnswer, **ERRORS},
+    summary="Match images or signals against the banks",
+    openapi_extra=MATCH_BODY,
+)
+def match(request):
+    require(request, "banks.match_hashes")
+    try:
+        results = services.match(_items(request), user=request.user, request=request)
+    except (_Refused, media.MediaError, services.BankError) as error:
+        return _refusal(request, "banks.match", error)
+    if getattr(request, "api_key", None) is not None:
+        return KeyAnswer(results=[KeyResult(match=r.matched, action=r.action) for r in results])
+    return StaffAnswer(
+        results=[
+            StaffResult(
+                match=r.matched,
+                action=r.action,
+                matches=[MatchedEntry(**asdict(detail)) for detail in r.matches],
+            )
+            for r in results
+        ]
+    )
+
+
+@router.post(
+    "/hash",
+    response={200: HashAnswer, **ERRORS},
+    summary="Hash uploaded images without storing them",
+    openapi_extra=HASH_BODY,
+)
+def hash_media(request):
+    require(request, "banks.hash_media")
+    try:
+        if (request.content_type or "") != "multipart/form-data":
+            raise _Refused(415, "unsupported_media_type", "send the images as multipart/form-data")
+        hashed = [services.hash_upload(data) for data in _uploads(request)]
+    except (_Refused, media.MediaError) as error:
+        return _refusal(request, "banks.hash", error)
+    audit.record("banks.hash", request=request, detail={"items": len(hashed)})
+    return HashAnswer(
+        results=[
+            Hashes(
+                pdq=h["pdq"].value,
+                pdq_quality=h["pdq"].quality,
+                pdq_low_quality=h["pdq"].low_quality,
+                md5=h["md5"].value,
+                sha256=h["sha256"].value,
+            )
+            for h in hashed
+        ]
+    )

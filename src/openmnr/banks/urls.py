@@ -1,4 +1,19 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "banks"
-urlpatterns = []
+urlpatterns = [
+    path("", views.bank_list, name="list"),
+    path("new/", views.bank_edit, name="new"),
+    path("queue/", views.queue, name="queue"),
+    path("index/", views.index_status, name="index-status"),
+    path("<int:pk>/", views.bank_detail, name="detail"),
+    path("<int:pk>/edit/", views.bank_edit, name="edit"),
+    path("<int:pk>/propose/", views.propose, name="propose"),
+    path("<int:pk>/import/", views.import_list, name="import"),
+    path("<int:pk>/export/", views.export_list, name="export"),
+    path("entries/<int:pk>/confirm/", views.confirm_entry, name="confirm-entry"),
+    path("entries/<int:pk>/disable/", views.disable_entry, name="disable-entry"),
+    path("imports/<int:pk>/confirm/", views.confirm_import, name="confirm-import"),
+]

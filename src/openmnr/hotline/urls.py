@@ -1,4 +1,27 @@
-from django.urls import path  # noqa: F401
+"""Included at the site root: the public pages under /report/, the staff pages under /staff/hotline/."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+from django.views.i18n import set_language
+
+from . import views
 
 app_name = "hotline"
-urlpatterns = []
+urlpatterns = [
+    path("report/", views.report_view, name="report"),
+    path("report/status/", views.status_view, name="status"),
+    path("report/language/", login_not_required(set_language), name="language"),
+    path("staff/hotline/", views.queue_view, name="queue"),
+    path("staff/hotline/cases/<int:case_id>/", views.case_view, name="case"),
+    path("staff/hotline/cases/<int:case_id>/claim/", views.claim_view, name="claim"),
+    path("staff/hotline/cases/<int:case_id>/release/", views.release_view, name="release"),
+    path("staff/hotline/cases/<int:case_id>/complete/", views.complete_view, name="complete"),
+    path("staff/hotline/cases/<int:case_id>/set-aside/", views.set_aside_view, name="set-aside"),
+    path("staff/hotline/items/<int:item_id>/", views.item_view, name="item"),
+    path("staff/hotline/items/<int:item_id>/classify/", views.classify_view, name="classify"),
+    path("staff/hotline/items/<int:item_id>/propose/", views.propose_view, name="propose"),
+    path("staff/hotline/items/<int:item_id>/reveal/", views.reveal_view, name="reveal"),
+    path("staff/hotline/items/<int:item_id>/hide/", views.hide_view, name="hide"),
+    path("staff/hotline/items/<int:item_id>/media/", views.media_view, name="media"),
+    path("staff/hotline/items/<int:item_id>/thumbnail/", views.thumbnail_view, name="thumbnail"),
+]

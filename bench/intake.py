@@ -1,0 +1,302 @@
+"""Report intake, acknowledged and durable: how many reports a second the real server accepts.
+
+Starts `openmnr serve` (gunicorn, production settings, plain HTTP on 127.0.0.1) on a fresh
+database, creates a partner hotline's API key, and fires reports at POST /api/v1/reports from
+client threads on loopback, each with its own Idempotency-Key and URL (so every report opens a new
+case: the most work intake can be asked for). Bounded by a count and a time limit. Then it stops
+the server and checks the database for every report id the server acknowledged with 202: an
+acknowledged report missing from the database is counted as lost.
+
+In the same run and on the same server it measures the anchor of the stack itself: an
+authenticated GET /api/v1/whoami, which does everything an API call does (key lookup, per-key rate
+limit counter) but file a report. The published anchor is NCMEC's 2023 average of 1.15 reports a
+second (36.2 million reports); the design target is >= 500 reports/s with p99 <= 200 ms and none
+lost.
+
+    .venv/bin/python bench/intake.py [--reports N] [--seconds S] [--clients C]
+                                     [--workers W] [--threads T] [--db sqlite|postgres|both]
+
+The client shares the machine with the server, so it takes CPU the server would otherwise have.
+Prints a table and writes bench/results/intake.json.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+PG_SERVER = os.environ.get("OPENMNR_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+TARGET_RATE, TARGET_P99_MS, NCMEC_RATE = 500, 200, 1.15
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare(env: dict) -> str:
+    """Migrate the fresh database and issue a partner key (no rate limit worth the name)."""
+    script = (
+        "import django; django.setup()\n"
+        "from django.core.management import call_command\n"
+        "call_command('migrate', interactive=False, verbosity=0)\n"
+        "from django.contrib.auth import get_user_model\n"
+        "from django.contrib.auth.models import Group\n"
+        "from openmnr.accounts import apikeys\n"
+        "owner = get_user_model().objects.create_user('bench-partner')\n"
+        "owner.groups.add(Group.objects.get(name='partner_hotline'))\n"
+        "owner = get_user_model().objects.get(pk=owner.pk)\n"
+        "_, text = apikeys.create_api_key(owner=owner, name='bench', scopes=['hotline.submit_report'],"
+        " rate_limit_per_minute=100_000_000)\n"
+        "print(text)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    return done.stdout.strip().splitlines()[-1]
+
+
+def acknowledged_present(env: dict, ids: list[int]) -> int:
+    """How many of the acknowledged report ids the database holds."""
+    script = (
+        "import sys, json, django; django.setup()\n"
+        "from openmnr.hotline.models import Submission\n"
+        "ids = json.load(sys.stdin)\n"
+        "print(Submission.objects.filter(pk__in=ids).count())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        input=json.dumps(ids),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+def start_server(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
+    command = [sys.executable, "-m", "openmnr.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers), "--threads", str(threads)]
+    server = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/v1/openapi.json")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.3)
+    stop_server(server)
+    raise SystemExit("the server did not start within two minutes")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def fire(port: int, key: str, *, kind: str, count: int, seconds: float, clients: int) -> dict:
+    """Send up to `count` requests from `clients` threads for at most `seconds`."""
+    lock = threading.Lock()
+    issued = [0]
+    latencies: list[float] = []
+    acknowledged: list[int] = []
+    errors: list[str] = []
+    run_id = secrets.token_hex(4)
+    deadline = time.monotonic() + seconds
+
+    def next_index() -> int | None:
+        with lock:
+            if issued[0] >= count or time.monotonic() > deadline:
+                return None
+            issued[0] += 1
+            return issued[0]
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        auth = {"Authorization": f"Bearer {key}"}
+        while (index := next_index()) is not None:
+            if kind == "report":
+                body = json.dumps(
+                    {"urls": [f"https://bench.example/{run_id}/{index}"], "reference": str(index)}
+                )
+                headers = {**auth, "Content-Type": "application/json", "Idempotency-Key": f"{run_id}-{index}"}
+                method, path = "POST", "/api/v1/reports"
+            else:
+                body, headers, method, path = None, auth, "GET", "/api/v1/whoami"
+            started = time.perf_counter()
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                payload = response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                with lock:
+                    errors.append(type(exc).__name__)
+                continue
+            elapsed = time.perf_counter() - started
+            with lock:
+                if response.status == (202 if kind == "report" else 200):
+                    latencies.append(elapsed)
+                    if kind == "report":
+                        acknowledged.append(json.loads(payload)["id"])
+                else:
+                    errors.append(str(response.status))
+        conn.close()
+
+    began = time.perf_counter()
+    workers = [threading.Thread(target=client) for _ in range(clients)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    wall = time.perf_counter() - began
+    ordered = sorted(latencies)
+
+    def percentile(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000 if ordered else float("nan")
+
+    return {
+        "kind": kind,
+        "acknowledged": len(latencies),
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors)),
+        "seconds": round(wall, 2),
+        "per_second": round(len(latencies) / wall, 1) if wall else 0.0,
+        "p50_ms": round(percentile(0.50), 1),
+        "p99_ms": round(percentile(0.99), 1),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 1) if ordered else float("nan"),
+        "ids": acknowledged,
+    }
+
+
+def run_backend(backend: str, args) -> list[dict]:
+    with tempfile.TemporaryDirectory(prefix="openmnr-bench-") as var_dir:
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("OPENMNR_", "DATABASE_URL", "PYTEST"))
+        }
+        env.update(
+            DJANGO_SETTINGS_MODULE="openmnr.web.settings",
+            SECRET_KEY=secrets.token_urlsafe(50),
+            OPENMNR_VAR_DIR=var_dir,
+            OPENMNR_HTTPS="0",
+            OPENMNR_LOG_LEVEL="WARNING",
+        )
+        database = None
+        if backend == "postgres":
+            database = f"openmnr_bench_{secrets.token_hex(4)}"
+            _postgres(f"CREATE DATABASE {database}")
+            env["DATABASE_URL"] = f"{PG_SERVER}/{database}"
+        try:
+            key = prepare(env)
+            port = free_port()
+            server = start_server(env, port, args.workers, args.threads)
+            try:
+                fire(port, key, kind="report", count=100, seconds=30, clients=args.clients)  # warm-up
+                rows = [
+                    fire(port, key, kind=kind, count=args.reports, seconds=args.seconds, clients=args.clients)
+                    for kind in ("whoami", "report")
+                ]
+            finally:
+                stop_server(server)
+            report_row = rows[1]
+            report_row["lost"] = report_row["acknowledged"] - acknowledged_present(env, report_row["ids"])
+            rows[0]["lost"] = None
+            for row in rows:
+                row["backend"] = backend
+                del row["ids"]
+            return rows
+        finally:
+            if database:
+                _postgres(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+def _postgres(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def postgres_reachable() -> bool:
+    try:
+        _postgres("SELECT 1")
+        return True
+    except Exception:  # any failure to connect means: skip PostgreSQL
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reports", type=int, default=3000, help="requests per measured row (default 3000)")
+    parser.add_argument("--seconds", type=float, default=60, help="time limit per measured row (default 60)")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent client connections (default 16)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    args = parser.parse_args()
+
+    backends = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    if "postgres" in backends and not postgres_reachable():
+        print(f"PostgreSQL is not reachable at {PG_SERVER}: measuring SQLite only.")
+        backends.remove("postgres")
+    rows = [row for backend in backends for row in run_backend(backend, args)]
+
+    header = f"{'database':9} {'request':28} {'acked':>6} {'errors':>6} {'per s':>7} {'p50 ms':>7} {'p99 ms':>7} {'lost':>5}"
+    print(
+        f"\nReport intake on 127.0.0.1: {args.workers} gunicorn workers x {args.threads} threads, "
+        f"{args.clients} client connections, up to {args.reports} requests or {args.seconds:g} s per row"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        label = "POST /api/v1/reports (ours)" if row["kind"] == "report" else "GET /api/v1/whoami (anchor)"
+        lost = "" if row["lost"] is None else str(row["lost"])
+        print(
+            f"{row['backend']:9} {label:28} {row['acknowledged']:>6} {row['errors']:>6} {row['per_second']:>7} "
+            f"{row['p50_ms']:>7} {row['p99_ms']:>7} {lost:>5}"
+        )
+    print(f"{'':9} {'NCMEC 2023 average (anchor)':28} {'':>6} {'':>6} {NCMEC_RATE:>7}")
+    print(
+        f"{'':9} {'design target':28} {'':>6} {'':>6} {'>=' + str(TARGET_RATE):>7} {'':>7} "
+        f"{'<=' + str(TARGET_P99_MS):>7} {'0':>5}"
+    )
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / "intake.json"
+    out.write_text(
+        json.dumps(
+            {
+                "args": vars(args),
+                "rows": rows,
+                "ncmec_rate": NCMEC_RATE,
+                "target": {"rate": TARGET_RATE, "p99_ms": TARGET_P99_MS, "lost": 0},
+            },
+            indent=2,
+        )
+    )
+    print(f"\nWritten to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

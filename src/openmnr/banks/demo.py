@@ -1,0 +1,129 @@
+"""Demo banks for `make run`: benign photographs stand in for listed material.
+
+"Confirmed CSAM (demo)" holds the PDQ and MD5 of a few photographs from the benign test corpus
+(scikit-image sample images): they are NOT abuse material, only stand-ins so that the match API
+and the pages have something to find. The analyst demo user proposed them; "senior-analyst" and
+"senior-analyst-2" confirmed them (four eyes); one more waits in the confirmation queue. "Partner
+list (demo)" holds two more stand-ins, imported by the senior analyst. Run again, nothing is
+created twice. Needs the demo users of web/demo.py.
+"""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from openmnr.core.signals.md5 import Md5Signal
+from openmnr.core.signals.pdq import PdqSignal
+
+from . import services
+from .models import Bank, BankEntry, Purpose
+
+CORPUS = Path(settings.SRC_DIR).parents[1].parent / "shared" / "corpus" / "natural"
+CONFIRMED = ["astronaut-01.jpg", "coffee-02.jpg", "rocket-03.jpg"]
+AWAITING = "chelsea-04.jpg"
+PARTNER = ["camera-05.jpg", "moon-06.jpg"]
+ROLES = ["analyst", "senior_analyst", "industry_member", "partner_hotline"]
+STAND_IN = (
+    "Benign demo stand-ins: photographs from scikit-image's sample images, NOT abuse material. "
+    "They only show how matching works."
+)
+
+
+def _user(username: str, role: str):
+    user, created = get_user_model().objects.get_or_create(username=username)
+    if created:
+        user.set_unusable_password()  # only confirms the demo entries; nobody signs in as it
+        user.save()
+    user.groups.add(Group.objects.get(name=role))
+    return get_user_model().objects.get(pk=user.pk)  # fresh permission cache
+
+
+def _bank(name: str, purpose: str, provenance: str, by) -> Bank:
+    bank = Bank.objects.filter(name=name).first()
+    if bank is None:
+        bank = services.save_bank(
+            Bank(name=name, purpose=purpose, description=STAND_IN, provenance=provenance, match_roles=ROLES),
+            match_accounts=[],
+            by=by,
+        )
+    return bank
+
+
+def _hashes(name: str) -> dict[str, str]:
+    path = CORPUS / name
+    return {"pdq": PdqSignal.hash_file(path).value, "md5": Md5Signal.hash_file(path).value}
+
+
+def _propose(bank: Bank, name: str, analyst) -> list[BankEntry]:
+    entries = []
+    for signal_type, value in _hashes(name).items():
+        entry = bank.entries.filter(signal_type=signal_type, value=value).first()
+        if entry is None:
+            entry = services.propose_entry(
+                bank,
+                signal_type=signal_type,
+                value=value,
+                classification="baseline",
+                category="demo stand-in",
+                source_ref=f"demo: {name}",
+                by=analyst,
+            )
+        entries.append(entry)
+    return entries
+
+
+@transaction.atomic
+def load(out) -> None:
+    if not CORPUS.is_dir():
+        out.write(f"\nDemo banks skipped: the benign corpus {CORPUS} is missing.\n")
+        return
+    analyst = _user("analyst", "analyst")
+    senior = _user("senior-analyst", "senior_analyst")
+    second_senior = _user("senior-analyst-2", "senior_analyst")
+    administrator = _user("administrator", "administrator")
+
+    confirmed = _bank(
+        "Confirmed CSAM (demo)",
+        Purpose.CONFIRMED_CSAM,
+        "Demo data: proposed by the demo analyst, confirmed by two demo senior analysts.",
+        administrator,
+    )
+    for name in CONFIRMED:
+        for entry in _propose(confirmed, name, analyst):
+            for confirmer in (senior, second_senior):
+                if (
+                    entry.status == BankEntry.Status.PENDING
+                    and not entry.confirmations.filter(confirmed_by=confirmer).exists()
+                ):
+                    entry = services.confirm_entry(entry, by=confirmer)
+    _propose(confirmed, AWAITING, analyst)
+
+    partner = _bank(
+        "Partner list (demo)",
+        Purpose.PARTNER_LIST,
+        "Demo data: as if received from a partner hotline in ThreatExchange's local file format.",
+        administrator,
+    )
+    lines = "".join(f"pdq {_hashes(name)['pdq']}\n" for name in PARTNER)
+    if not partner.imports.exists():
+        services.import_entries(
+            partner,
+            lines.encode(),
+            fmt="local",
+            by=senior,
+            classification="baseline",
+            source_ref="demo partner",
+        )
+
+    out.write("\nDemo banks (benign stand-ins, not abuse material):\n")
+    for bank in (confirmed, partner):
+        active = bank.entries.filter(status=BankEntry.Status.ACTIVE).count()
+        pending = bank.entries.filter(status=BankEntry.Status.PENDING).count()
+        out.write(f"  {bank.name}: {active} active, {pending} awaiting confirmation\n")
+    out.write(
+        f"  Try: curl -F file=@{CORPUS / CONFIRMED[0]} -H 'Authorization: Bearer <industry key>' "
+        "http://127.0.0.1:8000/api/v1/match\n"
+    )

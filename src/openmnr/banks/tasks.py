@@ -1,0 +1,11 @@
+"""Background work of the banks app (run by `openmnr worker`)."""
+
+from django.tasks import task
+
+from . import matcher
+
+
+@task
+def write_snapshot() -> int:
+    """Save a fresh index snapshot; returns the change-log seq it reflects."""
+    return matcher.write_snapshot().seq

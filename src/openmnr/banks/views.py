@@ -1,0 +1,260 @@
+"""Curation pages: banks, their entries (masked), proposals, the confirmation queue, import,
+export and the index status. Thin: the work and the per-object checks are in services.py."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from openmnr.accounts.stepup import step_up_required
+
+from . import changes, services
+from .forms import BankForm, DisableForm, ExportForm, ImportForm, ProposeForm
+from .matcher import get_matcher
+from .models import Bank, BankEntry, ImportBatch, MatcherHeartbeat
+
+ENTRIES_PER_PAGE = 50
+
+
+def _visible_bank(request, pk: int) -> Bank:
+    """A bank the user may see; others are answered as if they did not exist."""
+    bank = services.visible_banks(request.user).filter(pk=pk).first()
+    if bank is None:
+        raise Http404("No such bank.")
+    return bank
+
+
+@permission_required("banks.view_banks", raise_exception=True)
+def bank_list(request):
+    banks = services.visible_banks(request.user).annotate(
+        active=Count("entries", filter=Q(entries__status=BankEntry.Status.ACTIVE)),
+        pending=Count("entries", filter=Q(entries__status=BankEntry.Status.PENDING)),
+    )
+    return render(request, "banks/list.html", {"banks": banks.order_by("name")})
+
+
+@permission_required("banks.manage_banks", raise_exception=True)
+def bank_edit(request, pk: int | None = None):
+    bank = get_object_or_404(Bank, pk=pk) if pk is not None else None
+    form = BankForm(request.POST or None, instance=bank)
+    if request.method == "POST" and form.is_valid():
+        bank = services.save_bank(
+            form.save(commit=False), match_accounts=form.cleaned_data["match_accounts"], by=request.user
+        )
+        messages.success(request, f"Bank “{bank.name}” saved.")
+        return redirect("banks:detail", pk=bank.pk)
+    return render(
+        request, "banks/bank_form.html", {"form": form, "bank": bank}, status=400 if form.errors else 200
+    )
+
+
+@permission_required("banks.view_banks", raise_exception=True)
+def bank_detail(request, pk: int):
+    bank = _visible_bank(request, pk)
+    status = request.GET.get("status", "")
+    entries = bank.entries.select_related("proposed_by").order_by("-pk")
+    if status in BankEntry.Status.values:
+        entries = entries.filter(status=status)
+    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "banks/detail.html",
+        {
+            "bank": bank,
+            "page": page,
+            "status": status,
+            "statuses": BankEntry.Status.choices,
+            "propose_form": ProposeForm(),
+        },
+    )
+
+
+@permission_required("banks.propose_entry", raise_exception=True)
+@require_POST
+def propose(request, pk: int):
+    bank = _visible_bank(request, pk)
+    form = ProposeForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            entry = services.propose_entry(
+                bank,
+                signal_type=data["signal_type"],
+                value=data["value"],
+                classification=data["classification"],
+                category=data["category"],
+                quality=data["quality"],
+                source_ref=data["source_ref"],
+                by=request.user,
+                request=request,
+            )
+        except services.BankError as error:
+            form.add_error(None, str(error))
+        else:
+            if entry.status == BankEntry.Status.PENDING:
+                messages.success(request, f"Entry {entry.pk} proposed; it waits for confirmation.")
+            else:
+                messages.success(request, f"Entry {entry.pk} added and active.")
+            return redirect("banks:detail", pk=bank.pk)
+    page = Paginator(bank.entries.order_by("-pk"), ENTRIES_PER_PAGE).get_page(1)
+    context = {"bank": bank, "page": page, "statuses": BankEntry.Status.choices, "propose_form": form}
+    return render(request, "banks/detail.html", context, status=400)
+
+
+@permission_required("banks.confirm_entry", raise_exception=True)
+def queue(request):
+    return render(
+        request,
+        "banks/queue.html",
+        {
+            "entries": services.pending_entries(request.user).annotate(confirmed=Count("confirmations"))[
+                :200
+            ],
+            "imports": services.pending_imports(request.user).annotate(confirmed=Count("confirmations")),
+            "required": services.confirmations_required(),
+        },
+    )
+
+
+def _refusal_or_success(request, action, success: str):
+    try:
+        action()
+    except services.BankError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, success)
+
+
+@permission_required("banks.confirm_entry", raise_exception=True)
+@require_POST
+def confirm_entry(request, pk: int):
+    entry = get_object_or_404(BankEntry, pk=pk)
+    _refusal_or_success(
+        request,
+        lambda: services.confirm_entry(entry, by=request.user, request=request),
+        f"Confirmation of entry {pk} recorded.",
+    )
+    return redirect("banks:queue")
+
+
+@permission_required("banks.confirm_entry", raise_exception=True)
+@require_POST
+def confirm_import(request, pk: int):
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    _refusal_or_success(
+        request,
+        lambda: services.confirm_import(batch, by=request.user, request=request),
+        f"Confirmation of import {pk} recorded.",
+    )
+    return redirect("banks:queue")
+
+
+@permission_required("banks.disable_entry", raise_exception=True)
+@require_POST
+def disable_entry(request, pk: int):
+    entry = get_object_or_404(BankEntry, pk=pk)
+    form = DisableForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason for disabling the entry.")
+    else:
+        _refusal_or_success(
+            request,
+            lambda: services.disable_entry(
+                entry, by=request.user, reason=form.cleaned_data["reason"], request=request
+            ),
+            f"Entry {pk} disabled.",
+        )
+    return redirect("banks:detail", pk=entry.bank_id)
+
+
+@permission_required("banks.import_entries", raise_exception=True)
+def import_list(request, pk: int):
+    bank = _visible_bank(request, pk)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            batch = services.import_entries(
+                bank,
+                data["file"].read(),
+                fmt=data["format"],
+                by=request.user,
+                classification=data["classification"],
+                category=data["category"],
+                source_ref=data["source_ref"],
+                file_name=data["file"].name,
+                passphrase=data["passphrase"],
+                request=request,
+            )
+        except services.BankError as error:
+            form.add_error(None, str(error))
+        else:
+            waiting = " They wait for confirmation of the import." if batch.activated_at is None else ""
+            messages.success(request, f"Read {batch.read} records, added {batch.added} new entries.{waiting}")
+            return redirect("banks:detail", pk=bank.pk)
+    return render(
+        request, "banks/import.html", {"bank": bank, "form": form}, status=400 if form.errors else 200
+    )
+
+
+@permission_required("banks.export_bank", raise_exception=True)
+@never_cache
+def export_list(request, pk: int):
+    bank = _visible_bank(request, pk)
+    if request.method == "POST":
+        return _export(request, bank)
+    return render(request, "banks/export.html", {"bank": bank, "form": ExportForm()})
+
+
+@step_up_required
+def _export(request, bank):
+    form = ExportForm(request.POST)
+    if form.is_valid():
+        try:
+            name, data = services.export_bank(
+                bank,
+                fmt=form.cleaned_data["format"],
+                passphrase=form.cleaned_data["passphrase"],
+                by=request.user,
+                request=request,
+            )
+        except services.BankError as error:
+            form.add_error(None, str(error))
+        else:
+            response = HttpResponse(data, content_type="application/octet-stream")
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+    return render(request, "banks/export.html", {"bank": bank, "form": form}, status=400)
+
+
+@permission_required("banks.view_index_status", raise_exception=True)
+def index_status(request):
+    matcher = get_matcher()
+    matcher.ensure_current()
+    head_seq = changes.head()[0]
+    now = timezone.now()
+    processes = [
+        {"beat": beat, "lag": head_seq - beat.applied_seq, "age": (now - beat.seen_at).total_seconds()}
+        for beat in MatcherHeartbeat.objects.order_by("host", "pid")
+    ]
+    try:
+        snapshot = json.loads((matcher.index_dir / "current.json").read_text())
+    except (OSError, ValueError):
+        snapshot = None
+    context = {
+        "head_seq": head_seq,
+        "active": BankEntry.objects.filter(status=BankEntry.Status.ACTIVE).count(),
+        "pending": BankEntry.objects.filter(status=BankEntry.Status.PENDING).count(),
+        "processes": processes,
+        "snapshot": snapshot,
+        "this_process": matcher,
+        "poll_seconds": matcher.poll_seconds,
+    }
+    return render(request, "banks/index_status.html", context)

@@ -1,0 +1,144 @@
+"""What an analyst does with a claimed case: classify its items, complete the assessment, and
+propose the hashes of confirmed items to a bank.
+
+A case's outcome is never typed in when it has media: it follows from its items
+(classification.outcome_of). A page without media (a grooming conversation, a text page) is given
+its outcome directly. A case assessed as neither baseline nor nationally illegal has nothing left
+to act on and is closed at once.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from openmnr.audit import service as audit
+from openmnr.banks import services as banks
+from openmnr.core.signals.pdq import QUALITY_THRESHOLD
+
+from . import cases
+from .classification import ILLEGAL, Classification, outcome_of, validate
+from .errors import AssessmentIncomplete, CaseNotFound, ClaimError, InvalidClassification, ProposalRefused
+from .models import MediaItem
+from .states import State
+
+
+def _held_item(item_id: int, user) -> MediaItem:
+    """The item, with its case locked and held by `user` in the queue; call inside a transaction."""
+    item = MediaItem.objects.filter(pk=item_id).first()
+    if item is None:
+        raise CaseNotFound(f"there is no media item {item_id}")
+    case = cases.locked(item.case_id)
+    if case.state != State.TRIAGED:
+        raise ClaimError(f"case {case.pk} is {case.get_state_display()}: its items can no longer change")
+    cases.require_holder(case, user)
+    item.case = case
+    return item
+
+
+def classify_item(item_id: int, user, classification: Classification, *, request=None) -> MediaItem:
+    """Record the holder's classification of one item (known material keeps its bank's)."""
+    classification = validate(classification)
+    with transaction.atomic():
+        item = _held_item(item_id, user)
+        if item.auto_assessed:
+            raise InvalidClassification("this item is known material; its classification comes from the bank")
+        item.assessment = classification.assessment
+        item.category = classification.category
+        item.age_group = classification.age_group
+        item.assessed_by, item.assessed_at = user, timezone.now()
+        item.save(update_fields=["assessment", "category", "age_group", "assessed_by", "assessed_at"])
+        audit.record(
+            "hotline.item.classify",
+            request=request,
+            actor=user,
+            obj=item,
+            detail={"case": item.case_id, **vars(classification)},
+        )
+    return item
+
+
+def complete(case_id: int, user, *, page_outcome: Classification | None = None, request=None):
+    """Finish the assessment of a held case: its outcome from its items (or `page_outcome` for a
+    page without media), then closed at once unless the outcome is illegal."""
+    with transaction.atomic():
+        case = cases.locked(case_id)
+        cases.require_holder(case, user)
+        items = list(case.items.all())
+        if items:
+            missing = sum(1 for item in items if not item.assessment)
+            if missing:
+                raise AssessmentIncomplete(f"{missing} media item(s) are not classified yet")
+            outcome = outcome_of([Classification(i.assessment, i.category, i.age_group) for i in items])
+        elif page_outcome is None:
+            raise AssessmentIncomplete("this page has no media: choose its outcome")
+        else:
+            outcome = validate(page_outcome)
+        cases.move(
+            case,
+            State.ASSESSED,
+            request=request,
+            actor=user,
+            reason="assessed by an analyst",
+            assessment=outcome.assessment,
+            category=outcome.category,
+            age_group=outcome.age_group,
+            assessed_by=user,
+            assessed_at=timezone.now(),
+        )
+        if outcome.assessment not in ILLEGAL:
+            cases.move(
+                case, State.CLOSED, request=request, actor=user, reason=f"outcome {outcome.assessment}"
+            )
+    return case
+
+
+def bank_choices(user) -> list[tuple[int, str]]:
+    """The banks `user` may propose to, as (id, name)."""
+    return list(banks.visible_banks(user).filter(enabled=True).order_by("name").values_list("pk", "name"))
+
+
+def propose_to_bank(item_id: int, user, bank_id: int, *, request=None) -> int:
+    """Propose the signals of an item an analyst classified illegal to a bank (the banks app's
+    four-eyes flow then applies). Returns how many values were proposed; a value the bank already
+    holds is skipped, and a PDQ hash below the quality threshold is never proposed."""
+    item = MediaItem.objects.filter(pk=item_id).first()
+    if item is None:
+        raise CaseNotFound(f"there is no media item {item_id}")
+    if item.auto_assessed or item.assessment not in ILLEGAL:
+        raise ProposalRefused("only media an analyst classified as illegal can be proposed to a bank")
+    bank = banks.visible_banks(user).filter(pk=bank_id).first()
+    if bank is None:
+        raise ProposalRefused("you may not propose to that bank")
+    values = {"md5": (item.md5, None), "sha256": (item.sha256, None)}
+    if item.pdq and (item.pdq_quality or 0) >= QUALITY_THRESHOLD:
+        values["pdq"] = (item.pdq, item.pdq_quality)
+    proposed = 0
+    for signal_type, (value, quality) in values.items():
+        if not value:
+            continue
+        try:
+            banks.propose_entry(
+                bank,
+                signal_type=signal_type,
+                value=value,
+                classification=item.assessment,
+                category=item.category,
+                quality=quality,
+                source_ref=f"hotline case {item.case_id}, item {item.pk}",
+                by=user,
+                request=request,
+            )
+            proposed += 1
+        except banks.DuplicateEntry:
+            continue
+        except banks.BankError as exc:
+            raise ProposalRefused(str(exc)) from None
+    with transaction.atomic():
+        MediaItem.objects.filter(pk=item.pk).update(proposed_at=timezone.now())
+        audit.record(
+            "hotline.item.propose",
+            request=request,
+            actor=user,
+            obj=item,
+            detail={"bank": bank.pk, "values": proposed},
+        )
+    return proposed

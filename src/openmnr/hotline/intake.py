@@ -1,0 +1,168 @@
+"""Receiving reports: from the public form and from partner hotlines.
+
+The intake path is kept lean because it must answer hundreds of reports a second: one transaction
+writes the submission, opens or joins one case per URL and appends the audit event; nothing is
+fetched inline. Triage of each new case is enqueued when that transaction commits, so a worker
+never sees a case that might still roll back; a crash between the commit and the enqueue leaves a
+case in `received` with no task, which `resume_stalled` (the `hotline_resume` command) picks up.
+"""
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from functools import partial
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from openmnr.audit import service as audit
+from openmnr.core.signals.url import CanonicalURL, InvalidURL, canonicalize
+
+from . import codes
+from .errors import IdempotencyConflict, InvalidReport, UnknownTrackingCode
+from .models import Case, ContentKind, FoundWhere, ReportedURL, Source, Submission
+from .states import OPEN, PublicStatus, public_status
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """What a report says, however it arrived."""
+
+    urls: list[str]
+    found_where: str = FoundWhere.OTHER
+    content_kind: str = ContentKind.CSAM
+    description: str = ""
+    email: str = ""
+    partner_reference: str = ""
+
+
+def canonical_urls(texts: list[str]) -> list[tuple[str, CanonicalURL]]:
+    """(as written, canonical) for each URL, without repeats; `InvalidReport` names the bad one."""
+    found: dict[str, tuple[str, CanonicalURL]] = {}
+    for number, text in enumerate(texts, start=1):
+        try:
+            canonical = canonicalize(text)
+        except InvalidURL as exc:
+            raise InvalidReport(f"web address {number} cannot be checked: {exc}") from None
+        found.setdefault(canonical.sha256, (text.strip(), canonical))
+    if not found:
+        raise InvalidReport("give at least one web address")
+    if len(found) > settings.HOTLINE_MAX_URLS_PER_REPORT:
+        raise InvalidReport(f"give at most {settings.HOTLINE_MAX_URLS_PER_REPORT} web addresses per report")
+    return list(found.values())
+
+
+def receive_public(report: ReportInput, *, request=None, is_demo: bool = False) -> Submission:
+    """File a report from the public form. The reporter's address is never recorded. A demo report
+    (demo.py) is not triaged from the network: the demo adds its media itself."""
+    return _receive(report, source=Source.PUBLIC, request=request, is_demo=is_demo)
+
+
+def receive_partner(
+    report: ReportInput, *, api_key, idempotency_key: str, request=None
+) -> tuple[Submission, bool]:
+    """File a partner's report once per (key, Idempotency-Key): (submission, created). The same
+    request again returns the first submission; another body under the same Idempotency-Key raises
+    `IdempotencyConflict`."""
+    if not idempotency_key or len(idempotency_key) > 200 or not idempotency_key.isprintable():
+        raise InvalidReport("the Idempotency-Key header must be 1 to 200 printable characters")
+    digest = hashlib.sha256(json.dumps(asdict(report), sort_keys=True).encode()).hexdigest()
+    earlier = Submission.objects.filter(api_key=api_key, idempotency_key=idempotency_key).first()
+    if earlier is None:
+        try:
+            submission = _receive(
+                report,
+                source=Source.PARTNER,
+                request=request,
+                api_key=api_key,
+                idempotency_key=idempotency_key,
+                request_sha256=digest,
+            )
+            return submission, True
+        except IntegrityError:
+            # The same request arrived twice at once and the other copy committed first.
+            earlier = Submission.objects.filter(api_key=api_key, idempotency_key=idempotency_key).first()
+            if earlier is None:
+                raise
+    if earlier.request_sha256 != digest:
+        raise IdempotencyConflict("this Idempotency-Key was already used for a different report")
+    return earlier, False
+
+
+def _receive(
+    report: ReportInput, *, source: str, request=None, is_demo: bool = False, **fields
+) -> Submission:
+    urls = canonical_urls(report.urls)
+    with transaction.atomic():
+        submission = Submission.objects.create(
+            tracking_code=codes.new_code(),
+            source=source,
+            found_where=report.found_where,
+            content_kind=report.content_kind,
+            description=report.description,
+            email=report.email,
+            partner_reference=report.partner_reference,
+            is_demo=is_demo,
+            **fields,
+        )
+        opened = []
+        for written, canonical in urls:
+            case, created = _open_or_join(canonical, is_demo=is_demo)
+            ReportedURL.objects.create(submission=submission, case=case, url_as_written=written)
+            if created:
+                opened.append(case.pk)
+        audit.record(
+            "hotline.report.receive",
+            request=request,
+            obj=submission,
+            detail={"source": source, "urls": len(urls), "new_cases": len(opened)},
+            client_address=source != Source.PUBLIC,
+        )
+        if not is_demo:
+            for case_id in opened:
+                transaction.on_commit(partial(_enqueue_triage, case_id))
+    return submission
+
+
+def _open_or_join(canonical: CanonicalURL, *, is_demo: bool = False) -> tuple[Case, bool]:
+    """The open case for this URL with one more reporter, or a new case. Two reports of a new URL
+    at the same moment cannot both open one: the unique constraint over open cases makes the
+    second insert fail, and that report joins the first's case instead."""
+    for _attempt in range(2):
+        joined = Case.objects.filter(url_sha256=canonical.sha256, state__in=OPEN).update(
+            reporter_count=F("reporter_count") + 1
+        )
+        if joined:
+            return Case.objects.get(url_sha256=canonical.sha256, state__in=OPEN), False
+        try:
+            with transaction.atomic():
+                case = Case.objects.create(url=canonical.url, url_sha256=canonical.sha256, is_demo=is_demo)
+            return case, True
+        except IntegrityError:
+            continue
+    raise IntegrityError("the case for this URL changed twice while the report was filed")
+
+
+def _enqueue_triage(case_id: int) -> None:
+    from .tasks import triage_case
+
+    triage_case.enqueue(case_id)
+
+
+def status_for_code(text: str) -> PublicStatus:
+    """The coarse status of the report with this tracking code (all a reporter may learn).
+    Raises `InvalidTrackingCode` for a typo and `UnknownTrackingCode` for a code nobody holds."""
+    code = codes.normalise(text)
+    submission = Submission.objects.filter(tracking_code=code).first()
+    if submission is None:
+        raise UnknownTrackingCode("no report has this tracking code")
+    return public_status(list(submission.urls.values_list("case__state", flat=True)))
+
+
+def status_for_partner(submission_id: int, owner) -> PublicStatus:
+    """The coarse status of a report filed with a key of `owner` (a partner hotline's account)."""
+    submission = Submission.objects.filter(pk=submission_id, api_key__owner=owner).first()
+    if submission is None:
+        raise UnknownTrackingCode("no report with this id was filed by your hotline")
+    return public_status(list(submission.urls.values_list("case__state", flat=True)))

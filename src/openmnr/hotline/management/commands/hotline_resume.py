@@ -1,0 +1,27 @@
+"""Restart triage that stopped: a killed worker, or an enqueue lost after its report committed.
+
+Run it every few minutes (cron or a systemd timer) beside `openmnr worker`.
+"""
+
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+
+from openmnr.hotline.triage import resume_stalled
+
+
+class Command(BaseCommand):
+    help = "Re-enqueue triage for received cases whose triage shows no sign of life."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--older-than-minutes",
+            type=int,
+            default=None,
+            help="How long without progress counts as stalled (default OPENMNR_HOTLINE_STALLED_MINUTES).",
+        )
+
+    def handle(self, *args, older_than_minutes=None, **options):
+        older_than = timedelta(minutes=older_than_minutes) if older_than_minutes is not None else None
+        count = resume_stalled(older_than)
+        self.stdout.write(f"re-enqueued triage for {count} case(s)")

@@ -1,0 +1,65 @@
+"""Matching triaged media against the banks, through banks.services.
+
+Triage runs in a worker with nobody signed in, while `banks.services.match` answers for a user and
+the banks that user's role may match. Triage therefore matches as a service account,
+`openmnr-triage`: it holds the analyst role (so it sees exactly the banks analysts may match),
+has no usable password and no second factor, and so can never sign in. Its name is what the audit
+log shows for triage's matches.
+
+An item is *known material* when it matches an active entry of a bank of confirmed CSAM; it then
+takes that entry's classification (the most serious one, if it matches several).
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from openmnr.banks import services as banks
+
+from .classification import ILLEGAL, Assessment, Classification
+from .models import MediaItem
+
+TRIAGE_ACCOUNT = "openmnr-triage"
+TRIAGE_ROLE = "analyst"
+# The banks app's purpose value for banks of confirmed CSAM (banks.models.Purpose.CONFIRMED_CSAM).
+CONFIRMED_CSAM = "confirmed_csam"
+
+
+def triage_account():
+    user, created = get_user_model().objects.get_or_create(username=TRIAGE_ACCOUNT)
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get(name=TRIAGE_ROLE))
+    return user
+
+
+def match_item(item: MediaItem) -> tuple[bool, list[dict]]:
+    """(known material?, what matched: bank, purpose, entry id, classification; never a hash)."""
+    signals = {name: getattr(item, name) for name in ("pdq", "md5", "sha256") if getattr(item, name)}
+    if not signals:
+        return False, []
+    (result,) = banks.match([signals], user=triage_account())
+    detail = [
+        {
+            "bank": m.bank,
+            "purpose": m.purpose,
+            "entry": m.entry_id,
+            "signal_type": m.signal_type,
+            "distance": m.distance,
+            "classification": m.classification,
+            "category": m.category,
+        }
+        for m in result.matches
+    ]
+    return any(_is_known(m) for m in detail), detail
+
+
+def _is_known(match: dict) -> bool:
+    return match["purpose"] == CONFIRMED_CSAM and match["classification"] in ILLEGAL
+
+
+def classification_of(item: MediaItem) -> Classification:
+    """The classification known material takes from the bank entry it matched."""
+    known = [m for m in item.match_detail if _is_known(m)]
+    known.sort(key=lambda m: (m["classification"] != Assessment.BASELINE, m["distance"]))
+    return Classification(known[0]["classification"], known[0]["category"], "")

@@ -1,0 +1,81 @@
+"""What other apps call. The takedown app above all: it traces the hosting of illegal cases, sends
+notices and referrals, and moves the cases on.
+
+    transition(case_id, to, *, actor=None, request=None, reason="")  -> CaseSummary
+    cases_to_act_on()                                                -> [CaseSummary], oldest first
+    case_summary(case_id)                                            -> CaseSummary
+
+States are `State` values (states.py): the takedown app moves an assessed case to `actioned` when a
+notice or referral went out, and an actioned case to `closed` when the content is gone. A move the
+state machine does not allow raises `TransitionNotAllowed`; an unknown case `CaseNotFound`; both
+are `HotlineError`. Every move is audited in the transaction that makes it.
+
+The case page includes the template `takedown/case_hosting.html` when the takedown app provides one
+(context: `case`, a hotline Case), in place of its placeholder in the "Hosting" section.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from . import cases
+from .classification import ILLEGAL
+from .errors import CaseNotFound, HotlineError, TransitionNotAllowed
+from .models import Case
+from .states import State
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    id: int
+    url: str
+    url_sha256: str
+    state: str
+    assessment: str
+    category: str
+    opened_at: datetime
+    reporter_count: int
+    is_demo: bool
+
+
+def _summary(case: Case) -> CaseSummary:
+    return CaseSummary(
+        case.pk,
+        case.url,
+        case.url_sha256,
+        case.state,
+        case.assessment,
+        case.category,
+        case.opened_at,
+        case.reporter_count,
+        case.is_demo,
+    )
+
+
+def transition(case_id: int, to: str, *, actor=None, request=None, reason: str = "") -> CaseSummary:
+    """Move a case along its state machine (see states.py); audited."""
+    return _summary(cases.transition(case_id, to, actor=actor, request=request, reason=reason))
+
+
+def case_summary(case_id: int) -> CaseSummary:
+    case = Case.objects.filter(pk=case_id).first()
+    if case is None:
+        raise CaseNotFound(f"there is no case {case_id}")
+    return _summary(case)
+
+
+def cases_to_act_on() -> list[CaseSummary]:
+    """Assessed cases whose outcome is illegal: the ones that need a notice or a referral."""
+    found = Case.objects.filter(state=State.ASSESSED, assessment__in=ILLEGAL).order_by("assessed_at", "pk")
+    return [_summary(case) for case in found]
+
+
+__all__ = [
+    "CaseNotFound",
+    "CaseSummary",
+    "HotlineError",
+    "State",
+    "TransitionNotAllowed",
+    "case_summary",
+    "cases_to_act_on",
+    "transition",
+]

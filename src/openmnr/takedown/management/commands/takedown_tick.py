@@ -1,0 +1,33 @@
+"""Work every takedown case that is due: open newly assessed cases, trace, notify, check.
+
+Run it every minute, from cron or a systemd timer beside `openmnr worker`:
+
+    * * * * *  cd /srv/openmnr && .venv/bin/openmnr manage takedown_tick
+
+or keep it running with `--every 60`. Several copies at once are safe: each case is taken by one.
+"""
+
+import time
+
+from django.core.management.base import BaseCommand
+
+from openmnr.takedown import services
+
+
+class Command(BaseCommand):
+    help = "Open, trace, notify and check every takedown case that is due."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--every", type=int, default=0, help="Run again every this many seconds (default: once)."
+        )
+
+    def handle(self, *args, every=0, **options):
+        while True:
+            result = services.tick()
+            self.stdout.write(
+                f"takedown: opened {result.opened}, worked {result.processed}, failed {result.failed}"
+            )
+            if every <= 0:
+                return
+            time.sleep(every)

@@ -1,0 +1,39 @@
+"""The clock: periodic jobs that `openmnr worker` runs every minute beside the task queue.
+
+Each job is safe to run in several workers at once (the apps take rows with locks or leases), so
+a deployment may run several workers without electing a leader, and needs no cron.
+"""
+
+import logging
+import threading
+
+from django.db import close_old_connections
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+JOBS = [
+    "openmnr.hotline.triage.resume_stalled",  # re-enqueue triage that a killed worker left behind
+    "openmnr.takedown.services.tick",  # trace, notify and check every takedown case that is due
+]
+
+
+def run_jobs() -> None:
+    for path in JOBS:
+        try:
+            import_string(path)()
+        except Exception:
+            logger.exception("periodic job %s failed; it runs again at the next tick", path)
+        finally:
+            close_old_connections()
+
+
+def start(interval_seconds: float, stop: threading.Event) -> threading.Thread:
+    def loop():
+        while not stop.is_set():
+            run_jobs()
+            stop.wait(interval_seconds)
+
+    thread = threading.Thread(target=loop, name="openmnr-clock", daemon=True)
+    thread.start()
+    return thread

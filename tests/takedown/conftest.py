@@ -1,0 +1,423 @@
+"""Fixtures for the takedown tests. Everything the app talks to runs here, on 127.0.0.1: a web site
+whose pages can change or vanish, a DNS server, an RDAP server, an SMTP server (aiosmtpd) and a
+webhook receiver; the .mmdb databases are built in tmp_path with mmdb-writer."""
+
+import json
+import socket
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import dns.message
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+import pytest
+from mmdb_writer import MMDBWriter
+from netaddr import IPSet
+
+# Documentation ranges (RFC 5737, RFC 3849) stand in for real hosts.
+NETWORKS = {
+    "203.0.113.0/24": (64500, "Example Hosting Lda", "PT"),
+    "192.0.2.0/24": (64501, "Other Hosting GmbH", "DE"),
+    "198.51.100.0/24": (13335, "CLOUDFLARENET", "US"),
+}
+
+
+@pytest.fixture(autouse=True)
+def _takedown_settings(settings, tmp_path):
+    """Each test: its own folders, servers on 127.0.0.1 reachable, Portugal as the home country, and
+    no trace source configured unless the test sets one."""
+    settings.FETCH_ALLOW_PRIVATE = ["127.0.0.1"]
+    settings.TAKEDOWN_WEBHOOK_ALLOW_HTTP = ["127.0.0.1"]
+    settings.BANKS_INDEX_DIR = tmp_path / "index"
+    settings.BANKS_POLL_SECONDS = 0
+    settings.EVIDENCE_DIR = tmp_path / "evidence"
+    settings.KEEP_EVIDENCE = False
+    settings.EVIDENCE_KEY = ""
+    settings.REFERRAL_DIR = str(tmp_path / "referrals")
+    settings.REFERRAL_SIGNING_KEY = str(tmp_path / "keys" / "signing.pem")
+    settings.REFERRAL_INCLUDE_EVIDENCE = False
+    settings.TAKEDOWN_HOME_COUNTRY = "PT"
+    settings.TAKEDOWN_PUBLIC_URL = "http://testserver"
+    settings.TAKEDOWN_ASN_DB = ""
+    settings.TAKEDOWN_COUNTRY_DB = ""
+    settings.TAKEDOWN_RDAP_BASE_URL = ""
+    settings.TAKEDOWN_RDAP_BOOTSTRAP_DIR = ""
+    settings.TAKEDOWN_CDN_FILE = ""
+    settings.TAKEDOWN_OPERATOR_NAME = "Test Hotline"
+    settings.TAKEDOWN_FROM_EMAIL = "notices@hotline.test"
+
+
+@pytest.fixture
+def assessed_case(db):
+    """assessed_case(url, known=False) -> a hotline case assessed as baseline CSAM, made through the
+    hotline's own services (a public report, then the state machine's transitions)."""
+    from django.utils import timezone
+
+    from openmnr.hotline import cases, intake
+    from openmnr.hotline.states import State
+
+    def make(url: str, *, known: bool = False):
+        submission = intake.receive_public(intake.ReportInput(urls=[url]))
+        case = submission.urls.get().case
+        cases.transition(case.pk, State.TRIAGED, reason="test triage", has_known_match=known)
+        return cases.transition(
+            case.pk,
+            State.ASSESSED,
+            reason="test assessment",
+            assessment="baseline",
+            category="A",
+            age_group="prepubescent",
+            auto_assessed=known,
+            assessed_at=timezone.now(),
+        )
+
+    return make
+
+
+@pytest.fixture
+def directory(db):
+    """directory() -> the usual entries: national law enforcement, a partner in Germany, and an
+    international fallback."""
+    from openmnr.takedown.models import DirectoryEntry
+
+    def make():
+        return {
+            "police": DirectoryEntry.objects.create(
+                kind="law_enforcement",
+                name="National cybercrime unit",
+                country="PT",
+                emails="referrals@police.test",
+            ),
+            "partner": DirectoryEntry.objects.create(
+                kind="partner", name="Hotline Deutschland", country="DE", emails="reports@hotline.test"
+            ),
+            "fallback": DirectoryEntry.objects.create(
+                kind="international_fallback", name="International network", emails="intl@network.test"
+            ),
+        }
+
+    return make
+
+
+@pytest.fixture
+def mmdb(tmp_path, settings):
+    """Builds ASN and country databases for NETWORKS and configures the app to read them."""
+    asn = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-ASN")
+    country = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-Country")
+    for network, (number, org, iso) in NETWORKS.items():
+        asn.insert_network(
+            IPSet([network]), {"autonomous_system_number": number, "autonomous_system_organization": org}
+        )
+        country.insert_network(IPSet([network]), {"country": {"iso_code": iso}})
+    paths = tmp_path / "asn.mmdb", tmp_path / "country.mmdb"
+    asn.to_db_file(str(paths[0]))
+    country.to_db_file(str(paths[1]))
+    settings.TAKEDOWN_ASN_DB, settings.TAKEDOWN_COUNTRY_DB = str(paths[0]), str(paths[1])
+    return paths
+
+
+class _Server:
+    """A ThreadingHTTPServer on 127.0.0.1 in a daemon thread."""
+
+    def __init__(self, handler):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.server.server_port}{path}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Site(_Server):
+    """A web site whose answers a test changes: path -> (status, content type, body)."""
+
+    def __init__(self):
+        self.pages: dict[str, tuple[int, str, bytes]] = {}
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                status, content_type, body = site.pages.get(self.path, (404, "text/plain", b"not found"))
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(Handler)
+
+    def serve(self, path: str, body: bytes, content_type: str = "image/jpeg", status: int = 200) -> str:
+        self.pages[path] = (status, content_type, body)
+        return self.url(path)
+
+    def page(self, path: str, *images: str) -> str:
+        tags = "".join(f'<img src="{src}" alt="">' for src in images)
+        html = f"<!doctype html><html><body><p>gallery</p>{tags}</body></html>".encode()
+        return self.serve(path, html, "text/html; charset=utf-8")
+
+
+@pytest.fixture
+def site():
+    server = Site()
+    yield server
+    server.close()
+
+
+class Rdap(_Server):
+    """An RDAP server: /ip/<address> and /domain/<name> answer from dicts, else 404."""
+
+    def __init__(self):
+        self.ips: dict[str, dict] = {}
+        self.domains: dict[str, dict] = {}
+        rdap = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                kind, _, key = self.path.strip("/").partition("/")
+                answer = (rdap.ips if kind == "ip" else rdap.domains).get(key)
+                body = json.dumps(answer or {"errorCode": 404}).encode()
+                self.send_response(200 if answer else 404)
+                self.send_header("Content-Type", "application/rdap+json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(Handler)
+
+    @staticmethod
+    def abuse(email: str, role: str = "abuse") -> dict:
+        return {
+            "roles": [role],
+            "vcardArray": ["vcard", [["version", {}, "text", "4.0"], ["email", {}, "text", email]]],
+        }
+
+    def network(self, ip: str, abuse_email: str) -> None:
+        self.ips[ip] = {"objectClassName": "ip network", "entities": [self.abuse(abuse_email)]}
+
+    def domain(self, name: str, registrar: str, abuse_email: str) -> None:
+        entity = {
+            "roles": ["registrar"],
+            "vcardArray": ["vcard", [["version", {}, "text", "4.0"], ["fn", {}, "text", registrar]]],
+            "entities": [self.abuse(abuse_email)],
+        }
+        self.domains[name] = {"objectClassName": "domain", "ldhName": name, "entities": [entity]}
+
+
+@pytest.fixture
+def rdap(settings):
+    server = Rdap()
+    settings.TAKEDOWN_RDAP_BASE_URL = server.url("/")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def dns_zone(settings):
+    """A UDP DNS server on 127.0.0.1 answering from a dict the test may change; the app is
+    configured to ask it. Names absent from every key do not exist (NXDOMAIN)."""
+    zone: dict[tuple[str, str], list[str]] = {}
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                data, peer = sock.recvfrom(4096)
+            except TimeoutError:
+                continue
+            query = dns.message.from_wire(data)
+            question = query.question[0]
+            name = question.name.to_text().rstrip(".")
+            rdtype = dns.rdatatype.to_text(question.rdtype)
+            response = dns.message.make_response(query)
+            if name not in {key[0] for key in zone}:
+                response.set_rcode(dns.rcode.NXDOMAIN)
+            elif (name, rdtype) in zone:
+                response.answer.append(
+                    dns.rrset.from_text(question.name, 60, "IN", rdtype, *zone[(name, rdtype)])
+                )
+            sock.sendto(response.to_wire(), peer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    settings.TAKEDOWN_DNS_NAMESERVERS = ["127.0.0.1"]
+    settings.TAKEDOWN_DNS_PORT = sock.getsockname()[1]
+    yield zone
+    stop.set()
+    thread.join()
+    sock.close()
+
+
+class Mailbox:
+    """What a local SMTP server (aiosmtpd) received."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on 127.0.0.1; the app sends through Django's SMTP backend to it."""
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": controller.port, "timeout": 5},
+        }
+    }
+    yield mailbox
+    controller.stop()
+
+
+class Webhook(_Server):
+    """Receives webhook POSTs; answers `status` (a test may make it fail)."""
+
+    def __init__(self):
+        self.received: list[tuple[dict, bytes]] = []
+        self.status = 200
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                hook.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(hook.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(Handler)
+
+
+@pytest.fixture
+def webhook():
+    server = Webhook()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def clock():
+    """A controllable clock for the tick: starts now, moves only when told."""
+    from django.utils import timezone
+
+    class Clock:
+        def __init__(self):
+            self.now = timezone.now()
+
+        def advance(self, **delta):
+            self.now += timedelta(**delta)
+            return self.now
+
+    return Clock()
+
+
+@pytest.fixture
+def tools():
+    """tools(**changes) -> the app's tools built from the current settings, with some replaced
+    (for example a check that says "online" for a case whose URL names a host that only the test
+    DNS server knows, which the fetcher could not reach)."""
+    import dataclasses
+    from contextlib import ExitStack
+
+    from openmnr.takedown import config
+
+    with ExitStack() as stack:
+
+        def make(**changes):
+            return dataclasses.replace(stack.enter_context(config.tools_from_settings()), **changes)
+
+        yield make
+
+
+@pytest.fixture
+def always():
+    """always(outcome) -> a check that always answers `outcome` ("online", "gone", ...)."""
+    from openmnr.core.takedown.schedule import Check
+    from openmnr.takedown.availability import CheckResult
+
+    return lambda outcome: lambda case: CheckResult(Check(outcome), detail=f"test: {outcome}")
+
+
+@pytest.fixture
+def static_tracer(mmdb, rdap):
+    """static_tracer(zone) -> a tracer whose DNS answers come from `zone` (a StaticResolver), with
+    the test .mmdb files and the local RDAP server."""
+    from openmnr.core.hosting.cdn import CdnCatalog
+    from openmnr.core.hosting.dns import StaticResolver
+    from openmnr.core.hosting.geo import GeoLookup
+    from openmnr.core.hosting.rdap import RdapClient
+    from openmnr.core.hosting.trace import Tracer
+
+    geo = GeoLookup(asn_db=mmdb[0], country_db=mmdb[1])
+    yield lambda zone: Tracer(
+        StaticResolver(zone), CdnCatalog.load(), geo=geo, rdap=RdapClient(base_url=rdap.url("/"))
+    )
+    geo.close()
+
+
+@pytest.fixture
+def reported_and_assessed(make_user):
+    """reported_and_assessed(url) -> a case reported through the public intake, triaged for real
+    (its media fetched from the test site and hashed) and assessed by an analyst as baseline."""
+    from openmnr.hotline import assess, cases, intake, triage
+    from openmnr.hotline.classification import Classification
+
+    analyst = make_user("analyst")
+
+    def make(url: str):
+        submission = intake.receive_public(intake.ReportInput(urls=[url]))
+        case = submission.urls.get().case
+        triage.run(case.pk)
+        cases.claim(case.pk, analyst)
+        for item in case.items.all():
+            assess.classify_item(item.pk, analyst, Classification("baseline", "A", "prepubescent"))
+        return assess.complete(case.pk, analyst)
+
+    return make
+
+
+@pytest.fixture
+def photos(shared):
+    """Two unrelated benign photographs (bytes) and a re-encoded copy of the first."""
+    import io
+
+    from PIL import Image
+
+    folder = shared / "corpus" / "natural"
+    first, second = ((folder / f"{name}-00.jpg").read_bytes() for name in ("astronaut", "coffee"))
+    out = io.BytesIO()
+    Image.open(io.BytesIO(first)).save(out, format="JPEG", quality=70)
+    return {"photo": first, "other": second, "reencoded": out.getvalue()}
