@@ -308,6 +308,9 @@ def run_isolated(func, /, *args, timeout: float = ISOLATED_TIMEOUT, memory: int 
     ``func`` and its arguments must be picklable (a module-level function).
     """
     context = multiprocessing.get_context("forkserver")
+    # The fork server imports numpy, Pillow and pdqhash once; without this every child imports
+    # them again (about a second per call). It takes effect when the server first starts.
+    context.set_forkserver_preload(["openmnr.core.signals.pdq"])
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_isolated_main, args=(sender, memory, func, args), daemon=True)
     child.start()
