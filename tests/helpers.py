@@ -1,5 +1,7 @@
 """Helpers the tests share (fixtures live in conftest.py)."""
 
+from contextlib import contextmanager
+
 
 def sign_in_client(client, user, *, verified: bool = True):
     """Sign `user` in on `client` as the sign-in page would, with or without the second factor."""
@@ -26,3 +28,49 @@ def current_totp(user) -> str:
 
     device = user.totpdevice_set.filter(confirmed=True).first()
     return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
+@contextmanager
+def local_dns_server(zone: dict):
+    """A UDP DNS server on 127.0.0.1 answering from `zone` ({(name, rdtype): [values]}), read live
+    so a test may change it; names absent from every key do not exist (NXDOMAIN). Yields the port."""
+    import socket
+    import threading
+
+    import dns.message
+    import dns.rcode
+    import dns.rdatatype
+    import dns.rrset
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                data, peer = sock.recvfrom(4096)
+            except TimeoutError:
+                continue
+            query = dns.message.from_wire(data)
+            question = query.question[0]
+            name = question.name.to_text().rstrip(".")
+            rdtype = dns.rdatatype.to_text(question.rdtype)
+            response = dns.message.make_response(query)
+            if name not in {key[0] for key in zone}:
+                response.set_rcode(dns.rcode.NXDOMAIN)
+            elif (name, rdtype) in zone:
+                response.answer.append(
+                    dns.rrset.from_text(question.name, 60, "IN", rdtype, *zone[(name, rdtype)])
+                )
+            sock.sendto(response.to_wire(), peer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        sock.close()

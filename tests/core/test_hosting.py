@@ -5,19 +5,15 @@ Nothing here leaves the machine: DNS answers come from a StaticResolver or from 
 """
 
 import json
-import socket
 import threading
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import dns.message
-import dns.rcode
-import dns.rdatatype
-import dns.rrset
 import pytest
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
+from helpers import local_dns_server
 from openmnr.core.hosting import HostingError
 from openmnr.core.hosting.cdn import CdnCatalog, CdnDataError
 from openmnr.core.hosting.dns import (
@@ -87,38 +83,9 @@ def test_an_ip_literal_needs_no_lookup():
 
 @pytest.fixture
 def dns_server():
-    """A UDP DNS server on 127.0.0.1 answering from ZONE, authoritative for every name in it."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.2)
-    names = {name for name, _ in ZONE}
-    stop = threading.Event()
-
-    def serve():
-        while not stop.is_set():
-            try:
-                data, peer = sock.recvfrom(4096)
-            except TimeoutError:
-                continue
-            query = dns.message.from_wire(data)
-            question = query.question[0]
-            name = question.name.to_text().rstrip(".")
-            rdtype = dns.rdatatype.to_text(question.rdtype)
-            response = dns.message.make_response(query)
-            if name not in names:
-                response.set_rcode(dns.rcode.NXDOMAIN)
-            elif (name, rdtype) in ZONE:
-                response.answer.append(
-                    dns.rrset.from_text(question.name, 60, "IN", rdtype, *ZONE[(name, rdtype)])
-                )
-            sock.sendto(response.to_wire(), peer)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield sock.getsockname()[1]
-    stop.set()
-    thread.join()
-    sock.close()
+    """The port of a UDP DNS server on 127.0.0.1 answering from ZONE."""
+    with local_dns_server(ZONE) as port:
+        yield port
 
 
 def test_dnspython_resolver_against_a_local_dns_server(dns_server):

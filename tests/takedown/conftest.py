@@ -8,13 +8,11 @@ import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import dns.message
-import dns.rcode
-import dns.rdatatype
-import dns.rrset
 import pytest
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
+
+from helpers import local_dns_server
 
 # Documentation ranges (RFC 5737, RFC 3849) stand in for real hosts.
 NETWORKS = {
@@ -228,38 +226,10 @@ def dns_zone(settings):
     """A UDP DNS server on 127.0.0.1 answering from a dict the test may change; the app is
     configured to ask it. Names absent from every key do not exist (NXDOMAIN)."""
     zone: dict[tuple[str, str], list[str]] = {}
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve():
-        while not stop.is_set():
-            try:
-                data, peer = sock.recvfrom(4096)
-            except TimeoutError:
-                continue
-            query = dns.message.from_wire(data)
-            question = query.question[0]
-            name = question.name.to_text().rstrip(".")
-            rdtype = dns.rdatatype.to_text(question.rdtype)
-            response = dns.message.make_response(query)
-            if name not in {key[0] for key in zone}:
-                response.set_rcode(dns.rcode.NXDOMAIN)
-            elif (name, rdtype) in zone:
-                response.answer.append(
-                    dns.rrset.from_text(question.name, 60, "IN", rdtype, *zone[(name, rdtype)])
-                )
-            sock.sendto(response.to_wire(), peer)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    settings.TAKEDOWN_DNS_NAMESERVERS = ["127.0.0.1"]
-    settings.TAKEDOWN_DNS_PORT = sock.getsockname()[1]
-    yield zone
-    stop.set()
-    thread.join()
-    sock.close()
+    with local_dns_server(zone) as port:
+        settings.TAKEDOWN_DNS_NAMESERVERS = ["127.0.0.1"]
+        settings.TAKEDOWN_DNS_PORT = port
+        yield zone
 
 
 class Mailbox:
