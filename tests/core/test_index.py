@@ -382,6 +382,10 @@ def test_exact_index(kind, tmp_path):
     assert loaded.digest_size == size and len(loaded) == len(index)
     sample = np.concatenate([digests[::97], misses])
     assert [a.tolist() for a in loaded.query_batch(sample)] == [a.tolist() for a in index.query_batch(sample)]
+    assert loaded.remove([300, 21, 999_999]) == 2  # 21 now holds only misses[1]
+    assert loaded.query(digests[7]).tolist() == []
+    assert loaded.query(misses[1]).tolist() == []
+    assert loaded.query(digests[8]).tolist() == [24]
 
     with pytest.raises(IndexInputError, match=f"value 0 is not {2 * size} hexadecimal digits"):
         index.query("00" * (size - 1))

@@ -11,8 +11,9 @@ Usage::
 Digests are kept sorted as fixed-width byte strings (numpy's "S" dtype, which compares all bytes)
 and found by binary search, so 10M SHA-256 digests with their ids take about 400 MB, far less than
 a dict. As in ``PDQIndex``, additions go to a small sorted delta, rebuilt on each ``add`` and merged
-into main past ``delta_limit`` entries, and removals flag rows. ``remove`` scans the ids of every
-segment (tens of milliseconds at 10M). Queries take no lock; writers serialise on one.
+into main past ``delta_limit`` entries, and removals flag rows. Each segment also keeps its row
+numbers in id order, so ``remove`` is a binary search too, not a scan. Queries take no lock;
+writers serialise on one.
 """
 
 import threading
@@ -29,17 +30,21 @@ DIGEST_SIZES = {"md5": 16, "sha256": 32}
 
 
 class _Sorted:
-    """Digests in ascending order with their ids; only ``removed`` changes after construction."""
+    """Digests in ascending order with their ids; only ``removed`` changes after construction.
 
-    def __init__(self, digests: np.ndarray, ids: np.ndarray, removed: np.ndarray | None = None):
-        self.digests, self.ids = digests, ids
+    ``by_id`` lists the row numbers in id order (the ``sorter`` of ``np.searchsorted``).
+    """
+
+    def __init__(self, digests: np.ndarray, ids: np.ndarray, by_id: np.ndarray, removed=None):
+        self.digests, self.ids, self.by_id = digests, ids, by_id
         self.removed = np.zeros(len(ids), bool) if removed is None else removed
         self.live = len(ids) - int(np.count_nonzero(self.removed))
 
     @classmethod
     def build(cls, digests: np.ndarray, ids: np.ndarray) -> "_Sorted":
         order = np.argsort(digests, kind="stable")
-        return cls(digests[order], ids[order])
+        ids = ids[order]
+        return cls(digests[order], ids, np.argsort(ids, kind="stable"))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -58,7 +63,11 @@ class _Sorted:
         return which[keep], self.ids[rows[keep]]
 
     def remove(self, ids: np.ndarray) -> int:
-        rows = np.flatnonzero(np.isin(self.ids, ids) & ~self.removed)
+        """Flag every row holding one of ``ids`` (sorted, unique) as removed; return how many."""
+        first = np.searchsorted(self.ids, ids, "left", sorter=self.by_id)
+        counts = np.searchsorted(self.ids, ids, "right", sorter=self.by_id) - first
+        rows = self.by_id[concat_ranges(first, counts)]
+        rows = rows[~self.removed[rows]]
         self.removed[rows] = True
         self.live -= len(rows)
         return len(rows)
@@ -123,8 +132,8 @@ class ExactIndex:
         with self._lock:
             arrays = {}
             for i, segment in enumerate(self._segments):
-                arrays.update({f"{i}.digests": segment.digests, f"{i}.ids": segment.ids})
-                arrays[f"{i}.removed"] = segment.removed
+                for name in ("digests", "ids", "by_id", "removed"):
+                    arrays[f"{i}.{name}"] = getattr(segment, name)
             storage.save(path, "exact", {"digest_size": self.digest_size}, arrays)
 
     @classmethod
@@ -134,16 +143,19 @@ class ExactIndex:
             index = cls(meta["digest_size"], delta_limit=delta_limit)
             segments = []
             for i in range(2):
-                digests, ids, removed = (arrays[f"{i}.{name}"] for name in ("digests", "ids", "removed"))
+                digests, ids, by_id, removed = (
+                    arrays[f"{i}.{name}"] for name in ("digests", "ids", "by_id", "removed")
+                )
                 n = len(ids)
                 if (
                     digests.dtype != np.dtype(f"S{index.digest_size}")
                     or ids.dtype != np.int64
+                    or by_id.dtype != np.intp
                     or removed.dtype != bool
-                    or not digests.shape == ids.shape == removed.shape == (n,)
+                    or not digests.shape == ids.shape == by_id.shape == removed.shape == (n,)
                 ):
                     raise ValueError(f"segment {i} has malformed arrays")
-                segments.append(_Sorted(digests, ids, np.array(removed)))
+                segments.append(_Sorted(digests, ids, by_id, np.array(removed)))
         except (KeyError, TypeError, ValueError, IndexInputError) as error:
             raise IndexFileError(f"damaged exact index file: {error}") from error
         index._segments = tuple(segments)
@@ -154,7 +166,7 @@ class ExactIndex:
         return digests, to_ids(ids, len(digests))
 
     def _empty(self) -> _Sorted:
-        return _Sorted(np.empty(0, f"S{self.digest_size}"), np.empty(0, np.int64))
+        return _Sorted(np.empty(0, f"S{self.digest_size}"), np.empty(0, np.int64), np.empty(0, np.intp))
 
 
 def _join(*parts: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

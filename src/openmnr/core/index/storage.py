@@ -19,7 +19,7 @@ import numpy as np
 from openmnr.core.index.errors import IndexFileError
 
 MAGIC = b"OMNRIDX\n"
-VERSION = 1
+VERSION = 2  # 2: exact segments keep their rows in id order (by_id)
 _ALIGN = 64
 
 
