@@ -1,10 +1,11 @@
 """Receiving reports: from the public form and from partner hotlines.
 
 The intake path is kept lean because it must answer hundreds of reports a second: one transaction
-writes the submission, opens or joins one case per URL and appends the audit event; nothing is
-fetched inline. Triage of each new case is enqueued when that transaction commits, so a worker
-never sees a case that might still roll back; a crash between the commit and the enqueue leaves a
-case in `received` with no task, which `resume_stalled` (the `hotline_resume` command) picks up.
+writes the submission, opens or joins one case per URL, appends the audit event and enqueues the
+triage of each new case (a task row, so a worker sees the task only once its case has committed);
+nothing is fetched inline. Reports that arrive together share that transaction's commit
+(`groupcommit`), because a commit per report, each holding the audit chain, would cap intake at a
+few hundred a second. A report is answered only after its commit.
 """
 
 import hashlib
@@ -21,6 +22,7 @@ from openmnr.core.signals.url import CanonicalURL, InvalidURL, canonicalize
 
 from . import codes
 from .errors import IdempotencyConflict, InvalidReport, UnknownTrackingCode
+from .groupcommit import GroupCommit
 from .models import Case, ContentKind, FoundWhere, ReportedURL, Source, Submission
 from .states import OPEN, PublicStatus, public_status
 
@@ -94,34 +96,44 @@ def _receive(
     report: ReportInput, *, source: str, request=None, is_demo: bool = False, **fields
 ) -> Submission:
     urls = canonical_urls(report.urls)
-    with transaction.atomic():
-        submission = Submission.objects.create(
-            tracking_code=codes.new_code(),
-            source=source,
-            found_where=report.found_where,
-            content_kind=report.content_kind,
-            description=report.description,
-            email=report.email,
-            partner_reference=report.partner_reference,
-            is_demo=is_demo,
-            **fields,
-        )
-        opened = []
-        for written, canonical in urls:
-            case, created = _open_or_join(canonical, is_demo=is_demo)
-            ReportedURL.objects.create(submission=submission, case=case, url_as_written=written)
-            if created:
-                opened.append(case.pk)
-        audit.record(
-            "hotline.report.receive",
-            request=request,
-            obj=submission,
-            detail={"source": source, "urls": len(urls), "new_cases": len(opened)},
-            client_address=source != Source.PUBLIC,
-        )
-        if not is_demo:
-            for case_id in opened:
-                transaction.on_commit(partial(_enqueue_triage, case_id))
+    return _filing.run(partial(_file, report, urls, source, request, is_demo, fields))
+
+
+#: One per process: the reports of all its request threads share commits.
+_filing = GroupCommit()
+
+
+def _file(report: ReportInput, urls, source: str, request, is_demo: bool, fields: dict) -> Submission:
+    """The writes of one report; runs inside a transaction (see `_filing`)."""
+    submission = Submission.objects.create(
+        tracking_code=codes.new_code(),
+        source=source,
+        found_where=report.found_where,
+        content_kind=report.content_kind,
+        description=report.description,
+        email=report.email,
+        partner_reference=report.partner_reference,
+        is_demo=is_demo,
+        **fields,
+    )
+    opened = []
+    for written, canonical in urls:
+        case, created = _open_or_join(canonical, is_demo=is_demo)
+        ReportedURL.objects.create(submission=submission, case=case, url_as_written=written)
+        if created:
+            opened.append(case.pk)
+    audit.record(
+        "hotline.report.receive",
+        request=request,
+        obj=submission,
+        detail={"source": source, "urls": len(urls), "new_cases": len(opened)},
+        client_address=source != Source.PUBLIC,
+    )
+    if not is_demo:
+        from .tasks import triage_case
+
+        for case_id in opened:
+            triage_case.enqueue(case_id)
     return submission
 
 
@@ -142,12 +154,6 @@ def _open_or_join(canonical: CanonicalURL, *, is_demo: bool = False) -> tuple[Ca
         except IntegrityError:
             continue
     raise IntegrityError("the case for this URL changed twice while the report was filed")
-
-
-def _enqueue_triage(case_id: int) -> None:
-    from .tasks import triage_case
-
-    triage_case.enqueue(case_id)
 
 
 def status_for_code(text: str) -> PublicStatus:
