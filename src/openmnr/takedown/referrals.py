@@ -29,9 +29,9 @@ from openmnr.hotline import evidence as hotline_evidence
 from . import keys, notices
 from .delivery import deliver
 from .errors import ReferralNotFound, ReferralRefused
-from .models import DirectoryEntry, EntryKind, EventKind, Notice, NoticeKind, Referral, TakedownCase
+from .models import DirectoryEntry, EntryKind, EventKind, NoticeKind, Referral, TakedownCase
 from .models import Event as TimelineEvent
-from .services import mark_actioned
+from .services import keep_notice, mark_actioned
 
 SIGNAL_FIELDS = ("pdq", "md5", "sha256")
 
@@ -211,18 +211,14 @@ def _tell_recipient(takedown: TakedownCase, referral: Referral, now, deliver) ->
     delivery = deliver(message)
     with transaction.atomic():
         if delivery.delivered:
-            Notice.objects.create(
-                takedown=takedown,
-                reference=reference,
-                kind=NoticeKind.REFERRAL,
-                recipient=entry.name[:200],
-                channel=message.channel,
-                address=message.address,
+            keep_notice(
+                takedown,
+                NoticeKind.REFERRAL,
+                message,
                 language=language,
-                subject=message.subject[:300],
-                body=message.body,
-                sent_at=now,
-                delivered=True,
+                reference=reference,
+                at=now,
+                recipient=entry.name,
             )
         else:
             TimelineEvent.objects.create(

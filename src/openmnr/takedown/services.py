@@ -414,20 +414,7 @@ def _record_sent(takedown, sent, now) -> int:
     delivered = 0
     for kind, message, language, delivery, reference in sent:
         if delivery.delivered:
-            Notice.objects.create(
-                takedown=takedown,
-                reference=reference,
-                kind=kind,
-                number=message.payload.get("number", 1),
-                recipient=message.recipient[:200],
-                channel=message.channel,
-                address=message.address,
-                language=language,
-                subject=message.subject[:300],
-                body=message.body,
-                sent_at=now,
-                delivered=True,
-            )
+            keep_notice(takedown, kind, message, language=language, reference=reference, at=now)
             label = NoticeKind(kind).label
             _event(
                 takedown,
@@ -445,6 +432,24 @@ def _record_sent(takedown, sent, now) -> int:
                 f"{NoticeKind(kind).label} to {message.recipient} not delivered: {delivery.error}",
             )
     return delivered
+
+
+def keep_notice(takedown, kind, message, *, language, reference, at, recipient="") -> Notice:
+    """Keep a delivered message (notice, forward or referral) on its takedown case."""
+    return Notice.objects.create(
+        takedown=takedown,
+        reference=reference,
+        kind=kind,
+        number=message.payload.get("number", 1),
+        recipient=(recipient or message.recipient)[:200],
+        channel=message.channel,
+        address=message.address,
+        language=language,
+        subject=message.subject[:300],
+        body=message.body,
+        sent_at=at,
+        delivered=True,
+    )
 
 
 def mark_actioned(takedown: TakedownCase, reason: str) -> None:
