@@ -17,7 +17,10 @@ lost.
                                      [--workers W] [--threads T] [--db sqlite|postgres|both]
 
 The client shares the machine with the server, so it takes CPU the server would otherwise have.
-Prints a table and writes bench/results/intake.json.
+So each row also gives the CPU time the server side spent per request (gunicorn's processes, plus
+PostgreSQL's when it is the database) and the client's: 2,000 ms divided by the server's figure is
+what two cores given to the server alone could answer per second. Prints a table and writes
+bench/results/intake.json.
 """
 
 import argparse
@@ -34,6 +37,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -112,6 +117,31 @@ def stop_server(server: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(server.pid, signal.SIGKILL)
         server.wait()
+
+
+def server_cpu_seconds(server: subprocess.Popen) -> float:
+    """CPU time used so far by the server's processes and by every PostgreSQL process."""
+    processes = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
+    processes += [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres")]
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def measured(server: subprocess.Popen, port: int, key: str, **kwargs) -> dict:
+    """`fire`, with the server's and the client's CPU milliseconds per acknowledged request."""
+    server_before, client_before = server_cpu_seconds(server), time.process_time()
+    row = fire(port, key, **kwargs)
+    server_ms = (server_cpu_seconds(server) - server_before) * 1000
+    client_ms = (time.process_time() - client_before) * 1000
+    acked = max(row["acknowledged"], 1)
+    row["server_cpu_ms"], row["client_cpu_ms"] = round(server_ms / acked, 2), round(client_ms / acked, 2)
+    return row
 
 
 def fire(port: int, key: str, *, kind: str, count: int, seconds: float, clients: int) -> dict:
@@ -214,7 +244,15 @@ def run_backend(backend: str, args) -> list[dict]:
             try:
                 fire(port, key, kind="report", count=100, seconds=30, clients=args.clients)  # warm-up
                 rows = [
-                    fire(port, key, kind=kind, count=args.reports, seconds=args.seconds, clients=args.clients)
+                    measured(
+                        server,
+                        port,
+                        key,
+                        kind=kind,
+                        count=args.reports,
+                        seconds=args.seconds,
+                        clients=args.clients,
+                    )
                     for kind in ("whoami", "report")
                 ]
             finally:
@@ -262,7 +300,10 @@ def main() -> None:
         backends.remove("postgres")
     rows = [row for backend in backends for row in run_backend(backend, args)]
 
-    header = f"{'database':9} {'request':28} {'acked':>6} {'errors':>6} {'per s':>7} {'p50 ms':>7} {'p99 ms':>7} {'lost':>5}"
+    header = (
+        f"{'database':9} {'request':28} {'acked':>6} {'errors':>6} {'per s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'lost':>5} {'server CPU ms':>13} {'client CPU ms':>13}"
+    )
     print(
         f"\nReport intake on 127.0.0.1: {args.workers} gunicorn workers x {args.threads} threads, "
         f"{args.clients} client connections, up to {args.reports} requests or {args.seconds:g} s per row"
@@ -274,7 +315,7 @@ def main() -> None:
         lost = "" if row["lost"] is None else str(row["lost"])
         print(
             f"{row['backend']:9} {label:28} {row['acknowledged']:>6} {row['errors']:>6} {row['per_second']:>7} "
-            f"{row['p50_ms']:>7} {row['p99_ms']:>7} {lost:>5}"
+            f"{row['p50_ms']:>7} {row['p99_ms']:>7} {lost:>5} {row['server_cpu_ms']:>13} {row['client_cpu_ms']:>13}"
         )
     print(f"{'':9} {'NCMEC 2023 average (anchor)':28} {'':>6} {'':>6} {NCMEC_RATE:>7}")
     print(
