@@ -31,6 +31,16 @@ def current_totp(user) -> str:
 
 
 @contextmanager
+def sign_in_page(page, user, password: str = "correct horse battery 9") -> None:
+    """Sign a Playwright page in as ``user`` (made by the make_user fixture) with password and TOTP."""
+    page.goto("/accounts/sign-in/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_label("Authenticator code").fill(current_totp(user))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/staff/")
+
+
 def local_dns_server(zone: dict):
     """A UDP DNS server on 127.0.0.1 answering from `zone` ({(name, rdtype): [values]}), read live
     so a test may change it; names absent from every key do not exist (NXDOMAIN). Yields the port."""

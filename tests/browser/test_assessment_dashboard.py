@@ -3,7 +3,7 @@ capability grid with text labels, and breaks no rule of the Content Security Pol
 
 from datetime import date
 
-from helpers import current_totp
+from helpers import sign_in_page
 
 
 def test_dashboard_charts_have_text_alternatives(page, make_user):
@@ -30,12 +30,7 @@ def test_dashboard_charts_have_text_alternatives(page, make_user):
     violations = []
     page.on("console", lambda message: violations.append(message.text))
 
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill("nadia")
-    page.get_by_label("Password").fill("correct horse battery 9")
-    page.get_by_label("Authenticator code").fill(current_totp(coordinator))
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/staff/")
+    sign_in_page(page, coordinator)
     page.get_by_role("link", name="MNR self-assessment").click()
     page.get_by_role("link", name="Examplestan").click()
     assert page.get_by_role("heading", name="Examplestan: MNR self-assessment").is_visible()

@@ -1,19 +1,10 @@
 """In a real browser: an analyst proposes a hash, two senior analysts confirm it from the queue,
 and no page of the flow breaks the Content Security Policy."""
 
-from helpers import current_totp
+from helpers import sign_in_page
 from openmnr.banks.models import Bank, BankEntry
 
 VALUE = "f8f8f0cce0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
-
-
-def _sign_in(page, user):
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill("correct horse battery 9")
-    page.get_by_label("Authenticator code").fill(current_totp(user))
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/staff/")
 
 
 def _sign_out(page):
@@ -27,7 +18,7 @@ def test_propose_and_confirm_with_four_eyes(page, make_user):
         name="Confirmed CSAM (test)", purpose="confirmed_csam", match_roles=["analyst", "senior_analyst"]
     )
     analyst = make_user("analyst", username="ana-banks")
-    _sign_in(page, analyst)
+    sign_in_page(page, analyst)
     page.get_by_role("link", name="Hash banks").click()
     page.get_by_role("link", name=bank.name).click()
     page.get_by_label("Signal type").select_option("pdq")
@@ -40,7 +31,7 @@ def test_propose_and_confirm_with_four_eyes(page, make_user):
 
     entry = BankEntry.objects.get()
     for username in ("sen-one", "sen-two"):
-        _sign_in(page, make_user("senior_analyst", username=username))
+        sign_in_page(page, make_user("senior_analyst", username=username))
         page.get_by_role("link", name="Confirmations").click()
         page.get_by_role("button", name=f"Confirm entry {entry.pk}").click()
         assert "recorded" in page.get_by_role("status").text_content()

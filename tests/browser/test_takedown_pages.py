@@ -4,16 +4,7 @@ the link in its e-mail without an account; no page breaks the Content Security P
 
 import io
 
-from helpers import current_totp
-
-
-def sign_in(page, user):
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill("correct horse battery 9")
-    page.get_by_label("Authenticator code").fill(current_totp(user))
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/staff/")
+from helpers import sign_in_page
 
 
 def test_case_timeline_statistics_and_acknowledgement(
@@ -32,7 +23,7 @@ def test_case_timeline_statistics_and_acknowledgement(
     violations = []
     page.on("console", lambda message: violations.append(message.text))
 
-    sign_in(page, make_user("senior_analyst", username="sam"))
+    sign_in_page(page, make_user("senior_analyst", username="sam"))
     page.get_by_role("link", name="Notice and takedown").click()
     page.get_by_role("link", name="Removed, watching").click()
     page.get_by_role("link", name=f"Case {takedown.pk}").click()
