@@ -30,7 +30,6 @@ def current_totp(user) -> str:
     return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
 
 
-@contextmanager
 def sign_in_page(page, user, password: str = "correct horse battery 9") -> None:
     """Sign a Playwright page in as ``user`` (made by the make_user fixture) with password and TOTP."""
     page.goto("/accounts/sign-in/")
@@ -41,6 +40,7 @@ def sign_in_page(page, user, password: str = "correct horse battery 9") -> None:
     page.wait_for_url("**/staff/")
 
 
+@contextmanager
 def local_dns_server(zone: dict):
     """A UDP DNS server on 127.0.0.1 answering from `zone` ({(name, rdtype): [values]}), read live
     so a test may change it; names absent from every key do not exist (NXDOMAIN). Yields the port."""
