@@ -1,5 +1,6 @@
 """Hash-list files round-trip, interoperate with ThreatExchange and reject bad lines by number."""
 
+import hashlib
 import io
 
 import numpy as np
@@ -206,6 +207,32 @@ def test_records_are_checked_when_made_and_written():
     with pytest.raises(InvalidValue):
         HashRecord("pdq", PDQ, source="line\nbreak")
     with pytest.raises(UnknownSignalType):
+        HashRecord("tmk", PDQ)
+    with pytest.raises(InvalidValue, match="carries its frames"):
         HashRecord("vpdq", PDQ)
+    with pytest.raises(InvalidValue, match="only vpdq records carry frames"):
+        HashRecord("pdq", PDQ, frames=f"0,100,{PDQ},0.000\n")
     with pytest.raises(UnknownSignalType, match="record 2"):
         write(lists.write_local, [HashRecord("pdq", PDQ), HashRecord("url", SHA256)])
+
+
+def test_a_vpdq_record_goes_through_json_lines_and_is_refused_by_the_other_formats(shared):
+    text = (shared / "vectors" / "pdq" / "video" / "doorknob-hd-no-bar.vpdq.txt").read_text()
+    record = HashRecord("vpdq", None, classification="baseline", frames=text.replace("\n", "\r\n"))
+    canonical = "".join(line + "\n" for line in text.splitlines())
+    assert record.frames == canonical  # the canonical text form, whatever the line endings
+    assert record.value == hashlib.sha256(canonical.encode()).hexdigest()
+    line = write(lists.write_json, [record])
+    assert len(line) > lists.MAX_LINE and read(lists.read_json, line) == [record]
+    assert read(lists.read_json, line.replace(f'"value": "{record.value}", ', "")) == [record]
+    with pytest.raises(InvalidValue, match="SHA-256 of its canonical frames"):
+        read(lists.read_json, line.replace(record.value, "0" * 64))
+
+    with pytest.raises(UnknownSignalType, match="local file format cannot carry vpdq"):
+        write(lists.write_local, [record])
+    with pytest.raises(UnknownSignalType, match="CSV cannot carry vpdq"):
+        write(lists.write_csv, [record])
+    with pytest.raises(UnknownSignalType, match="line 2"):
+        read(lists.read_csv, f"signal_type,value\nvpdq,{record.value}\n")
+    with pytest.raises(UnknownSignalType, match="line 1"):
+        read(lists.read_local, f"vpdq {record.value}\n")

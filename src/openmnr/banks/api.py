@@ -1,8 +1,8 @@
 """The match and hash API: POST /api/v1/match and POST /api/v1/hash.
 
-``/match`` takes either image uploads (multipart/form-data, one or more ``file`` parts) or signals
-as JSON: one item ``{"pdq": "…", "md5": "…", "sha256": "…"}`` (any of the three) or a batch
-``{"items": [ … ]}``. It answers ``{"results": [ … ]}``, one result per item, in order.
+``/match`` takes either uploads of images or videos (multipart/form-data, one or more ``file``
+parts) or signals as JSON: one item ``{"pdq": "…", "md5": "…", "sha256": "…", "vpdq": "…"}`` (any
+of them) or a batch ``{"items": [ … ]}``. It answers ``{"results": [ … ]}``, one result per item, in order.
 
 What a result reveals depends on the caller. A key (industry member, partner hotline) learns only
 ``match`` and the ``action`` class (the purpose of the most serious bank matched, for example
@@ -10,7 +10,8 @@ What a result reveals depends on the caller. A key (industry member, partner hot
 caller map the banks. A staff session (an analyst) also gets each matching entry with its bank,
 distance and classification. Only the enabled banks the caller may match against are consulted.
 
-``/hash`` returns the PDQ (with its quality), MD5 and SHA-256 of each uploaded image; nothing is
+``/hash`` returns the PDQ (with its quality), MD5 and SHA-256 of each uploaded image, and the vPDQ
+(one ``frame,quality,pdq,timestamp`` line per frame), MD5 and SHA-256 of each video; nothing is
 stored. Uploads follow ``openmnr.core.media``'s limits and are decoded in a child process; a bad
 upload gets a typed JSON error (400, 413 or 415), never a 500. Every call is audited with counts
 and outcome only, never the image or a hash value. Per-key rate limits apply (429).
@@ -43,6 +44,11 @@ class Signals(Schema):
     pdq: str | None = Field(None, description="PDQ hash, 64 hexadecimal digits.")
     md5: str | None = Field(None, description="MD5 of the file's bytes, 32 hexadecimal digits.")
     sha256: str | None = Field(None, description="SHA-256 of the file's bytes, 64 hexadecimal digits.")
+    vpdq: str | None = Field(
+        None,
+        description="A video's vPDQ: one frame_number,quality,pdq_hex,timestamp_seconds line per hashed "
+        "frame, as /hash returns it.",
+    )
 
 
 class SignalsBatch(Schema):
@@ -72,9 +78,18 @@ class MatchedEntry(Schema):
     purpose: str
     entry_id: int
     signal_type: str
-    distance: int = Field(description="Hamming distance for PDQ; 0 for exact digests.")
+    distance: int = Field(
+        description="Hamming distance for PDQ; 0 for exact digests; for vPDQ 100 minus the smaller of "
+        "the two match percentages."
+    )
     classification: str
     category: str
+    query_match_percent: int | None = Field(
+        None, description="vPDQ only: share (%) of the item's good frames found in the entry."
+    )
+    entry_match_percent: int | None = Field(
+        None, description="vPDQ only: share (%) of the entry's good frames found in the item."
+    )
 
 
 class StaffResult(Schema):
@@ -90,9 +105,16 @@ class StaffAnswer(Schema):
 
 
 class Hashes(Schema):
-    pdq: str
-    pdq_quality: int
-    pdq_low_quality: bool = Field(description="True when the picture is too flat for PDQ to be trusted.")
+    """An image has pdq, pdq_quality and pdq_low_quality; a video has vpdq instead."""
+
+    pdq: str | None = None
+    pdq_quality: int | None = None
+    pdq_low_quality: bool | None = Field(
+        None, description="True when the picture is too flat for PDQ to be trusted."
+    )
+    vpdq: str | None = Field(
+        None, description="A video's vPDQ, one frame,quality,pdq,timestamp line a frame."
+    )
     md5: str
     sha256: str
 
@@ -149,7 +171,9 @@ MATCH_BODY = {
         "content": {
             "application/json": {"schema": _inline(_SIGNALS_ADAPTER.json_schema())},
             "multipart/form-data": {
-                "schema": _upload_body("One or more images (JPEG, PNG, WebP, GIF, BMP).")
+                "schema": _upload_body(
+                    "One or more images (JPEG, PNG, WebP, GIF, BMP) or videos (MP4/MOV, Matroska/WebM, AVI)."
+                )
             },
         },
     }
@@ -157,7 +181,7 @@ MATCH_BODY = {
 HASH_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"multipart/form-data": {"schema": _upload_body("One or more images to hash.")}},
+        "content": {"multipart/form-data": {"schema": _upload_body("One or more images or videos to hash.")}},
     }
 }
 ERRORS = {400: ApiError, 413: ApiError, 415: ApiError}
@@ -221,7 +245,9 @@ def _items(request) -> list[dict]:
         items = []
         for hashes in map(services.hash_upload, _uploads(request)):
             item = {"md5": hashes["md5"].value, "sha256": hashes["sha256"].value}
-            if not hashes["pdq"].low_quality:  # a flat picture's PDQ matches too much to act on
+            if "vpdq" in hashes:  # a video; matching ignores its frames of low quality
+                item["vpdq"] = hashes["vpdq"].value
+            elif not hashes["pdq"].low_quality:  # a flat picture's PDQ matches too much to act on
                 item["pdq"] = hashes["pdq"].value
             items.append(item)
         return items
@@ -282,15 +308,16 @@ def hash_media(request):
     except (_Refused, media.MediaError) as error:
         return _refusal(request, "banks.hash", error)
     audit.record("banks.hash", request=request, detail={"items": len(hashed)})
-    return HashAnswer(
-        results=[
-            Hashes(
-                pdq=h["pdq"].value,
-                pdq_quality=h["pdq"].quality,
-                pdq_low_quality=h["pdq"].low_quality,
-                md5=h["md5"].value,
-                sha256=h["sha256"].value,
-            )
-            for h in hashed
-        ]
+    return HashAnswer(results=[_hashes(h) for h in hashed])
+
+
+def _hashes(hashed: dict) -> Hashes:
+    if "vpdq" in hashed:
+        return Hashes(vpdq=hashed["vpdq"].value, md5=hashed["md5"].value, sha256=hashed["sha256"].value)
+    return Hashes(
+        pdq=hashed["pdq"].value,
+        pdq_quality=hashed["pdq"].quality,
+        pdq_low_quality=hashed["pdq"].low_quality,
+        md5=hashed["md5"].value,
+        sha256=hashed["sha256"].value,
     )

@@ -38,7 +38,9 @@ class BankForm(forms.ModelForm):
 
 
 class ProposeForm(forms.Form):
-    signal_type = forms.ChoiceField(choices=SignalType.choices)
+    # A vPDQ value is a frame list, not a hash that fits this field: videos are proposed through the
+    # API or an import (JSON Lines).
+    signal_type = forms.ChoiceField(choices=[c for c in SignalType.choices if c[0] != SignalType.VPDQ])
     value = forms.CharField(max_length=80, help_text="The hash in hexadecimal.")
     classification = forms.ChoiceField(choices=Classification.choices)
     category = forms.CharField(max_length=64, required=False)

@@ -1,7 +1,8 @@
 """This process's match index, kept current by following the change log.
 
 Each web or worker process holds one ``Matcher``: a PDQ index and two exact indices (MD5,
-SHA-256) from ``openmnr.core.index``, mapping values to bank entry ids. On first use it loads the
+SHA-256) from ``openmnr.core.index``, mapping values to bank entry ids, and a PDQ index of the
+good frames of every vPDQ (video) entry, which proposes candidates for ``_video_hits``. On first use it loads the
 newest snapshot from ``BANKS_INDEX_DIR`` (memory-mapped: milliseconds, shared with the other
 processes through the page cache) or, when there is none, builds the index from the database and
 saves a snapshot for the processes that start after it. From then on it follows ``IndexChange``:
@@ -44,6 +45,7 @@ import shutil
 import socket
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -53,6 +55,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from openmnr.core.index import DIGEST_SIZES, ExactIndex, IndexFileError, PDQIndex
+from openmnr.core.signals import vpdq
 
 from . import changes
 from .models import BankEntry, IndexChange, MatcherHeartbeat
@@ -60,8 +63,18 @@ from .models import BankEntry, IndexChange, MatcherHeartbeat
 log = logging.getLogger(__name__)
 
 VALUE_BYTES = {"pdq": 32, **DIGEST_SIZES}
+#: Rows gathered per index: the three above, and "vpdq", every good frame of every vPDQ entry.
+INDEXED_BYTES = {**VALUE_BYTES, "vpdq": 32}
 #: Changes read per query while following the log.
 CHANGES_PER_READ = 5000
+#: Video frames looked up per query_batch call: near a still scene one lookup finds thousands of
+#: rows, so few at a time keeps memory bounded (under 400 MiB for the process in the worst case
+#: measured: 18,000 frames against an entry of 18,000 frames of a still scene).
+FRAMES_PER_QUERY = 32
+#: An entry's frames within this many bits of an earlier one stay out of the frame index (see
+#: ``_thinned``), and candidates are looked up within the frame threshold plus this.
+THIN_BITS = 8
+CANDIDATE_RADIUS = vpdq.FRAME_MATCH_THRESHOLD + THIN_BITS
 #: How often a busy process records its heartbeat.
 HEARTBEAT_SECONDS = 5.0
 #: Snapshots other than the current one are removed once they are this old.
@@ -73,37 +86,47 @@ CHANGES_KEEP = timedelta(days=1)
 
 @dataclass(frozen=True)
 class Hit:
-    """One index hit: an entry id, the signal type it matched on and the distance (0 if exact)."""
+    """One index hit: an entry id, the signal type it matched on and the distance (0 if exact).
+
+    For vpdq the distance is 100 minus the smaller of the two percentages, which are kept too."""
 
     entry_id: int
     signal_type: str
     distance: int
+    query_percent: int | None = None
+    entry_percent: int | None = None
 
 
 @dataclass
 class Indices:
-    """The three indices of one snapshot or process, and the change-log position they reflect."""
+    """The indices of one snapshot or process, and the change-log position they reflect: PDQ,
+    MD5, SHA-256, and ``vpdq``, a PDQ index of every good frame of every vPDQ entry (id = entry)."""
 
     seq: int
     token: str
     epoch: str
     pdq: PDQIndex
     exact: dict[str, ExactIndex]
+    vpdq: PDQIndex
 
     def count(self) -> int:
-        """Values indexed (a value added twice, see the module docstring, counts twice)."""
-        return len(self.pdq) + sum(len(index) for index in self.exact.values())
+        """Values indexed (a value added twice, see the module docstring, counts twice; a video
+        counts once per good frame)."""
+        return len(self.pdq) + len(self.vpdq) + sum(len(index) for index in self.exact.values())
+
+    def index(self, signal_type: str) -> PDQIndex | ExactIndex:
+        if signal_type == "pdq":
+            return self.pdq
+        return self.vpdq if signal_type == "vpdq" else self.exact[signal_type]
 
     def add(self, rows: "_Rows") -> None:
-        for signal_type in VALUE_BYTES:
+        for signal_type in INDEXED_BYTES:
             values, ids = rows.arrays(signal_type)
             if len(ids):
-                index = self.pdq if signal_type == "pdq" else self.exact[signal_type]
-                index.add(values, ids)
+                self.index(signal_type).add(values, ids)
 
     def remove(self, signal_type: str, entry_id: int) -> None:
-        index = self.pdq if signal_type == "pdq" else self.exact[signal_type]
-        index.remove([entry_id])
+        self.index(signal_type).remove([entry_id])
 
 
 class _Rows:
@@ -111,28 +134,39 @@ class _Rows:
     database cost tens of megabytes, not a million Python strings."""
 
     def __init__(self):
-        self.values = {name: bytearray() for name in VALUE_BYTES}
-        self.ids = {name: array.array("q") for name in VALUE_BYTES}
+        self.values = {name: bytearray() for name in INDEXED_BYTES}
+        self.ids = {name: array.array("q") for name in INDEXED_BYTES}
 
-    def append(self, entry_id: int, signal_type: str, value: str) -> None:
+    def append(self, entry_id: int, signal_type: str, value: str, frames: str = "") -> None:
+        """One entry's value; for vpdq each of its good frames (``frames`` is its canonical text)."""
+        if signal_type == "vpdq":
+            for frame_hash in _thinned(list(dict.fromkeys(f.pdq for f in _good_frames(frames)))):
+                self.values["vpdq"] += bytes.fromhex(frame_hash)
+                self.ids["vpdq"].append(entry_id)
+            return
         self.values[signal_type] += bytes.fromhex(value)
         self.ids[signal_type].append(entry_id)
 
     def extend(self, rows) -> None:
-        """Append (id, signal type, value) rows, such as a values_list of entries."""
-        for entry_id, signal_type, value in rows:
-            self.append(entry_id, signal_type, value)
+        """Append (id, signal type, value, frames) rows, such as ``_entry_rows``."""
+        for entry_id, signal_type, value, frames in rows:
+            self.append(entry_id, signal_type, value, frames)
 
     def arrays(self, signal_type: str) -> tuple[np.ndarray, np.ndarray]:
-        size = VALUE_BYTES[signal_type]
+        size = INDEXED_BYTES[signal_type]
         values = np.frombuffer(bytes(self.values[signal_type]), np.uint8).reshape(-1, size)
         return values, np.frombuffer(self.ids[signal_type].tobytes(), np.int64)
+
+
+def _good_frames(text: str) -> list[vpdq.Frame]:
+    """The frames that count for matching (quality >= 50); what the frame index holds."""
+    return [f for f in vpdq.from_text(text) if f.quality >= vpdq.QUALITY_THRESHOLD]
 
 
 def _entry_rows(entries):
     return (
         entries.filter(status=BankEntry.Status.ACTIVE)
-        .values_list("pk", "signal_type", "value")
+        .values_list("pk", "signal_type", "value", "frames")
         .iterator(chunk_size=20_000)
     )
 
@@ -143,7 +177,9 @@ def build_from_database() -> Indices:
     rows = _Rows()
     rows.extend(_entry_rows(BankEntry.objects.all()))
     exact = {name: ExactIndex.build(size, *rows.arrays(name)) for name, size in DIGEST_SIZES.items()}
-    return Indices(seq, token, epoch, PDQIndex.build(*rows.arrays("pdq")), exact)
+    return Indices(
+        seq, token, epoch, PDQIndex.build(*rows.arrays("pdq")), exact, PDQIndex.build(*rows.arrays("vpdq"))
+    )
 
 
 def write_snapshot(index_dir: Path | None = None, *, indices: Indices | None = None) -> Indices:
@@ -157,6 +193,7 @@ def write_snapshot(index_dir: Path | None = None, *, indices: Indices | None = N
     folder = index_dir / name
     folder.mkdir()
     indices.pdq.save(folder / "pdq.idx")
+    indices.vpdq.save(folder / "vpdq.idx")
     for signal_type, index in indices.exact.items():
         index.save(folder / f"{signal_type}.idx")
     current = {
@@ -182,7 +219,9 @@ def read_snapshot(index_dir: Path) -> Indices | None:
         folder = index_dir / current["dir"]
         pdq = PDQIndex.load(folder / "pdq.idx")
         exact = {name: ExactIndex.load(folder / f"{name}.idx") for name in DIGEST_SIZES}
-        return Indices(int(current["seq"]), str(current["token"]), str(current["epoch"]), pdq, exact)
+        # A snapshot from before vPDQ has no vpdq.idx: FileNotFoundError, so a build from the database.
+        frames = PDQIndex.load(folder / "vpdq.idx")
+        return Indices(int(current["seq"]), str(current["token"]), str(current["epoch"]), pdq, exact, frames)
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError, IndexFileError) as error:
@@ -251,6 +290,9 @@ class Matcher:
                 found_ids = indices.exact[signal_type].query_batch(values)
                 for i, ids in zip(positions, found_ids, strict=True):
                     hits[i].extend(Hit(entry_id, signal_type, 0) for entry_id in ids.tolist())
+        for i, item in enumerate(items):
+            if item.get("vpdq"):
+                hits[i].extend(_video_hits(indices, item["vpdq"]))
         return hits
 
     def _refresh(self) -> None:
@@ -306,7 +348,10 @@ class Matcher:
         Re-applying after a failure part-way is harmless: additions repeat, removals are idempotent."""
         indices, pending = self.indices, _Rows()
         for change in batch:
-            if change.op == IndexChange.Op.ADD:
+            if change.op == IndexChange.Op.ADD and change.signal_type == "vpdq":
+                # The log row holds the identity only; the frames are read from the entry.
+                pending.extend(_entry_rows(BankEntry.objects.filter(pk=change.entry_id)))
+            elif change.op == IndexChange.Op.ADD:
                 pending.append(change.entry_id, change.signal_type, change.value)
             elif change.op == IndexChange.Op.ADD_BATCH:
                 pending.extend(_entry_rows(BankEntry.objects.filter(batch_id=change.batch_id)))
@@ -332,6 +377,75 @@ class Matcher:
             },
         )
         MatcherHeartbeat.objects.filter(seen_at__lt=now - timedelta(days=1)).delete()
+
+
+def _video_hits(indices: Indices, text: str) -> list[Hit]:
+    """The vPDQ entries matching a video (``text``: valid vPDQ text), by ThreatExchange's rule: at
+    least MATCH_PERCENT of the video's good frames lie within 31 bits of a good frame of the entry,
+    *and* at least MATCH_PERCENT of the entry's good frames lie within 31 bits of a frame of the
+    video. The second condition keeps a short clip from matching a long video it is part of, and
+    the reverse.
+
+    The frame index proposes candidates: entries with a kept frame within CANDIDATE_RADIUS of one
+    of the video's frames (a superset of those with any frame within 31 bits, see ``_thinned``),
+    looking up only a fifth of the frames, which is enough (``_enough_frames``).
+    Each candidate's frames are read from the database and both shares computed exactly
+    (``vpdq.share_within``).
+    """
+    good = Counter(f.pdq for f in _good_frames(text))
+    if not good:
+        return []
+    candidates: set[int] = set()
+    hashes = _enough_frames(good)
+    for start in range(0, len(hashes), FRAMES_PER_QUERY):
+        for found in indices.vpdq.query_batch(hashes[start : start + FRAMES_PER_QUERY], CANDIDATE_RADIUS):
+            candidates.update(found.ids.tolist())
+    if not candidates:
+        return []
+    stored = BankEntry.objects.filter(pk__in=candidates, signal_type="vpdq").values_list("pk", "frames")
+    hits = []
+    for entry_id, entry_text in stored.iterator(chunk_size=100):
+        entry_good = Counter(f.pdq for f in _good_frames(entry_text))
+        query_percent = vpdq.share_within(good, entry_good)
+        if query_percent < vpdq.MATCH_PERCENT:
+            continue
+        entry_percent = vpdq.share_within(entry_good, good)
+        smaller = min(query_percent, entry_percent)
+        if smaller >= vpdq.MATCH_PERCENT:
+            hits.append(Hit(entry_id, "vpdq", 100 - smaller, query_percent, entry_percent))
+    return hits
+
+
+def _enough_frames(frames: Counter) -> list[str]:
+    """The fewest distinct hashes (most frequent first) that stand for more than 100 - MATCH_PERCENT
+    percent of the frames: an entry that matches has frames close to at least MATCH_PERCENT percent
+    of them, so to at least one of these, and looking up only these finds every such entry."""
+    needed, chosen = frames.total() * (100 - vpdq.MATCH_PERCENT) // 100 + 1, []
+    for value, count in frames.most_common():
+        chosen.append(value)
+        needed -= count
+        if needed <= 0:
+            break
+    return chosen
+
+
+def _thinned(hashes: list[str]) -> list[str]:
+    """The frame hashes an entry puts in the frame index: in order, each one not within THIN_BITS
+    of one already kept. A still scene gives thousands of near-identical frames, and every lookup
+    near them would return all of them; thinned, it gives a few. Nothing is missed: a frame within
+    31 bits of a dropped hash is within 31 + THIN_BITS of the hash that covered it, which is the
+    radius candidates are looked up with."""
+    words = vpdq.hash_words(hashes)
+    kept = np.empty((len(hashes), 4), np.uint64)
+    count = 0
+    chosen = []
+    for position, row in enumerate(words):
+        if count and (np.bitwise_count(kept[:count] ^ row).sum(axis=1) <= THIN_BITS).any():
+            continue
+        kept[count] = row
+        count += 1
+        chosen.append(hashes[position])
+    return chosen
 
 
 _matcher: Matcher | None = None

@@ -42,6 +42,7 @@ class SignalType(models.TextChoices):
     PDQ = "pdq", "PDQ"
     MD5 = "md5", "MD5"
     SHA256 = "sha256", "SHA-256"
+    VPDQ = "vpdq", "vPDQ (video)"
 
 
 class Bank(models.Model):
@@ -129,6 +130,11 @@ class BankEntry(models.Model):
     bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="entries", db_index=False)
     signal_type = models.CharField(max_length=16, choices=SignalType.choices)
     value = models.CharField(max_length=64, help_text="Lower-case hex. Sensitive: never shown in full.")
+    # A vPDQ entry is one video. Its ``value`` is the SHA-256 of the canonical frames text: the
+    # identity that uniqueness and masking use. ``frames`` (canonical text, one frame a line) is
+    # what matching compares; empty for other signal types. db_default too, so that raw inserts
+    # naming no frames (the benchmarks) still work.
+    frames = models.TextField(blank=True, default="", db_default="")
     quality = models.PositiveSmallIntegerField(null=True, blank=True)
     classification = models.CharField(max_length=32, choices=Classification.choices)
     category = models.CharField(max_length=64, blank=True)

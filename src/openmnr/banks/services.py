@@ -12,7 +12,7 @@ The whole interface::
     import_entries(bank, data, fmt=, by=, classification=)           -> ImportBatch
     confirm_import(batch, by=)               -> ImportBatch
     export_bank(bank, fmt=, passphrase=, by=)                        -> (file name, encrypted bytes)
-    hash_upload(data)                        -> {"pdq": HashValue, "md5": ..., "sha256": ...}
+    hash_upload(data)                        -> {"pdq" or "vpdq": HashValue, "md5": ..., "sha256": ...}
     match(items, user=)                      -> [ItemResult], one per {signal type: value} item
 
 Every function checks the caller's permission and, per object, that the bank is one the caller
@@ -39,7 +39,8 @@ from django.utils import timezone
 
 from openmnr.accounts.roles import roles_of
 from openmnr.audit import service as audit
-from openmnr.core import lists
+from openmnr.core import fetch, lists, media
+from openmnr.core.signals import vpdq
 from openmnr.core.signals.base import HashValue
 from openmnr.core.signals.md5 import Md5Signal
 from openmnr.core.signals.pdq import PdqSignal
@@ -49,7 +50,7 @@ from . import changes, crypto
 from .matcher import get_matcher
 from .models import ACTION_ORDER, Bank, BankEntry, Classification, Confirmation, ImportBatch
 
-SIGNAL_TYPES = {"pdq": PdqSignal, "md5": Md5Signal, "sha256": Sha256Signal}
+SIGNAL_TYPES = {"pdq": PdqSignal, "md5": Md5Signal, "sha256": Sha256Signal, "vpdq": vpdq.VpdqSignal}
 IMPORT_CHUNK = 50_000
 
 
@@ -150,18 +151,23 @@ def save_bank(bank: Bank, *, match_accounts, by, request=None) -> Bank:
 
 
 def _record(signal_type: str, value: str, classification: str, category: str, quality, source_ref: str):
-    """Check an entry's fields with the same rules as a hash list, so any entry can be exported."""
+    """Check an entry's fields with the same rules as a hash list, so any entry can be exported.
+
+    For vpdq ``value`` is the frames text; the record holds it in canonical form as ``frames`` and
+    its SHA-256 as ``value``, the entry's identity."""
     if classification not in Classification.values:
         raise InvalidInput(f"classification must be one of {', '.join(Classification.values)}")
     if signal_type not in SIGNAL_TYPES:
         raise InvalidInput(f"a bank holds {', '.join(SIGNAL_TYPES)} signals")
+    framed = signal_type == lists.FRAMED
     try:
         return lists.HashRecord(
             signal_type,
-            value.strip(),
+            None if framed else value.strip(),
             quality,
             _classification_text(classification, category),
             source_ref or None,
+            value if framed else None,
         )
     except lists.HashListError as error:
         raise InvalidInput(error.reason) from None
@@ -206,6 +212,7 @@ def propose_entry(
                 bank=bank,
                 signal_type=signal_type,
                 value=record.value,
+                frames=record.frames or "",
                 quality=quality,
                 classification=classification,
                 category=category,
@@ -391,7 +398,7 @@ def _plain_text(data: bytes, passphrase: str) -> io.StringIO:
 
 
 _IMPORT_COLUMNS = (
-    "signal_type, value, quality, classification, category, source_ref, "
+    "signal_type, value, quality, classification, category, source_ref, frames, "
     "bank_id, batch_id, status, proposed_by_id, created_at, activated_at, disable_reason, disabled_at"
 )
 
@@ -427,7 +434,15 @@ def _insert_records(bank, batch, records, default, by, source_ref, now) -> int:
                 classification, category = _parse_classification(record.classification, default)
                 source = (record.source or source_ref)[:200]
                 rows.append(
-                    (record.signal_type, record.value, record.quality, classification, category, source)
+                    (
+                        record.signal_type,
+                        record.value,
+                        record.quality,
+                        classification,
+                        category,
+                        source,
+                        record.frames or "",
+                    )
                 )
             if staged:
                 # One write of text per chunk: several times faster than psycopg's write_row.
@@ -439,7 +454,7 @@ def _insert_records(bank, batch, records, default, by, source_ref, now) -> int:
             else:
                 rows.sort(key=itemgetter(0, 1))
                 cursor.executemany(
-                    f"INSERT INTO {table} ({_IMPORT_COLUMNS}) VALUES ({', '.join(['%s'] * 14)}) "
+                    f"INSERT INTO {table} ({_IMPORT_COLUMNS}) VALUES ({', '.join(['%s'] * 15)}) "
                     "ON CONFLICT DO NOTHING",
                     [row + fixed for row in rows],
                 )
@@ -524,11 +539,15 @@ def export_bank(bank: Bank, *, fmt: str, passphrase: str, by, request=None) -> t
                 e.quality,
                 _classification_text(e.classification, e.category),
                 e.source_ref or None,
+                e.frames or None,
             )
             for e in entries.iterator(chunk_size=IMPORT_CHUNK)
         )
         text = io.StringIO()
-        count = lists.WRITERS[fmt](records, text)
+        try:
+            count = lists.WRITERS[fmt](records, text)
+        except lists.UnknownSignalType as error:
+            raise InvalidInput(f"{error.reason}; export this bank as JSON Lines") from None
         try:
             sealed = crypto.encrypt(text.getvalue().encode(), passphrase)
         except crypto.CryptoError as error:
@@ -548,13 +567,22 @@ def export_bank(bank: Bank, *, fmt: str, passphrase: str, by, request=None) -> t
 
 
 def hash_upload(data: bytes) -> dict[str, HashValue]:
-    """PDQ, MD5 and SHA-256 of an uploaded image. Raises ``openmnr.core.media.MediaError``
-    subclasses for content that cannot be decoded; nothing is stored."""
-    return {
-        "pdq": PdqSignal.hash_bytes(data, isolate=settings.BANKS_ISOLATE_DECODE),
-        "md5": Md5Signal.hash_bytes(data),
-        "sha256": Sha256Signal.hash_bytes(data),
-    }
+    """PDQ (vPDQ for a video, told by its first bytes), MD5 and SHA-256 of an uploaded file.
+    Raises ``openmnr.core.media.MediaError`` subclasses for content that cannot be decoded;
+    nothing is stored."""
+    if _is_video(data):
+        frames = vpdq.hash_video(data, mode="fast", isolate=settings.BANKS_ISOLATE_DECODE)
+        perceptual = {"vpdq": HashValue(vpdq.to_text(frames))}
+    else:
+        perceptual = {"pdq": PdqSignal.hash_bytes(data, isolate=settings.BANKS_ISOLATE_DECODE)}
+    return {**perceptual, "md5": Md5Signal.hash_bytes(data), "sha256": Sha256Signal.hash_bytes(data)}
+
+
+def _is_video(data: bytes) -> bool:
+    """A video container by its first bytes. HEIC and AVIF pictures share MP4's container: their
+    brand says picture, and they go to the image decoder, which refuses them by name."""
+    head = data[:16]
+    return media.sniff(head) == "video" and not (fetch.sniff_type(head) or "").startswith("image/")
 
 
 @dataclass(frozen=True)
@@ -569,6 +597,9 @@ class MatchDetail:
     distance: int
     classification: str
     category: str
+    # vpdq only: the share (%) of the item's good frames found in the entry's, and the reverse.
+    query_match_percent: int | None = None
+    entry_match_percent: int | None = None
 
 
 @dataclass(frozen=True)
@@ -594,10 +625,12 @@ def _validate_signals(item: dict[str, str | None]) -> dict[str, str]:
             continue
         if name not in SIGNAL_TYPES:
             raise InvalidInput(f"unknown signal type {name!r}; use {', '.join(SIGNAL_TYPES)}")
+        if name == lists.FRAMED and len(value) > lists.MAX_FRAMES_TEXT:
+            raise InvalidInput(f"vpdq: at most {lists.MAX_FRAMES_TEXT:,} characters of frames")
         try:
             clean[name] = SIGNAL_TYPES[name].validate(value)
         except ValueError as error:
-            raise InvalidInput(str(error)) from None
+            raise InvalidInput(f"{name}: {error}" if name == "vpdq" else str(error)) from None
     if not clean:
         raise InvalidInput(f"give at least one of {', '.join(SIGNAL_TYPES)}")
     return clean
@@ -641,6 +674,8 @@ def match(items: list[dict[str, str | None]], *, user, request=None) -> list[Ite
                 hit.distance,
                 entry.classification,
                 entry.category,
+                hit.query_percent,
+                hit.entry_percent,
             )
         results.append(ItemResult(list(best.values())))
     audit.record(

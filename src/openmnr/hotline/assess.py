@@ -111,6 +111,8 @@ def propose_to_bank(item_id: int, user, bank_id: int, *, request=None) -> int:
     values = {"md5": (item.md5, None), "sha256": (item.sha256, None)}
     if item.pdq and (item.pdq_quality or 0) >= QUALITY_THRESHOLD:
         values["pdq"] = (item.pdq, item.pdq_quality)
+    if item.vpdq:  # a video: one entry holding its frames (matching ignores those of low quality)
+        values["vpdq"] = (item.vpdq, None)
     proposed = 0
     for signal_type, (value, quality) in values.items():
         if not value:

@@ -35,7 +35,7 @@ def triage_account():
 
 def match_item(item: MediaItem) -> tuple[bool, list[dict]]:
     """(known material?, what matched: bank, purpose, entry id, classification; never a hash)."""
-    signals = {name: getattr(item, name) for name in ("pdq", "md5", "sha256") if getattr(item, name)}
+    signals = {name: getattr(item, name) for name in ("pdq", "md5", "sha256", "vpdq") if getattr(item, name)}
     if not signals:
         return False, []
     (result,) = banks.match([signals], user=triage_account())
@@ -48,10 +48,21 @@ def match_item(item: MediaItem) -> tuple[bool, list[dict]]:
             "distance": m.distance,
             "classification": m.classification,
             "category": m.category,
+            **_percentages(m),
         }
         for m in result.matches
     ]
     return any(_is_known(m) for m in detail), detail
+
+
+def _percentages(match) -> dict:
+    """For a video (vPDQ) match, the two shares of matching frames, so an analyst sees how close."""
+    if match.query_match_percent is None:
+        return {}
+    return {
+        "query_match_percent": match.query_match_percent,
+        "entry_match_percent": match.entry_match_percent,
+    }
 
 
 def _is_known(match: dict) -> bool:

@@ -160,6 +160,7 @@ class MediaItem(models.Model):
     md5 = models.CharField(max_length=32, blank=True)
     pdq = models.CharField(max_length=64, blank=True)
     pdq_quality = models.PositiveSmallIntegerField(null=True, blank=True)
+    vpdq = models.TextField(blank=True, default="", help_text="A video's vPDQ, one frame per line.")
     evidence_id = models.CharField(max_length=32, blank=True)
     thumbnail_id = models.CharField(max_length=32, blank=True)
     thumbnail_sha256 = models.CharField(max_length=64, blank=True)

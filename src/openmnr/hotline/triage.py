@@ -11,7 +11,7 @@ runs at once) adds nothing twice:
   constraint makes a second copy impossible; a re-run skips the items already there;
 - the case leaves `received` in one locked transaction at the end, so only one run finishes it;
 - `triage_touched_at` is refreshed after every item, and `resume_stalled` re-enqueues cases whose
-  triage stopped showing signs of life (the worker was killed, or the enqueue after commit was lost).
+  triage stopped showing signs of life (the worker was killed, and django-tasks-db does not retry).
 
 Only an evidence file can be left behind by a run killed between writing it and committing its item:
 encrypted, unreferenced and harmless.
@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from openmnr.core import fetch, media
 from openmnr.core.extract import extract_media_urls
+from openmnr.core.signals import vpdq
 from openmnr.core.signals.md5 import Md5Signal
 from openmnr.core.signals.sha256 import Sha256Signal
 
@@ -199,11 +200,25 @@ def _describe(item: MediaItem, data: bytes, media_type: str) -> None:
             item.pdq, item.pdq_quality = pdq.value, pdq.quality
         except media.MediaError as exc:
             item.error = f"the picture cannot be decoded: {exc}"
+    elif media_type.startswith("video/"):
+        item.vpdq, error = _video_signal(data)
+        if error:
+            item.error = error
     item.matched, item.match_detail = matching.match_item(item)
     if store is not None:
         item.evidence_id, _digest = store.put(data)
         if thumbnail is not None:
             item.thumbnail_id, item.thumbnail_sha256 = store.put(thumbnail)
+
+
+def _video_signal(data: bytes) -> tuple[str, str]:
+    """(vPDQ text, "") of a video, or ("", why not). Every frame is hashed, as for bank entries, so
+    that both sides of the comparison have the same frames; decoding runs in a child process with
+    memory and time limits, since the bytes come from anywhere."""
+    try:
+        return vpdq.to_text(vpdq.hash_video(data, mode="fast", isolate=True)), ""
+    except media.MediaError as exc:
+        return "", f"the video cannot be decoded: {exc}"
 
 
 def _forget_evidence(item: MediaItem) -> None:
