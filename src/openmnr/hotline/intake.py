@@ -1,17 +1,14 @@
 """Receiving reports: from the public form and from partner hotlines.
 
-The intake path is kept lean because it must answer hundreds of reports a second: one transaction
-writes the submission, opens or joins one case per URL, appends the audit event and enqueues the
-triage of each new case (a task row, so a worker sees the task only once its case has committed);
-nothing is fetched inline. Reports that arrive together share that transaction's commit
-(`groupcommit`), because a commit per report, each holding the audit chain, would cap intake at a
-few hundred a second. A report is answered only after its commit.
+The intake path is kept lean: one transaction writes the submission, opens or joins one case per
+URL, appends the audit event and enqueues the triage of each new case (a task row in the same
+transaction, so a worker sees the task only once its case has committed, and a committed case
+always has its task); nothing is fetched inline.
 """
 
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -22,7 +19,6 @@ from openmnr.core.signals.url import CanonicalURL, InvalidURL, canonicalize
 
 from . import codes
 from .errors import IdempotencyConflict, InvalidReport, UnknownTrackingCode
-from .groupcommit import GroupCommit
 from .models import Case, ContentKind, FoundWhere, ReportedURL, Source, Submission
 from .states import OPEN, PublicStatus, public_status
 
@@ -96,44 +92,36 @@ def _receive(
     report: ReportInput, *, source: str, request=None, is_demo: bool = False, **fields
 ) -> Submission:
     urls = canonical_urls(report.urls)
-    return _filing.run(partial(_file, report, urls, source, request, is_demo, fields))
+    with transaction.atomic():
+        submission = Submission.objects.create(
+            tracking_code=codes.new_code(),
+            source=source,
+            found_where=report.found_where,
+            content_kind=report.content_kind,
+            description=report.description,
+            email=report.email,
+            partner_reference=report.partner_reference,
+            is_demo=is_demo,
+            **fields,
+        )
+        opened = []
+        for written, canonical in urls:
+            case, created = _open_or_join(canonical, is_demo=is_demo)
+            ReportedURL.objects.create(submission=submission, case=case, url_as_written=written)
+            if created:
+                opened.append(case.pk)
+        audit.record(
+            "hotline.report.receive",
+            request=request,
+            obj=submission,
+            detail={"source": source, "urls": len(urls), "new_cases": len(opened)},
+            client_address=source != Source.PUBLIC,
+        )
+        if not is_demo:
+            from .tasks import triage_case
 
-
-#: One per process: the reports of all its request threads share commits.
-_filing = GroupCommit()
-
-
-def _file(report: ReportInput, urls, source: str, request, is_demo: bool, fields: dict) -> Submission:
-    """The writes of one report; runs inside a transaction (see `_filing`)."""
-    submission = Submission.objects.create(
-        tracking_code=codes.new_code(),
-        source=source,
-        found_where=report.found_where,
-        content_kind=report.content_kind,
-        description=report.description,
-        email=report.email,
-        partner_reference=report.partner_reference,
-        is_demo=is_demo,
-        **fields,
-    )
-    opened = []
-    for written, canonical in urls:
-        case, created = _open_or_join(canonical, is_demo=is_demo)
-        ReportedURL.objects.create(submission=submission, case=case, url_as_written=written)
-        if created:
-            opened.append(case.pk)
-    audit.record(
-        "hotline.report.receive",
-        request=request,
-        obj=submission,
-        detail={"source": source, "urls": len(urls), "new_cases": len(opened)},
-        client_address=source != Source.PUBLIC,
-    )
-    if not is_demo:
-        from .tasks import triage_case
-
-        for case_id in opened:
-            triage_case.enqueue(case_id)
+            for case_id in opened:
+                triage_case.enqueue(case_id)
     return submission
 
 
