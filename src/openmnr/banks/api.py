@@ -21,7 +21,6 @@ from dataclasses import asdict
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
-from django.core.files.uploadhandler import MemoryFileUploadHandler
 from django.http.multipartparser import MultiPartParserError
 from ninja import Field, Router, Schema
 from ninja.responses import Status
@@ -32,6 +31,7 @@ from openmnr.core import media
 from openmnr.web.api import require
 
 from . import services
+from .uploads import InMemoryUploads
 
 router = Router(tags=["banks"])
 
@@ -187,21 +187,11 @@ HASH_BODY = {
 ERRORS = {400: ApiError, 413: ApiError, 415: ApiError}
 
 
-class _InMemoryUploads(MemoryFileUploadHandler):
-    """Keeps every upload in memory whatever its size (the request cap still applies): Django
-    would spool files over FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary file, and uploaded media
-    must not touch the disk."""
-
-    def handle_raw_input(self, *args, **kwargs):
-        super().handle_raw_input(*args, **kwargs)
-        self.activated = True
-
-
 def _uploads(request) -> list[bytes]:
     # Key callers reach here before anything read the body; a staff session's CSRF check may have
     # parsed it already, with Django's usual handlers.
     if not hasattr(request, "_files"):
-        request.upload_handlers = [_InMemoryUploads(request)]
+        request.upload_handlers = [InMemoryUploads(request)]
     try:
         files = request.FILES.getlist("file")
     except MultiPartParserError:
@@ -242,15 +232,7 @@ def _items(request) -> list[dict]:
     """The items of a match call, from uploads (their three signals) or from JSON."""
     content_type = request.content_type or ""
     if content_type == "multipart/form-data":
-        items = []
-        for hashes in map(services.hash_upload, _uploads(request)):
-            item = {"md5": hashes["md5"].value, "sha256": hashes["sha256"].value}
-            if "vpdq" in hashes:  # a video; matching ignores its frames of low quality
-                item["vpdq"] = hashes["vpdq"].value
-            elif not hashes["pdq"].low_quality:  # a flat picture's PDQ matches too much to act on
-                item["pdq"] = hashes["pdq"].value
-            items.append(item)
-        return items
+        return [services.upload_signals(data) for data in _uploads(request)]
     if content_type == "application/json":
         return _signals_from_json(request)
     raise _Refused(415, "unsupported_media_type", "send application/json or multipart/form-data")

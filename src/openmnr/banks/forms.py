@@ -88,3 +88,21 @@ class ExportForm(forms.Form):
         if data.get("passphrase") and data.get("passphrase") != data.get("passphrase_again"):
             self.add_error("passphrase_again", "The two passphrases differ.")
         return data
+
+
+class MatchForm(forms.Form):
+    """A picture or video to hash, or hashes to look up: what an analyst checks against the banks."""
+
+    file = forms.FileField(
+        required=False, label="Picture or video", help_text="Hashed in memory and not kept."
+    )
+    pdq = forms.CharField(max_length=64, required=False, label="PDQ", help_text="64 hexadecimal digits.")
+    md5 = forms.CharField(max_length=32, required=False, label="MD5")
+    sha256 = forms.CharField(max_length=64, required=False, label="SHA-256")
+
+    def clean(self):
+        data = super().clean()
+        given = [name for name in ("pdq", "md5", "sha256") if data.get(name)]
+        if bool(data.get("file")) == bool(given):
+            raise forms.ValidationError("Give either a file or at least one hash, not both.")
+        return data

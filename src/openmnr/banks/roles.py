@@ -27,6 +27,12 @@ STAFF_LINKS = [
         "Hashes and imports awaiting a senior analyst's confirmation (four eyes).",
     ),
     StaffLink(
+        "banks.view_banks",
+        "Match against the banks",
+        "banks:match",
+        "Check a picture, a video or a hash against the banks; nothing is kept.",
+    ),
+    StaffLink(
         "banks.view_index_status",
         "Match index status",
         "banks:index-status",

@@ -578,6 +578,19 @@ def hash_upload(data: bytes) -> dict[str, HashValue]:
     return {**perceptual, "md5": Md5Signal.hash_bytes(data), "sha256": Sha256Signal.hash_bytes(data)}
 
 
+def upload_signals(data: bytes) -> dict[str, str]:
+    """The signals of an uploaded file worth matching: MD5, SHA-256 and the perceptual hash (vPDQ
+    for a video; PDQ for a picture unless it is of low quality, since a flat picture's PDQ matches
+    too much to act on). Raises what ``hash_upload`` raises."""
+    hashes = hash_upload(data)
+    signals = {"md5": hashes["md5"].value, "sha256": hashes["sha256"].value}
+    if "vpdq" in hashes:
+        signals["vpdq"] = hashes["vpdq"].value
+    elif not hashes["pdq"].low_quality:
+        signals["pdq"] = hashes["pdq"].value
+    return signals
+
+
 def _is_video(data: bytes) -> bool:
     """A video container by its first bytes. HEIC and AVIF pictures share MP4's container: their
     brand says picture, and they go to the image decoder, which refuses them by name."""

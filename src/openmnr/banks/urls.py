@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.bank_edit, name="new"),
     path("queue/", views.queue, name="queue"),
     path("index/", views.index_status, name="index-status"),
+    path("match/", views.match_page, name="match"),
     path("<int:pk>/", views.bank_detail, name="detail"),
     path("<int:pk>/edit/", views.bank_edit, name="edit"),
     path("<int:pk>/propose/", views.propose, name="propose"),

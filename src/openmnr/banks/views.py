@@ -11,14 +11,17 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from openmnr.accounts.stepup import step_up_required
+from openmnr.core import media
 
 from . import changes, services
-from .forms import BankForm, DisableForm, ExportForm, ImportForm, ProposeForm
+from .forms import BankForm, DisableForm, ExportForm, ImportForm, MatchForm, ProposeForm
 from .matcher import get_matcher
 from .models import Bank, BankEntry, ImportBatch, MatcherHeartbeat
+from .uploads import InMemoryUploads
 
 ENTRIES_PER_PAGE = 50
 
@@ -258,3 +261,30 @@ def index_status(request):
         "poll_seconds": matcher.poll_seconds,
     }
     return render(request, "banks/index_status.html", context)
+
+
+@csrf_exempt  # only to set the upload handler first; _match_page checks the CSRF token
+@never_cache
+def match_page(request):
+    """Check a picture, a video or hashes against the banks this analyst may match."""
+    request.upload_handlers = [InMemoryUploads(request)]
+    return _match_page(request)
+
+
+@csrf_protect
+@permission_required(["banks.view_banks", "banks.match_hashes"], raise_exception=True)
+def _match_page(request):
+    form = MatchForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["file"]:
+                signals = services.upload_signals(media.read_bytes(data["file"]))
+            else:
+                signals = {name: data[name] for name in ("pdq", "md5", "sha256") if data[name]}
+            [result] = services.match([signals], user=request.user, request=request)
+        except (services.BankError, media.MediaError) as error:
+            form.add_error(None, str(error))
+    status = 400 if form.errors else 200
+    return render(request, "banks/match.html", {"form": form, "result": result}, status=status)
