@@ -39,3 +39,31 @@ def test_propose_and_confirm_with_four_eyes(page, make_user):
     entry.refresh_from_db()
     assert entry.status == "active"
     assert not any("Content Security Policy" in text for text in violations)
+
+
+def test_an_analyst_matches_an_uploaded_picture_from_the_match_page(page, make_user, shared):
+    from openmnr.banks import services
+
+    picture = shared / "corpus" / "natural" / "astronaut-01.jpg"
+    bank = Bank.objects.create(
+        name="Confirmed CSAM (test)", purpose="confirmed_csam", match_roles=["analyst", "senior_analyst"]
+    )
+    entry = services.propose_entry(
+        bank,
+        signal_type="md5",
+        value=services.hash_upload(picture.read_bytes())["md5"].value,
+        classification="baseline",
+        by=make_user("analyst"),
+    )
+    for _ in range(2):
+        services.confirm_entry(entry, by=make_user("senior_analyst"))
+    violations = []
+    page.on("console", lambda message: violations.append(message.text))
+
+    sign_in_page(page, make_user("analyst", username="ana-match"))
+    page.get_by_role("link", name="Match against the banks").click()
+    page.get_by_label("Picture or video").set_input_files(str(picture))
+    page.get_by_role("button", name="Match").click()
+    assert "Match: confirmed_csam" in page.get_by_role("status").text_content()
+    assert page.get_by_role("table", name="Matching entries").get_by_role("link", name=bank.name).is_visible()
+    assert not any("Content Security Policy" in text for text in violations)
