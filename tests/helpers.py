@@ -84,3 +84,22 @@ def local_dns_server(zone: dict):
         stop.set()
         thread.join()
         sock.close()
+
+
+def bank_with_image(bank, image: bytes, analyst, seniors):
+    """Propose the image's PDQ and MD5 and have two seniors confirm them."""
+    from openmnr.banks import services
+
+    hashes = services.hash_upload(image)
+    for signal_type in ("pdq", "md5"):
+        entry = services.propose_entry(
+            bank,
+            signal_type=signal_type,
+            value=hashes[signal_type].value,
+            classification="baseline",
+            category="demo",
+            by=analyst,
+        )
+        for senior in seniors:
+            services.confirm_entry(entry, by=senior)
+    return hashes

@@ -9,6 +9,7 @@ import random
 import pytest
 from PIL import Image
 
+from helpers import bank_with_image
 from openmnr.accounts import apikeys
 from openmnr.audit.models import AuditEvent
 from openmnr.banks import services
@@ -33,23 +34,6 @@ def industry(make_user):
     user = make_user("industry_member")
     _, text = apikeys.create_api_key(owner=user, name="platform", scopes=SCOPES)
     return user, {"Authorization": f"Bearer {text}"}
-
-
-def bank_with_image(bank, image: bytes, analyst, seniors):
-    """Propose the image's PDQ and MD5 and have two seniors confirm them."""
-    hashes = services.hash_upload(image)
-    for signal_type in ("pdq", "md5"):
-        entry = services.propose_entry(
-            bank,
-            signal_type=signal_type,
-            value=hashes[signal_type].value,
-            classification="baseline",
-            category="demo",
-            by=analyst,
-        )
-        for senior in seniors:
-            services.confirm_entry(entry, by=senior)
-    return hashes
 
 
 def upload(client, data: bytes, headers=None, path="/api/v1/match", name="picture.jpg"):

@@ -6,7 +6,7 @@ import io
 import pytest
 from django.test import Client
 
-from helpers import sign_in_client
+from helpers import bank_with_image, sign_in_client
 from openmnr.audit.models import AuditEvent
 from openmnr.banks import services
 
@@ -23,19 +23,7 @@ def listed(shared):
 def known(make_bank, make_user, seniors, listed):
     """A bank of confirmed material holding the first picture's PDQ and MD5, confirmed twice."""
     bank = make_bank(name="Confirmed CSAM (test stand-ins)")
-    hashes = services.hash_upload(listed[0])
-    for signal_type in ("pdq", "md5"):
-        entry = services.propose_entry(
-            bank,
-            signal_type=signal_type,
-            value=hashes[signal_type].value,
-            classification="baseline",
-            category="demo",
-            by=make_user("analyst"),
-        )
-        for senior in seniors:
-            services.confirm_entry(entry, by=senior)
-    return bank, hashes
+    return bank, bank_with_image(bank, listed[0], make_user("analyst"), seniors)
 
 
 def picture(data: bytes):
