@@ -12,7 +12,7 @@ from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.utils.module_loading import module_has_submodule
 
-from openmnr.web.home import StaffLink
+from openmnr.common.links import StaffLink
 
 
 @dataclass(frozen=True)

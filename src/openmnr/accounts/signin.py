@@ -8,7 +8,7 @@ from django.contrib.auth import authenticate, login, user_login_failed
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from openmnr.web.request import client_address
+from openmnr.common.request import client_address
 
 from . import ratelimit
 from .middleware import SIGNED_IN_AT

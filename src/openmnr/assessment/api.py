@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from ninja import Router, Schema
 
-from openmnr.web.api import require
+from openmnr.accounts.apiauth import require
 
 from . import service
 

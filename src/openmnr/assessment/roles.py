@@ -2,7 +2,7 @@
 assigns to a domain of a cycle; which capabilities they may edit is checked per object in
 service.py (only those of the domains assigned to them, only while the cycle is a draft)."""
 
-from openmnr.web.home import StaffLink
+from openmnr.common.links import StaffLink
 
 _CONTRIBUTOR = ["access_assessment", "contribute"]
 

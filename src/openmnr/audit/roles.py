@@ -1,4 +1,4 @@
-from openmnr.web.home import StaffLink
+from openmnr.common.links import StaffLink
 
 GRANTS = {
     "administrator": ["view_audit_log"],

@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import transaction
 
+from openmnr.common.request import client_address as address_of
+from openmnr.common.request import current_request
+
 from .models import GENESIS_HASH, AuditEvent, AuditHead
 
 SUCCESS = "success"
@@ -69,9 +72,6 @@ def record(
 ) -> AuditEvent:
     """Append one event. Call it inside the transaction of the action it records, so both commit
     or neither does. `client_address=False` for public reporters, whose address is never kept."""
-    from openmnr.web.middleware import current_request
-    from openmnr.web.request import client_address as address_of
-
     if request is None:
         request = current_request.get()
     if obj is not None:

@@ -26,9 +26,9 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
+from openmnr.accounts.apiauth import require
 from openmnr.audit import service as audit
 from openmnr.core import media
-from openmnr.web.api import require
 
 from . import services
 from .uploads import InMemoryUploads

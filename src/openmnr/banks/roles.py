@@ -1,4 +1,4 @@
-from openmnr.web.home import StaffLink
+from openmnr.common.links import StaffLink
 
 GRANTS = {
     "analyst": ["view_banks", "propose_entry", "view_index_status", "match_hashes", "hash_media"],

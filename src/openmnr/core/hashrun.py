@@ -5,7 +5,7 @@ signals (``pdq``, ``pdq_quality``, ``pdq_low_quality``, ``md5``, ``sha256``, and
 for videos), or ``{"path": ..., "error": ...}`` when the file cannot be hashed; one bad file never
 stops the run. The exit code is 0 when every file was hashed, 1 otherwise, 2 for bad arguments.
 
-The command line itself lives in ``openmnr.cli``, which calls ``add_arguments`` and ``run``.
+The command line itself is ``openmnr.commands.hash``, which calls ``add_arguments`` and ``run``.
 """
 
 import argparse

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Field, Header, Router, Schema, Status
 from ninja.errors import HttpError
 
-from openmnr.web.api import require
+from openmnr.accounts.apiauth import require
 
 from . import intake
 from .errors import IdempotencyConflict, InvalidReport, UnknownTrackingCode

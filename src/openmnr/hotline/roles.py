@@ -1,4 +1,4 @@
-from openmnr.web.home import StaffLink
+from openmnr.common.links import StaffLink
 
 GRANTS = {
     "analyst": ["work_queue", "reveal_media"],

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from openmnr.accounts import ratelimit
-from openmnr.web.request import client_address
+from openmnr.common.request import client_address
 
 HOUR = 3600
 

@@ -4,8 +4,8 @@ from datetime import datetime
 
 from ninja import Router, Schema
 
+from openmnr.accounts.apiauth import require
 from openmnr.core.takedown.stats import to_rows
-from openmnr.web.api import require
 
 from . import referrals, stats
 

@@ -1,19 +1,12 @@
-"""What the staff home offers: every app lists its pages in `roles.STAFF_LINKS` with the
-permission each needs, and a user sees exactly those their role holds."""
-
-from dataclasses import dataclass
+"""What the staff home offers: every app lists its pages in `roles.STAFF_LINKS` (see
+``openmnr.common.links.StaffLink``) with the permission each needs, and a user sees exactly those
+their role holds."""
 
 from django.apps import apps
 from django.urls import reverse
 from django.utils.module_loading import module_has_submodule
 
-
-@dataclass(frozen=True)
-class StaffLink:
-    permission: str  # "app_label.codename"
-    title: str
-    url_name: str
-    description: str
+from openmnr.common.links import StaffLink
 
 
 def all_links() -> list[StaffLink]:

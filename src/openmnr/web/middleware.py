@@ -2,16 +2,13 @@
 
 import re
 import uuid
-from contextvars import ContextVar
 
 from django.conf import settings
 from django.http import HttpResponse
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+from openmnr.common.request import current_request
 
-# The request being served, for code that has no request in hand (signal receivers that audit
-# changes made in the admin site).
-current_request: ContextVar = ContextVar("current_request", default=None)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 class RequestIdMiddleware:

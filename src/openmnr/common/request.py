@@ -1,6 +1,12 @@
-"""Facts about the client of a request."""
+"""Facts about the request being served."""
+
+from contextvars import ContextVar
 
 from django.conf import settings
+
+# The request being served, for code that has no request in hand (signal receivers that audit
+# changes made in the admin site). Set by ``openmnr.web.middleware.RequestIdMiddleware``.
+current_request: ContextVar = ContextVar("current_request", default=None)
 
 
 def client_address(request) -> str:

@@ -1,0 +1,64 @@
+"""How the JSON API (/api/v1/) authenticates a caller and checks what it may do.
+
+Callers authenticate with an API key (`Authorization: Bearer omnr_...` or `X-API-Key`) or, for
+staff pages using htmx, with a signed-in session that passed the second factor. Each key has its
+own rate limit; past it the answer is 429 (``RateLimited``, turned into a response by
+``openmnr.web.api``). Apps' routers call ``require(request, "app.codename")`` first thing.
+"""
+
+from django.contrib.auth.models import AnonymousUser
+from ninja.errors import HttpError
+from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+
+from . import apikeys, ratelimit
+
+
+class RateLimited(Exception):
+    """The caller's key made more calls this minute than its limit allows."""
+
+
+def _key_principal(request, text: str):
+    key = apikeys.find_api_key(text or "")
+    if key is None:
+        return None
+    if not ratelimit.hit(f"api-key:{key.pk}", key.rate_limit_per_minute, 60):
+        raise RateLimited()
+    request.api_key = key
+    request.user = key.owner
+    return key
+
+
+class BearerKey(HttpBearer):
+    def authenticate(self, request, token):
+        return _key_principal(request, token)
+
+
+class HeaderKey(APIKeyHeader):
+    param_name = "X-API-Key"
+
+    def authenticate(self, request, key):
+        return _key_principal(request, key)
+
+
+class StaffSession(SessionAuth):
+    """A browser session, only once its second factor is verified."""
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        if user is None or isinstance(user, AnonymousUser) or not user.is_verified():
+            return None
+        request.api_key = None
+        return user
+
+
+def authenticators() -> list:
+    """The ways in, in the order they are tried."""
+    return [BearerKey(), HeaderKey(), StaffSession()]
+
+
+def require(request, permission: str) -> None:
+    """Refuse with 403 unless the caller (key or staff user) holds `permission`."""
+    key = getattr(request, "api_key", None)
+    allowed = apikeys.key_allows(key, permission) if key is not None else request.user.has_perm(permission)
+    if not allowed:
+        raise HttpError(403, "This caller may not do that.")
