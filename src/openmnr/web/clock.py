@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 JOBS = [
     "openmnr.hotline.triage.resume_stalled",  # re-enqueue triage that a killed worker left behind
     "openmnr.takedown.services.tick",  # trace, notify and check every takedown case that is due
+    "openmnr.industry.lifecycle.expire_open_reports",  # unfinished industry reports past their time
 ]
 
 

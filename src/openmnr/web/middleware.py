@@ -5,6 +5,7 @@ import uuid
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 
 from openmnr.common.request import current_request
 
@@ -52,10 +53,25 @@ class RequestSizeLimitMiddleware:
                 size = int(length)
             except ValueError:
                 return HttpResponse("Invalid Content-Length.\n", status=400, content_type="text/plain")
-            if size > settings.MAX_REQUEST_BYTES:
-                return HttpResponse(
-                    f"Request body too large: the limit is {settings.MAX_REQUEST_BYTES} bytes.\n",
-                    status=413,
-                    content_type="text/plain",
-                )
+            if size > settings.MAX_REQUEST_BYTES and (refused := self._too_large(request, size)):
+                return refused
         return self.get_response(request)
+
+    @staticmethod
+    def _too_large(request, size: int):
+        try:
+            view = resolve(request.path_info).func
+        except Resolver404:
+            view = None
+        limit = settings.MAX_REQUEST_BYTES
+        own_limit = getattr(view, "max_request_bytes", None)
+        if callable(own_limit):
+            limit = max(limit, own_limit())
+        if size <= limit:
+            return None
+        refuse = getattr(view, "request_too_large", None)
+        if refuse is not None:
+            return refuse(request, limit)
+        return HttpResponse(
+            f"Request body too large: the limit is {limit} bytes.\n", status=413, content_type="text/plain"
+        )

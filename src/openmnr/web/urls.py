@@ -27,6 +27,8 @@ urlpatterns = [
     path("", include("openmnr.hotline.urls")),
     path("staff/takedown/", include("openmnr.takedown.urls")),
     path("staff/assessment/", include("openmnr.assessment.urls")),
+    path("ispws/", include("openmnr.industry.ispws_urls")),
+    path("staff/industry/", include("openmnr.industry.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((_public(api_urls), api_app), namespace=api_namespace)),
 ]

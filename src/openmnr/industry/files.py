@@ -1,0 +1,177 @@
+"""Uploaded files: streamed to disk, hashed on arrival, kept encrypted or deleted.
+
+The multipart body is never held in memory: ``SpoolingUpload`` writes the ``file`` part to a private
+spool folder as it arrives, computing MD5 (the protocol's answer) and SHA-256 on the way. The view
+has already refused a body above the upload cap by its Content-Length, before reading a byte. Then
+``signals_of`` hashes pictures and videos perceptually (PDQ, vPDQ) through the banks app, which
+decodes untrusted media in a child process with memory and time limits when the operator asks for
+it (OPENMNR_BANKS_ISOLATE_DECODE). A file that is not a picture or video (a chat log, an archive) is
+accepted as NCMEC accepts it, with MD5 and SHA-256 only.
+
+Bytes outlive the request only in the encrypted evidence store, and only when the operator keeps
+evidence; the spooled copy is deleted in every case, success or failure (``spooled`` is a context
+manager for exactly that).
+"""
+
+import hashlib
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
+
+from openmnr.banks import services as banks
+from openmnr.core import media
+
+from . import evidence
+
+FIELD = "file"
+
+
+def spool_dir() -> Path:
+    folder = Path(settings.INDUSTRY_SPOOL_DIR)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+class SpooledFile(UploadedFile):
+    """The ``file`` part, on disk, with its digests already computed."""
+
+    def __init__(self, path: Path, name: str, size: int, md5: str, sha256: str, head: bytes):
+        super().__init__(file=None, name=name, size=size)
+        self.path, self.md5, self.sha256, self.head = path, md5, sha256, head
+
+    def close(self):
+        return None
+
+
+class SpoolingUpload(FileUploadHandler):
+    """Writes the ``file`` field to the spool folder while hashing it; other file fields are dropped."""
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.handle = None
+        self.spooled: list[Path] = []
+
+    def new_file(self, field_name, file_name, *args, **kwargs):
+        super().new_file(field_name, file_name, *args, **kwargs)
+        self.handle = None
+        if field_name != FIELD:
+            return
+        fd, path = tempfile.mkstemp(dir=spool_dir(), prefix=".upload-")
+        self.handle = os.fdopen(fd, "wb")
+        self.path = Path(path)
+        self.spooled.append(self.path)
+        self.md5, self.sha256 = hashlib.md5(usedforsecurity=False), hashlib.sha256()
+        self.size, self.head = 0, b""
+
+    def receive_data_chunk(self, raw_data, start):
+        if self.handle is None:
+            return None
+        if len(self.head) < 64:
+            self.head += raw_data[: 64 - len(self.head)]
+        self.handle.write(raw_data)
+        self.md5.update(raw_data)
+        self.sha256.update(raw_data)
+        self.size += len(raw_data)
+        return None
+
+    def file_complete(self, file_size):
+        if self.handle is None:
+            return None
+        self.handle.close()
+        self.handle = None
+        return SpooledFile(
+            self.path,
+            self.file_name or "",
+            self.size,
+            self.md5.hexdigest(),
+            self.sha256.hexdigest(),
+            self.head,
+        )
+
+    def upload_interrupted(self):
+        self.cleanup()
+
+    def cleanup(self):
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+        for path in self.spooled:
+            path.unlink(missing_ok=True)
+
+
+@contextmanager
+def spooled(request):
+    """Install the spooling handler on ``request``; whatever happens, delete the spooled copies."""
+    handler = SpoolingUpload(request)
+    request.upload_handlers = [handler]
+    try:
+        yield handler
+    finally:
+        handler.cleanup()
+
+
+@dataclass
+class Signals:
+    media_type: str = ""
+    pdq: str = ""
+    pdq_quality: int | None = None
+    vpdq: str = ""
+    error: str = ""
+    evidence_id: str = ""
+    thumbnail_id: str = ""
+    thumbnail_sha256: str = ""
+
+    def for_matching(self, md5: str, sha256: str) -> dict[str, str]:
+        """What to match against the banks: exact digests always, the perceptual hash when it is
+        good enough to act on (a flat picture's PDQ matches too much)."""
+        signals = {"md5": md5, "sha256": sha256}
+        if self.vpdq:
+            signals["vpdq"] = self.vpdq
+        elif self.pdq and (self.pdq_quality or 0) >= 50:
+            signals["pdq"] = self.pdq
+        return signals
+
+
+def signals_of(upload: SpooledFile) -> Signals:
+    """Perceptual signals of a spooled file, and its encrypted copy when evidence is kept."""
+    found = Signals(media_type=media.sniff(upload.head) or "")
+    data = None
+    if found.media_type and upload.size > media.MAX_BYTES:
+        found.error = f"too large for perceptual hashing (over {media.MAX_BYTES // (1024 * 1024)} MiB)"
+    elif found.media_type:
+        data = upload.path.read_bytes()
+        try:
+            hashes = banks.hash_upload(data)
+        except media.MediaError as exc:
+            found.error = f"the {found.media_type} cannot be decoded: {exc}"
+        else:
+            if "vpdq" in hashes:
+                found.vpdq = hashes["vpdq"].value
+            else:
+                found.pdq, found.pdq_quality = hashes["pdq"].value, hashes["pdq"].quality
+    else:
+        found.error = "not a picture or video: kept as MD5 and SHA-256 only"
+    store = evidence.writer()
+    if store is not None:
+        data = data if data is not None else upload.path.read_bytes()
+        found.evidence_id, _digest = store.put(data)
+        if found.media_type == "photo" and not found.error:
+            found.thumbnail_id, found.thumbnail_sha256 = _thumbnail(store, data)
+    return found
+
+
+def _thumbnail(store, data: bytes) -> tuple[str, str]:
+    """The blurred, greyscale thumbnail the protective viewer shows by default (the hotline's)."""
+    from openmnr.hotline.imaging import blurred_thumbnail
+
+    try:
+        small = media.run_isolated(blurred_thumbnail, data)
+    except media.MediaError:
+        return "", ""
+    return store.put(small)

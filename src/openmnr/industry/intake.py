@@ -1,0 +1,185 @@
+"""The CyberTipline protocol's operations, one function each, for the views at /ispws/ to call.
+
+Every function takes the provider (the account behind the credential) and raises
+``openmnr.core.cybertipline.codes.ProtocolError`` for anything the protocol answers with a non-zero
+code, before changing anything: a refused request leaves no trace in the database. A provider only
+ever finds its own reports: another provider's report is answered exactly like one that does not
+exist (5001), so report ids cannot be probed.
+
+Writes are short transactions that lock the report row, so an upload racing a finish or a retract
+either lands before it or is refused after it, never half-way.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from lxml import etree
+
+from openmnr.audit import service as audit
+from openmnr.core.cybertipline import documents, model
+from openmnr.core.cybertipline.codes import Code, ProtocolError
+
+from . import annotations, lifecycle, triage
+from .files import SpooledFile, signals_of
+from .models import File, Report, Source
+from .states import ReportState
+
+
+def _report_id(text) -> int:
+    try:
+        value = int(str(text).strip())
+    except (TypeError, ValueError):
+        raise ProtocolError(
+            Code.INVALID_REQUEST, "Invalid request: 'id' must be a report id (a number)"
+        ) from None
+    if value <= 0 or value > 2**63 - 1:
+        raise ProtocolError(Code.NO_SUCH_REPORT, f"No such report: {value}", report_id=None)
+    return value
+
+
+def _own_open(provider, report_id: int, *, lock: bool) -> Report:
+    """The provider's report ``report_id``, open; the protocol's error otherwise."""
+    reports = Report.objects.select_for_update() if lock else Report.objects
+    report = reports.filter(pk=report_id, provider=provider, source=Source.API).first()
+    if report is None or report.state == ReportState.EXPIRED:
+        raise ProtocolError(Code.NO_SUCH_REPORT, f"No such report: no open report {report_id} of yours")
+    if report.state == ReportState.OPEN and lifecycle.is_expired(report):
+        raise ProtocolError(
+            Code.NO_SUCH_REPORT, f"No such report: report {report_id} expired (not finished in time)"
+        )
+    if report.state == ReportState.RETRACTED:
+        raise ProtocolError(Code.ALREADY_RETRACTED, f"Report {report_id} was retracted", report_id=report_id)
+    if report.state == ReportState.FINISHED:
+        raise ProtocolError(
+            Code.ALREADY_FINISHED, f"Report {report_id} is already finished", report_id=report_id
+        )
+    return report
+
+
+def submit(provider, data: bytes, *, request=None) -> Report:
+    """Open a report from a ``<report>`` document."""
+    root = documents.parse(data, "report", max_bytes=settings.INDUSTRY_MAX_XML_BYTES)
+    facts = model.report_facts(root)
+    with transaction.atomic():
+        report = Report.objects.create(
+            provider=provider,
+            provider_name=provider.get_username(),
+            source=Source.API,
+            xml=etree.tostring(root, encoding="unicode"),
+            incident_type=facts.incident_type[:120],
+            escalate=facts.escalate,
+        )
+        audit.record(
+            "industry.report.open",
+            request=request,
+            actor=provider,
+            obj=report,
+            detail={
+                "incident": annotations.incident_code(facts.incident_type),
+                "escalated": bool(facts.escalate),
+            },
+        )
+    return report
+
+
+def upload(provider, report_id_text, upload: SpooledFile | None, *, request=None) -> File:
+    """Add a file to an open report: hashed now, its bytes kept encrypted or not at all."""
+    report_id = _report_id(report_id_text)
+    if upload is None:
+        raise ProtocolError(Code.INVALID_REQUEST, "Invalid request: the multipart field 'file' is missing")
+    if upload.size > settings.INDUSTRY_MAX_FILE_BYTES:
+        raise ProtocolError(
+            Code.INVALID_REQUEST,
+            f"Invalid request: the file is larger than the limit of {settings.INDUSTRY_MAX_FILE_BYTES} bytes",
+        )
+    _own_open(provider, report_id, lock=False)  # refuse before the work of hashing
+    found = signals_of(upload)
+    try:
+        with transaction.atomic():
+            report = _own_open(provider, report_id, lock=True)
+            if report.files.count() >= settings.INDUSTRY_MAX_FILES_PER_REPORT:
+                raise ProtocolError(
+                    Code.INVALID_REQUEST,
+                    f"Invalid request: a report holds at most {settings.INDUSTRY_MAX_FILES_PER_REPORT} files",
+                )
+            created = File.objects.create(
+                report=report,
+                file_id=secrets.token_hex(16),
+                name=(upload.name or "")[:255],
+                size=upload.size,
+                media_type=found.media_type,
+                md5=upload.md5,
+                sha256=upload.sha256,
+                pdq=found.pdq,
+                pdq_quality=found.pdq_quality,
+                vpdq=found.vpdq,
+                error=found.error,
+                evidence_id=found.evidence_id,
+                thumbnail_id=found.thumbnail_id,
+                thumbnail_sha256=found.thumbnail_sha256,
+            )
+            Report.objects.filter(pk=report.pk).update(changed_at=timezone.now())
+    except BaseException:
+        from . import evidence
+
+        evidence.forget([found.evidence_id, found.thumbnail_id])
+        raise
+    return created
+
+
+def fileinfo(provider, data: bytes, *, request=None) -> File:
+    """Describe an uploaded file with a ``<fileDetails>`` document (a later one replaces it)."""
+    root = documents.parse(data, "fileDetails", max_bytes=settings.INDUSTRY_MAX_XML_BYTES)
+    facts = model.file_facts(root)
+    with transaction.atomic():
+        report = _own_open(provider, facts.report_id, lock=True)
+        file = File.objects.filter(report=report, file_id=facts.file_id).first()
+        if file is None:
+            raise ProtocolError(
+                Code.NO_SUCH_FILE,
+                f"No such file: report {report.pk} has no file {facts.file_id[:40]}",
+                report_id=report.pk,
+            )
+        describe(file, facts, etree.tostring(root, encoding="unicode"))
+        file.save()
+        Report.objects.filter(pk=report.pk).update(changed_at=timezone.now())
+    return file
+
+
+def describe(file: File, facts: model.FileFacts, xml: str) -> None:
+    """Copy what ``<fileDetails>`` says onto the file, in our vocabulary where there is one."""
+    vocabulary = annotations.file_vocabulary(facts.classification, list(facts.annotations))
+    file.details_xml = xml
+    file.file_name = facts.file_name[:500]
+    file.original_file_name = facts.original_file_name[:500]
+    file.location = facts.location
+    file.classification = facts.classification
+    file.annotations = list(facts.annotations)
+    file.flags = vocabulary["flags"]
+    file.ip = facts.ip[:64]
+
+
+def finish(provider, report_id_text, *, request=None) -> tuple[Report, list[str]]:
+    """Finish a report: final. It becomes a case in the law-enforcement queue in the same
+    transaction, so an acknowledged finish always has its case."""
+    report_id = _report_id(report_id_text)
+    with transaction.atomic():
+        report = _own_open(provider, report_id, lock=True)
+        file_ids = list(report.files.values_list("file_id", flat=True))
+        report = lifecycle.transition(
+            report, ReportState.FINISHED, request=request, actor=provider, reason=f"{len(file_ids)} files"
+        )
+        triage.open_case(report, request=request)
+    return report, file_ids
+
+
+def retract(provider, report_id_text, *, request=None) -> Report:
+    """Cancel an open report: its document, files and kept bytes are erased."""
+    report_id = _report_id(report_id_text)
+    with transaction.atomic():
+        report = _own_open(provider, report_id, lock=True)
+        return lifecycle.transition(
+            report, ReportState.RETRACTED, request=request, actor=provider, reason="retracted by the provider"
+        )

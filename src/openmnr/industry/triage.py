@@ -1,0 +1,146 @@
+"""A finished report becomes a case: its files matched, its countries found, its place in the queue.
+
+Matching goes through ``openmnr.banks.services.match`` in one call for all of a report's files, as
+the service account ``openmnr-industry``, which holds the analyst role and so matches exactly the
+banks analysts may match (it has no usable password and no second factor: nobody signs in as it).
+A file is *known material* when it matches an active entry of a bank of confirmed CSAM; it takes
+that entry's classification and is never shown to anyone. Everything else is new material, and a
+report with new material goes ahead of every report without.
+"""
+
+import hashlib
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models import Count
+
+from openmnr.banks import services as banks
+from openmnr.core.cybertipline import documents, model, risk
+
+from . import jurisdiction
+from .models import AccountKey, Case, Report
+from .states import CaseState
+
+SERVICE_ACCOUNT = "openmnr-industry"
+SERVICE_ROLE = "analyst"
+CONFIRMED_CSAM = "confirmed_csam"  # banks.models.Purpose.CONFIRMED_CSAM
+ILLEGAL = ("baseline", "nationally_illegal")
+
+
+def service_account():
+    user, created = get_user_model().objects.get_or_create(username=SERVICE_ACCOUNT)
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get(name=SERVICE_ROLE))
+    return user
+
+
+def facts_of(report: Report) -> model.ReportFacts:
+    return model.report_facts(
+        documents.parse(report.xml.encode(), "report", max_bytes=len(report.xml.encode()) + 1)
+    )
+
+
+def account_key(report: Report, person: model.Person) -> str | None:
+    account = person.account
+    if account is None:
+        return None
+    owner = f"user:{report.provider_id}" if report.provider_id else f"name:{report.provider_name.lower()}"
+    return hashlib.sha256("\0".join((owner, *account)).encode()).hexdigest()
+
+
+def _match(files) -> None:
+    signals = [f.signals for f in files]
+    results = banks.match(signals, user=service_account()) if files else []
+    for file, result in zip(files, results, strict=True):
+        detail = [
+            {
+                "bank": m.bank,
+                "purpose": m.purpose,
+                "entry": m.entry_id,
+                "signal_type": m.signal_type,
+                "distance": m.distance,
+                "classification": m.classification,
+                "category": m.category,
+            }
+            for m in result.matches
+        ]
+        known = sorted(
+            (m for m in detail if m["purpose"] == CONFIRMED_CSAM and m["classification"] in ILLEGAL),
+            key=lambda m: (m["classification"] != "baseline", m["distance"]),
+        )
+        file.match_detail, file.matched = detail, bool(known)
+        if known:
+            file.assessment, file.category, file.auto_assessed = (
+                known[0]["classification"],
+                known[0]["category"],
+                True,
+            )
+        file.save(update_fields=["match_detail", "matched", "assessment", "category", "auto_assessed"])
+
+
+def open_case(report: Report, *, request=None) -> Case:
+    """Create the case of a report just finished (inside the finishing transaction)."""
+    from .files import Signals
+
+    files = list(report.files.all())
+    for file in files:
+        file.signals = Signals(pdq=file.pdq, pdq_quality=file.pdq_quality, vpdq=file.vpdq).for_matching(
+            file.md5, file.sha256
+        )
+    _match(files)
+    facts = facts_of(report)
+    found = jurisdiction.places(facts, files)
+    countries, concerns_home = jurisdiction.summary(found)
+    home = jurisdiction.home_country()
+    keys = sorted({k for p in facts.people if p.role == "reported" and (k := account_key(report, p))})
+    earlier = AccountKey.objects.filter(key__in=keys).values("case").distinct().count() if keys else 0
+    listed = sum(len(p.prior_reports) for p in facts.people if p.role == "reported")
+    known = sum(f.matched for f in files)
+    assessed = risk.assess(
+        risk.RiskInput(
+            escalate=facts.escalate,
+            new_files=len(files) - known,
+            known_files=known,
+            victim_home=tuple(s for role, c, s in found if role == "victim" and c == home),
+            reported_home=tuple(s for role, c, s in found if role == "reported" and c == home),
+            prior_reports=earlier + listed,
+            home_country=home,
+        )
+    )
+    case = Case.objects.create(
+        report=report,
+        state=CaseState.QUEUED,
+        opened_at=report.finished_at or report.changed_at,
+        risk=assessed.score,
+        reasons=list(assessed.reasons),
+        countries=countries,
+        places=[list(p) for p in found],
+        concerns_home=concerns_home,
+        new_files=len(files) - known,
+        known_files=known,
+        prior_reports=earlier + listed,
+    )
+    AccountKey.objects.bulk_create([AccountKey(case=case, key=k) for k in keys])
+    return case
+
+
+def linked_cases(case: Case, limit: int = 200) -> list[Case]:
+    """Cases linked to ``case`` through the same reported account or the same file (SHA-256),
+    followed transitively, at most ``limit``; ``case`` first, then by risk."""
+    seen, frontier = {case.pk}, [case.pk]
+    while frontier and len(seen) < limit:
+        keys = AccountKey.objects.filter(case__in=frontier).values_list("key", flat=True)
+        by_key = AccountKey.objects.filter(key__in=list(keys)).values_list("case", flat=True)
+        digests = Case.objects.filter(pk__in=frontier).values_list("report__files__sha256", flat=True)
+        by_file = Case.objects.filter(report__files__sha256__in=[d for d in digests if d]).values_list(
+            "pk", flat=True
+        )
+        new = [pk for pk in {*by_key, *by_file} if pk not in seen][: limit - len(seen)]
+        seen.update(new)
+        frontier = new
+    others = (
+        Case.objects.filter(pk__in=seen - {case.pk}).select_related("report").order_by("-risk", "opened_at")
+    )
+    return [case, *others.annotate(files=Count("report__files"))]
