@@ -50,7 +50,6 @@ def too_large(request, limit: int) -> HttpResponse:
         f"Invalid request: the request body is larger than the limit of {limit} bytes",
     )
     response = xml_response(body, status=413)
-    response["Connection"] = "close"
     return response
 
 

@@ -3,9 +3,10 @@
 A report arrives from outside, so parsing is defused before anything else looks at it:
 
 - the body is refused above ``max_bytes`` before it is parsed;
-- no DTD is accepted at all (a CyberTipline document never needs one): no internal subset, so no
-  entity can be declared, expanded or fetched; billion-laughs and external-entity (XXE) documents
-  are refused as malformed, whatever the entity would have done;
+- no DTD is accepted at all (a CyberTipline document never needs one): a body that declares a
+  DOCTYPE or an entity is refused before the parser sees it, so no entity can be declared, expanded
+  or fetched; billion-laughs and external-entity (XXE) documents are refused as malformed, whatever
+  the entity would have done; only UTF-8 is read (a UTF-16 body could hide the declaration);
 - the parser never touches the network and does not lift libxml2's own limits (``huge_tree`` off);
 - nesting deeper than ``max_depth`` and more than ``max_elements`` elements are refused (the schema
   never nests deeper than about ten levels).
@@ -18,6 +19,7 @@ Answers are the schema's ``reportResponse`` and ``reportDoneResponse`` elements,
 same declaration NCMEC's server writes.
 """
 
+import codecs
 from functools import cache
 from importlib import resources
 
@@ -74,6 +76,13 @@ def parse(
     if len(data) > max_bytes:
         raise ProtocolError(
             Code.MALFORMED_XML, f"Malformed XML: the document is larger than the limit of {max_bytes} bytes"
+        )
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in data[:4]:
+        raise ProtocolError(Code.MALFORMED_XML, "Malformed XML: send the document in UTF-8")
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        # Refused before libxml2 sees it: no entity is ever declared, let alone expanded or fetched.
+        raise ProtocolError(
+            Code.MALFORMED_XML, "Malformed XML: a DOCTYPE is not accepted (no DTDs, no entities)"
         )
     try:
         tree = etree.fromstring(data, _parser()).getroottree()
