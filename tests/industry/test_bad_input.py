@@ -112,7 +112,7 @@ def test_a_2_gb_upload_is_refused_before_it_is_read(ispws_server, provider, sett
     client = httpx.Client(
         base_url=f"{ispws_server.url}/ispws", auth=(provider.username, provider.password), timeout=60
     )
-    report_id = open_report(client, docs)
+    open_report(client, docs)
     before = counts()
     auth = httpx.BasicAuth(provider.username, provider.password)._auth_header
     host, port = ispws_server.url.removeprefix("http://").split(":")
