@@ -25,6 +25,25 @@ def _industry_settings(settings, tmp_path):
 
 
 @pytest.fixture
+def signing_key(settings):
+    """The hotline's referral signing key (made by the operator with OpenSSL in production)."""
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    path = Path(settings.REFERRAL_SIGNING_KEY)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return key
+
+
+@pytest.fixture
 def make_provider(make_user):
     from openmnr.industry import credentials
 
@@ -140,3 +159,27 @@ def file_details_xml(
         f"{'<industryClassification>' + classification + '</industryClassification>' if classification else ''}"
         "</fileDetails>"
     ).encode()
+
+
+@pytest.fixture
+def file_report(tmp_path, docs):
+    """file_report(provider, [bytes, ...], xml=..., details={index: fileDetails kwargs}) -> Case:
+    a report filed through the intake functions (the same ones the /ispws/ views call) and finished."""
+    from openmnr.industry import intake
+    from openmnr.industry.importer import _spooled
+
+    counter = iter(range(1_000_000))
+
+    def file(provider, files=(), *, xml=None, details=None):
+        report = intake.submit(provider.user, xml or docs.report())
+        ids = []
+        for data in files:
+            path = tmp_path / f"upload-{next(counter)}.jpg"
+            path.write_bytes(data)
+            ids.append(intake.upload(provider.user, report.pk, _spooled(path)).file_id)
+        for index, kwargs in (details or {}).items():
+            intake.fileinfo(provider.user, docs.details(report.pk, ids[index], **kwargs))
+        report, _ids = intake.finish(provider.user, report.pk)
+        return report.case
+
+    return file

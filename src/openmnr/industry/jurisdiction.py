@@ -34,8 +34,7 @@ def country_of_ip(ip: str) -> str | None:
     if not path or not ip:
         return None
     try:
-        if not ipaddress.ip_address(ip.strip()).is_global:
-            return None
+        ipaddress.ip_address(ip.strip())
     except ValueError:
         return None
     geo = _geo(str(path))
