@@ -21,7 +21,9 @@ def _age(report, *, opened_hours: float, changed_hours: float) -> None:
 
 
 @pytest.mark.django_db
-def test_unfinished_reports_expire_by_the_later_of_the_two_rules(provider, docs, tmp_path, settings, monkeypatch, django_capture_on_commit_callbacks):
+def test_unfinished_reports_expire_by_the_later_of_the_two_rules(
+    provider, docs, tmp_path, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     from openmnr.core.evidence import generate_key
 
     settings.KEEP_EVIDENCE, settings.EVIDENCE_KEY = True, generate_key()

@@ -53,7 +53,9 @@ def test_demo_sets_up_a_provider_and_a_finished_report_with_known_and_new_files(
     settings.KEEP_EVIDENCE = False
     load_demo(io.StringIO())
     lines = dict(line.split("\t") for line in (tmp_path / "demo-logins.txt").read_text().splitlines())
-    (username, password), = [(k.removeprefix("ispws:"), v) for k, v in lines.items() if k.startswith("ispws:")]
+    ((username, password),) = [
+        (k.removeprefix("ispws:"), v) for k, v in lines.items() if k.startswith("ispws:")
+    ]
     header = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
     assert credentials.authenticate(header).provider.username == "industry-member"
     case = Case.objects.get(report__is_demo=True)

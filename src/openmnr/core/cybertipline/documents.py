@@ -108,7 +108,8 @@ def validate(element: etree._Element) -> None:
     if not checker.validate(element):
         error = checker.error_log.last_error if len(checker.error_log) == 1 else checker.error_log[0]
         where = f" (line {error.line})" if error.line else ""
-        raise ProtocolError(Code.VALIDATION_FAILED, f"Validation failed: {error.message}{where}")
+        message = error.message if len(error.message) <= 400 else error.message[:400] + "...}"
+        raise ProtocolError(Code.VALIDATION_FAILED, f"Validation failed: {message}{where}")
 
 
 def _check_shape(element: etree._Element, max_depth: int, max_elements: int) -> None:
