@@ -13,7 +13,10 @@ import binascii
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -65,6 +68,7 @@ def revoke(credential: Credential, *, by=None, request=None) -> None:
     if credential.revoked_at is None:
         credential.revoked_at = timezone.now()
         credential.save(update_fields=["revoked_at"])
+    forget_cached()
     audit.record(
         "industry.credential.revoke",
         request=request,
@@ -103,3 +107,41 @@ def authenticate(header: str) -> Credential | None:
         hmac.compare_digest(digest, digest)
         return None
     return credential if hmac.compare_digest(credential.secret_sha256, digest) else None
+
+
+# A provider's client makes five requests per report with the same header. Looking the credential
+# and the provider's permissions up each time costs more than the rest of a small request, so each
+# process remembers a successful check for INDUSTRY_AUTH_CACHE_SECONDS: a revocation (or a role
+# taken away) reaches the other processes that much later, never more. The cache is keyed by the
+# SHA-256 of the header, so no password is held in memory beyond the request; failures are never
+# cached, and the cache is emptied when it grows past a bound.
+_cache: dict[str, tuple[float, Credential, bool]] = {}
+_cache_lock = threading.Lock()
+_CACHE_ENTRIES = 10_000
+
+
+def forget_cached() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def authenticate_cached(header: str, permission: str) -> tuple[Credential | None, bool]:
+    """(credential, whether its provider holds ``permission``), remembered for a few seconds."""
+    ttl = settings.INDUSTRY_AUTH_CACHE_SECONDS
+    key = hashlib.sha256((header or "").encode()).hexdigest()
+    now = time.monotonic()
+    if ttl > 0:
+        with _cache_lock:
+            hit = _cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1], hit[2]
+    credential = authenticate(header)
+    if credential is None:
+        return None, False
+    allowed = credential.provider.has_perm(permission)
+    if ttl > 0:
+        with _cache_lock:
+            if len(_cache) >= _CACHE_ENTRIES:
+                _cache.clear()
+            _cache[key] = (now + ttl, credential, allowed)
+    return credential, allowed

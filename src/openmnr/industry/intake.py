@@ -169,7 +169,12 @@ def finish(provider, report_id_text, *, request=None) -> tuple[Report, list[str]
         report = _own_open(provider, report_id, lock=True)
         file_ids = list(report.files.values_list("file_id", flat=True))
         report = lifecycle.transition(
-            report, ReportState.FINISHED, request=request, actor=provider, reason=f"{len(file_ids)} files"
+            report,
+            ReportState.FINISHED,
+            request=request,
+            actor=provider,
+            locked=True,
+            reason=f"{len(file_ids)} files",
         )
         triage.open_case(report, request=request)
     return report, file_ids
@@ -181,5 +186,10 @@ def retract(provider, report_id_text, *, request=None) -> Report:
     with transaction.atomic():
         report = _own_open(provider, report_id, lock=True)
         return lifecycle.transition(
-            report, ReportState.RETRACTED, request=request, actor=provider, reason="retracted by the provider"
+            report,
+            ReportState.RETRACTED,
+            request=request,
+            actor=provider,
+            locked=True,
+            reason="retracted by the provider",
         )

@@ -59,7 +59,9 @@ def protocol(method: str, *, provider_required: bool = True):
     def decorate(view):
         @wraps(view)
         def wrapped(request):
-            credential = credentials.authenticate(request.headers.get("Authorization", ""))
+            credential, allowed = credentials.authenticate_cached(
+                request.headers.get("Authorization", ""), SUBMIT_PERMISSION
+            )
             if credential is None:
                 return unauthorized()
             provider = credential.provider
@@ -69,7 +71,7 @@ def protocol(method: str, *, provider_required: bool = True):
                 response = xml_response(body, status=405)
                 response["Allow"] = method
                 return response
-            if provider_required and not provider.has_perm(SUBMIT_PERMISSION):
+            if provider_required and not allowed:
                 return xml_response(
                     documents.report_response(
                         Code.NOT_AUTHORIZED_FOR_SUBMISSIONS,

@@ -23,10 +23,14 @@ from .states import REPORT_ALLOWED, ReportState, TransitionNotAllowed
 ERASED = (ReportState.RETRACTED, ReportState.EXPIRED)
 
 
-def transition(report: Report, to: str, *, request=None, actor=None, reason: str = "", **changes) -> Report:
-    """Move ``report`` (already locked by the caller's transaction, or locked here) to ``to``."""
+def transition(
+    report: Report, to: str, *, request=None, actor=None, reason: str = "", locked: bool = False, **changes
+) -> Report:
+    """Move ``report`` to ``to``; ``locked`` says the caller's transaction already holds its row lock
+    (and read it under that lock), else it is locked and read again here."""
     with transaction.atomic():
-        report = Report.objects.select_for_update().get(pk=report.pk)
+        if not locked:
+            report = Report.objects.select_for_update().get(pk=report.pk)
         to = ReportState(to)
         if to not in REPORT_ALLOWED[report.state]:
             raise TransitionNotAllowed(report.state, to)
@@ -43,7 +47,7 @@ def transition(report: Report, to: str, *, request=None, actor=None, reason: str
         for name, value in changes.items():
             setattr(report, name, value)
         report.save()
-        actor_name, _role = audit.describe_actor(request, actor)
+        actor_name = actor.get_username() if actor is not None else audit.describe_actor(request, None)[0]
         ReportTransition.objects.create(
             report=report, from_state=before, to_state=to, at=now, actor=actor_name, reason=reason[:500]
         )
@@ -84,12 +88,13 @@ def expire_open_reports() -> int:
     for report in due.only("pk"):
         try:
             with transaction.atomic():
-                locked = Report.objects.select_for_update().get(pk=report.pk)
-                if not is_expired(locked):
+                current = Report.objects.select_for_update().get(pk=report.pk)
+                if not is_expired(current):
                     continue  # a change arrived since the query
                 transition(
-                    locked,
+                    current,
                     ReportState.EXPIRED,
+                    locked=True,
                     reason="not finished within 24 h of opening and 1 h of its last change",
                 )
             count += 1

@@ -9,6 +9,7 @@ report with new material goes ahead of every report without.
 """
 
 import hashlib
+import time
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -27,12 +28,26 @@ CONFIRMED_CSAM = "confirmed_csam"  # banks.models.Purpose.CONFIRMED_CSAM
 ILLEGAL = ("baseline", "nationally_illegal")
 
 
+_service: tuple[float, object] | None = None
+SERVICE_CACHE_SECONDS = 60
+
+
 def service_account():
+    """The matching account; each process reuses it (and its loaded permissions) for a minute."""
+    global _service
+    now = time.monotonic()
+    if (
+        _service is not None
+        and _service[0] > now
+        and get_user_model().objects.filter(pk=_service[1].pk).exists()
+    ):
+        return _service[1]
     user, created = get_user_model().objects.get_or_create(username=SERVICE_ACCOUNT)
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
         user.groups.add(Group.objects.get(name=SERVICE_ROLE))
+    _service = (now + SERVICE_CACHE_SECONDS, user)
     return user
 
 

@@ -364,3 +364,6 @@ INDUSTRY_SPOOL_DIR = Path(os.environ.get("OPENMNR_INDUSTRY_SPOOL_DIR") or VAR_DI
 # whichever is later.
 INDUSTRY_OPEN_HOURS = env_int("OPENMNR_INDUSTRY_OPEN_HOURS", 24)
 INDUSTRY_IDLE_HOURS = env_int("OPENMNR_INDUSTRY_IDLE_HOURS", 1)
+# How long each process trusts a successful /ispws/ credential check (a revocation takes this long to
+# reach every process); 0 checks every request against the database.
+INDUSTRY_AUTH_CACHE_SECONDS = env_int("OPENMNR_INDUSTRY_AUTH_CACHE_SECONDS", 5)

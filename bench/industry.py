@@ -1,0 +1,364 @@
+"""Industry reports through the whole CyberTipline exchange: complete reports a second.
+
+Starts `openmnr serve` (gunicorn, production settings, plain HTTP on 127.0.0.1) on a fresh database
+with a bank of confirmed material holding one benign corpus picture, issues a provider credential,
+and has client threads file complete reports exactly as a provider's CyberTipline client does:
+POST /ispws/submit (XML report), two POST /ispws/upload (multipart; one known picture, one new one
+from the benign corpus), POST /ispws/fileinfo (XML) and POST /ispws/finish. A report counts when
+finish answered responseCode 0 with both file ids; afterwards the database is checked for the case
+of every report counted (a counted report without its case and two files is "lost").
+
+In the same run and on the same server it measures the anchor of the stack: GET /ispws/status, which
+authenticates (HTTP Basic) and answers a reportResponse, nothing else. A complete report is five such
+requests plus the work. The published anchor is NCMEC's 2023 average of 1.15 reports a second; the
+design target is >= 50 complete reports a second on two cores.
+
+    python bench/industry.py [--reports N] [--seconds S] [--clients C] [--workers W] [--threads T]
+                             [--db sqlite|postgres|both] [--isolate 1|0]
+
+Each row gives the CPU time the server side spent per report (gunicorn's processes, the fork server
+and the decoders it starts, and PostgreSQL's) and the client's: the client shares the machine, so
+2,000 ms divided by the server's figure is what two cores given to the server alone could do.
+Prints a table and writes bench/results/industry.json.
+"""
+
+import argparse
+import base64
+import http.client
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from intake import (  # noqa: E402  (the same server, CPU and PostgreSQL helpers as the intake bench)
+    PG_SERVER,
+    _postgres,
+    free_port,
+    postgres_reachable,
+    server_cpu_seconds,
+    start_server,
+    stop_server,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+CORPUS = ROOT.parent / "shared" / "corpus" / "natural"
+KNOWN = "astronaut-01.jpg"
+TARGET, NCMEC_RATE = 50, 1.15
+REPORT = (
+    '<?xml version="1.0" encoding="UTF-8"?><report><incidentSummary>'
+    "<incidentType>Child Pornography (possession, manufacture, and distribution)</incidentType>"
+    "<platform>Bench Chat</platform><incidentDateTime>2026-11-30T09:00:00Z</incidentDateTime></incidentSummary>"
+    "<internetDetails><webPageIncident><url>https://chat.bench.invalid/{n}</url></webPageIncident></internetDetails>"
+    "<reporter><reportingPerson><firstName>Bench</firstName><email>ts@bench.invalid</email></reportingPerson></reporter>"
+    "<personOrUserReported><espIdentifier>user-{n}</espIdentifier><espService>Bench Chat</espService>"
+    "<estimatedLocation><countryCode>PT</countryCode></estimatedLocation></personOrUserReported></report>"
+)
+DETAILS = (
+    "<fileDetails><reportId>{report}</reportId><fileId>{file}</fileId><originalFileName>new.jpg</originalFileName>"
+    "<fileAnnotations><possibleSelfProduction>true</possibleSelfProduction></fileAnnotations>"
+    "<industryClassification>B2</industryClassification></fileDetails>"
+)
+
+
+def prepare(env: dict) -> tuple[str, str]:
+    """Migrate, put one benign corpus picture in a confirmed bank (four eyes), issue a credential."""
+    script = f"""
+import django; django.setup()
+from django.core.management import call_command
+call_command("migrate", interactive=False, verbosity=0)
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from openmnr.banks import services
+from openmnr.banks.models import Bank, Purpose
+from openmnr.industry import credentials
+User = get_user_model()
+def user(name, role):
+    u = User.objects.create_user(name); u.groups.add(Group.objects.get(name=role)); return User.objects.get(pk=u.pk)
+analyst, s1, s2 = user("a", "analyst"), user("s1", "senior_analyst"), user("s2", "senior_analyst")
+bank = Bank.objects.create(name="bench", purpose=Purpose.CONFIRMED_CSAM, match_roles=["analyst", "senior_analyst"])
+data = open({str(CORPUS / KNOWN)!r}, "rb").read()
+hashes = services.hash_upload(data)
+for kind in ("pdq", "md5"):
+    entry = services.propose_entry(bank, signal_type=kind, value=hashes[kind].value, classification="baseline", category="bench", by=analyst)
+    for senior in (s1, s2):
+        services.confirm_entry(entry, by=senior)
+credential, password = credentials.issue(user("bench-provider", "industry_member"))
+print(credential.username); print(password)
+"""
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    username, password = done.stdout.strip().splitlines()[-2:]
+    return username, password
+
+
+def multipart(fields: dict, file_name: str, data: bytes) -> tuple[bytes, str]:
+    boundary = secrets.token_hex(12)
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file_name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n".encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def tag(body: bytes, name: str) -> str:
+    start = body.find(f"<{name}>".encode())
+    return body[start + len(name) + 2 : body.find(f"</{name}>".encode())].decode() if start >= 0 else ""
+
+
+def fire(port: int, auth: str, *, kind: str, count: int, seconds: float, clients: int, pictures) -> dict:
+    lock = threading.Lock()
+    issued, latencies, done, errors = [0], [], [], []
+    deadline = time.monotonic() + seconds
+    known = (CORPUS / KNOWN).read_bytes()
+
+    def next_index():
+        with lock:
+            if issued[0] >= count or time.monotonic() > deadline:
+                return None
+            issued[0] += 1
+            return issued[0]
+
+    def call(conn, method, path, body=None, content_type=None):
+        headers = {"Authorization": auth}
+        if content_type:
+            headers["Content-Type"] = content_type
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        payload = response.read()
+        if response.status != 200 or tag(payload, "responseCode") != "0":
+            raise RuntimeError(f"{path} {response.status} {tag(payload, 'responseCode')}")
+        return payload
+
+    def client():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        while (index := next_index()) is not None:
+            started = time.perf_counter()
+            try:
+                if kind == "status":
+                    call(conn, "GET", "/ispws/status")
+                else:
+                    report = tag(
+                        call(conn, "POST", "/ispws/submit", REPORT.format(n=index).encode(), "text/xml"),
+                        "reportId",
+                    )
+                    ids = []
+                    for name, data in (("known.jpg", known), ("new.jpg", pictures[index % len(pictures)])):
+                        body, content_type = multipart({"id": report}, name, data)
+                        ids.append(tag(call(conn, "POST", "/ispws/upload", body, content_type), "fileId"))
+                    details = DETAILS.format(report=report, file=ids[1]).encode()
+                    call(conn, "POST", "/ispws/fileinfo", details, "text/xml")
+                    finished = call(
+                        conn,
+                        "POST",
+                        "/ispws/finish",
+                        f"id={report}".encode(),
+                        "application/x-www-form-urlencoded",
+                    )
+                    if finished.count(b"<fileId>") != 2:
+                        raise RuntimeError("finish did not list both files")
+            except (OSError, http.client.HTTPException, RuntimeError) as exc:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                with lock:
+                    errors.append(str(exc)[:80])
+                continue
+            with lock:
+                latencies.append(time.perf_counter() - started)
+                if kind == "report":
+                    done.append(int(report))
+        conn.close()
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - began
+    ordered = sorted(latencies)
+
+    def pct(p):
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 1) if ordered else None
+
+    return {
+        "kind": kind,
+        "completed": len(latencies),
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors))[:5],
+        "seconds": round(wall, 2),
+        "per_second": round(len(latencies) / wall, 1) if wall else 0.0,
+        "p50_ms": pct(0.5),
+        "p99_ms": pct(0.99),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 1) if ordered else None,
+        "ids": done,
+    }
+
+
+def present(env: dict, ids: list[int]) -> int:
+    script = (
+        "import sys, json, django; django.setup()\n"
+        "from django.db.models import Count\n"
+        "from openmnr.industry.models import Case\n"
+        "ids = json.load(sys.stdin)\n"
+        "print(Case.objects.filter(report_id__in=ids).annotate(n=Count('report__files')).filter(n=2).count())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        input=json.dumps(ids),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(out.stdout.strip().splitlines()[-1])
+
+
+def children_cpu(server) -> float:
+    """CPU of the server's processes, including decoder children that have already exited (the fork
+    server reaps them, and psutil no longer sees them; their time is in the fork server's children)."""
+    import psutil
+
+    total = server_cpu_seconds(server)
+    for process in [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]:
+        try:
+            total += process.cpu_times().children_user + process.cpu_times().children_system
+        except psutil.Error:
+            continue
+    return total
+
+
+def run_backend(backend: str, args) -> list[dict]:
+    pictures = [p.read_bytes() for p in sorted(CORPUS.glob("*.jpg")) if p.name != KNOWN]
+    with tempfile.TemporaryDirectory(prefix="openmnr-bench-") as var_dir:
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("OPENMNR_", "DATABASE_URL", "PYTEST"))
+        }
+        env.update(
+            DJANGO_SETTINGS_MODULE="openmnr.web.settings",
+            SECRET_KEY=secrets.token_urlsafe(50),
+            OPENMNR_VAR_DIR=var_dir,
+            OPENMNR_HTTPS="0",
+            OPENMNR_LOG_LEVEL="WARNING",
+            OPENMNR_BANKS_ISOLATE_DECODE=str(args.isolate),
+        )
+        database = None
+        if backend == "postgres":
+            database = f"openmnr_bench_{secrets.token_hex(4)}"
+            _postgres(f"CREATE DATABASE {database}")
+            env["DATABASE_URL"] = f"{PG_SERVER}/{database}"
+        try:
+            username, password = prepare(env)
+            auth = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+            port = free_port()
+            server = start_server(env, port, args.workers, args.threads)
+            try:
+                fire(port, auth, kind="report", count=20, seconds=30, clients=args.clients, pictures=pictures)
+                rows = []
+                for kind, count in (("status", args.reports * 5), ("report", args.reports)):
+                    server_before, client_before = children_cpu(server), time.process_time()
+                    row = fire(
+                        port,
+                        auth,
+                        kind=kind,
+                        count=count,
+                        seconds=args.seconds,
+                        clients=args.clients,
+                        pictures=pictures,
+                    )
+                    done = max(row["completed"], 1)
+                    row["server_cpu_ms"] = round((children_cpu(server) - server_before) * 1000 / done, 2)
+                    row["client_cpu_ms"] = round((time.process_time() - client_before) * 1000 / done, 2)
+                    rows.append(row)
+            finally:
+                stop_server(server)
+            rows[1]["lost"] = rows[1]["completed"] - present(env, rows[1]["ids"])
+            rows[0]["lost"] = None
+            for row in rows:
+                row["backend"] = backend
+                del row["ids"]
+            return rows
+        finally:
+            if database:
+                _postgres(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--reports", type=int, default=1000, help="complete reports per measured row (default 1000)"
+    )
+    parser.add_argument("--seconds", type=float, default=60, help="time limit per measured row (default 60)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent client connections (default 8)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument(
+        "--isolate",
+        type=int,
+        choices=[0, 1],
+        default=1,
+        help="decode uploads in child processes (default 1, as in production)",
+    )
+    args = parser.parse_args()
+
+    backends = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    if "postgres" in backends and not postgres_reachable():
+        print(f"PostgreSQL is not reachable at {PG_SERVER}: measuring SQLite only.")
+        backends.remove("postgres")
+    load_before = os.getloadavg()
+    rows = [row for backend in backends for row in run_backend(backend, args)]
+    load_after = os.getloadavg()
+
+    print(
+        f"\nIndustry reports on 127.0.0.1: {args.workers} gunicorn workers x {args.threads} threads, {args.clients} clients, "
+        f"isolated decoding {'on' if args.isolate else 'off'}; load average before {load_before[0]:.2f}, after {load_after[0]:.2f}"
+    )
+    header = (
+        f"{'database':9} {'what':36} {'done':>6} {'errors':>6} {'per s':>7} {'p50 ms':>7} {'p99 ms':>8} {'lost':>5} "
+        f"{'server CPU ms':>13} {'client CPU ms':>13}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        label = (
+            "complete report (ours: 5 requests)" if row["kind"] == "report" else "GET /ispws/status (anchor)"
+        )
+        lost = "" if row["lost"] is None else str(row["lost"])
+        print(
+            f"{row['backend']:9} {label:36} {row['completed']:>6} {row['errors']:>6} {row['per_second']:>7} "
+            f"{row['p50_ms']!s:>7} {row['p99_ms']!s:>8} {lost:>5} {row['server_cpu_ms']:>13} {row['client_cpu_ms']:>13}"
+        )
+    print(f"{'':9} {'NCMEC 2023 average (anchor)':36} {'':>6} {'':>6} {NCMEC_RATE:>7}")
+    print(f"{'':9} {'design target':36} {'':>6} {'':>6} {'>=' + str(TARGET):>7}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / "industry.json"
+    out.write_text(
+        json.dumps(
+            {
+                "args": vars(args),
+                "load_average": [load_before, load_after],
+                "rows": rows,
+                "ncmec_rate": NCMEC_RATE,
+                "target": TARGET,
+            },
+            indent=2,
+        )
+    )
+    print(f"\nWritten to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
