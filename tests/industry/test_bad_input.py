@@ -141,6 +141,19 @@ def test_a_2_gb_upload_is_refused_before_it_is_read(ispws_server, provider, sett
 
 
 @pytest.mark.django_db(transaction=True)
+def test_documents_over_the_caps(ispws, docs, settings):
+    before = counts()
+    padding = b"<additionalInfo>" + b"x" * (2 * 1024 * 1024) + b"</additionalInfo></report>"
+    big = docs.report().replace(b"</report>", padding)  # 2 MiB: over Django's form limit, under ours
+    code, _ = answer(ispws.post("/submit", content=big, headers=XML))
+    assert code == 0
+    settings.INDUSTRY_MAX_XML_BYTES = 1024 * 1024
+    code, description = answer(ispws.post("/submit", content=big, headers=XML))
+    assert code == 4110 and "larger than the limit of 1048576 bytes" in description
+    assert counts()[0] == before[0] + 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_another_providers_report_is_not_there(ispws, ispws_server, make_provider, docs):
     other = make_provider()
     with httpx.Client(

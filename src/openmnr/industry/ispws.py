@@ -108,9 +108,20 @@ def xsd(request):
     return response
 
 
+def _document(request) -> bytes:
+    """The XML body, read directly (Django's form-size limit is for forms, not for documents):
+    refused from its Content-Length above the document cap, before it is read."""
+    limit = settings.INDUSTRY_MAX_XML_BYTES
+    if _declared_length(request) > limit:
+        raise ProtocolError(
+            Code.MALFORMED_XML, f"Malformed XML: the document is larger than the limit of {limit} bytes"
+        )
+    return request.read(limit + 1)
+
+
 @protocol("POST")
 def submit(request, provider):
-    report = intake.submit(provider, request.body, request=request)
+    report = intake.submit(provider, _document(request), request=request)
     return xml_response(documents.report_response(Code.SUCCESS, report_id=report.pk))
 
 
@@ -145,7 +156,7 @@ def upload(request, provider):
 
 @protocol("POST")
 def fileinfo(request, provider):
-    file = intake.fileinfo(provider, request.body, request=request)
+    file = intake.fileinfo(provider, _document(request), request=request)
     return xml_response(
         documents.report_response(Code.SUCCESS, report_id=file.report_id, file_id=file.file_id)
     )
