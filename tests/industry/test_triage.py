@@ -180,3 +180,30 @@ def test_statistics_and_live_indicators(provider, known_bank, file_report, docs,
     page = coordinator.get("/staff/industry/statistics/")
     assert page.status_code == 200 and "50.0 %" in page.content.decode()
     assert coordinator.get("/staff/industry/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_every_signal_is_computed_and_nothing_of_the_bytes_stays(
+    provider, file_report, docs, shared, settings
+):
+    """A picture gets PDQ, MD5 and SHA-256; a video vPDQ; a chat log MD5 and SHA-256 only; with
+    evidence off, nothing of any file is left on disk."""
+    import hashlib
+
+    video = (shared / "vectors" / "pdq" / "video" / "test-padded-dimensions.mp4").read_bytes()
+    log = b"12:01 <user-1> meet me tonight\n"
+    case = file_report(provider, [docs.new, video, log])
+    picture, clip, text = case.report.files.order_by("pk")
+    assert picture.media_type == "photo" and len(picture.pdq) == 64 and picture.pdq_quality is not None
+    assert (
+        picture.md5 == hashlib.md5(docs.new).hexdigest()
+        and picture.sha256 == hashlib.sha256(docs.new).hexdigest()
+    )
+    assert clip.media_type == "video" and clip.vpdq.count("\n") >= 1 and not clip.pdq
+    assert text.media_type == "" and not text.pdq and "MD5 and SHA-256 only" in text.error
+    assert case.new_files == 3
+    assert not any(p.is_file() for p in settings.INDUSTRY_SPOOL_DIR.rglob("*"))
+    assert not settings.EVIDENCE_DIR.exists() or not any(
+        p.is_file() for p in settings.EVIDENCE_DIR.rglob("*")
+    )
+    assert not any(f.evidence_id for f in (picture, clip, text))
