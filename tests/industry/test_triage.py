@@ -52,6 +52,23 @@ def test_the_queue_puts_escalation_new_material_and_children_here_first(
 
 
 @pytest.mark.django_db
+def test_the_queue_pages_show_the_order_and_the_reasons(
+    provider, known_bank, file_report, docs, staff_client
+):
+    known_only = file_report(provider, [docs.known], xml=docs.report(reported_id="a"))
+    new_here = file_report(provider, [docs.new], xml=docs.report(reported_id="c", victim_country="PT"))
+    abroad = file_report(provider, [docs.new], xml=docs.report(reported_id="b", victim_country="FR"))
+    client, _ = staff_client("law_enforcement")
+    page = client.get("/staff/industry/")
+    text = page.content.decode()
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    assert text.index(f"IR-{new_here.report_id}<") < text.index(f"IR-{known_only.report_id}<")
+    assert "A victim in PT (address)" in text and f"IR-{abroad.report_id}<" not in text
+    forwarding = client.get("/staff/industry/forwarding/").content.decode()
+    assert f"IR-{abroad.report_id}<" in forwarding and f"IR-{new_here.report_id}<" not in forwarding
+
+
+@pytest.mark.django_db
 def test_more_new_files_and_prior_reports_rank_higher(provider, known_bank, file_report, docs):
     one = file_report(provider, [docs.new], xml=docs.report(reported_id="x"))
     two = file_report(provider, [docs.new, docs.other], xml=docs.report(reported_id="y"))
