@@ -36,7 +36,9 @@ class RequestSizeLimitMiddleware:
 
     Django's own limits raise only once the body is being parsed, and answer 400; a declared
     Content-Length lets us answer early and truthfully. A body without a length (chunked) is refused
-    with 411, because its size cannot be bounded up front.
+    with 411, because its size cannot be bounded up front. A view may raise its own cap
+    (``view.max_request_bytes()``) and answer a refusal in its protocol's format
+    (``view.request_too_large(request, limit)``); the body is still never read.
     """
 
     def __init__(self, get_response):
