@@ -68,7 +68,8 @@ def test_default_providers_give_no_figure_when_the_platform_holds_no_data():
     for key, provider in providers.DEFAULTS.items():
         assert indicators.provider_for(key) is provider
         assert provider(date(2025, 1, 1), date(2025, 12, 31)) is None, key
-    assert indicators.provider_for("industry.reports_received") is None
+    # The industry app registers its own providers: no figure while it holds no industry report.
+    assert indicators.provider_for("industry.reports_received")(date(2025, 1, 1), date(2025, 12, 31)) is None
 
 
 def test_a_provider_with_data_fills_the_indicator_for_the_cycle_period(
