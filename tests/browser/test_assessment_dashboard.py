@@ -7,17 +7,17 @@ from helpers import sign_in_page
 
 
 def test_dashboard_charts_have_text_alternatives(page, make_user):
-    from openmnr.assessment import service
+    from openmnr.assessment import services
 
     coordinator = make_user("national_coordinator", username="nadia")
-    cycle = service.open_cycle(
+    cycle = services.open_cycle(
         coordinator,
         country="Examplestan",
         period_start=date(2025, 1, 1),
         period_end=date(2025, 12, 31),
         framework_version="mnr-2016",
     )
-    service.record_capability(
+    services.record_capability(
         coordinator,
         cycle,
         12,

@@ -1,10 +1,12 @@
-"""The self-assessment pages. Thin: each view checks the role permission, finds the cycle the user may
-see, and calls service.py (changes), analysis.py (what to show) or the exporters."""
+"""The self-assessment pages of one cycle. Thin: each view checks the role permission, finds the cycle
+the user may see, and calls services.py (changes, downloads, exports), cycles.py through
+``services.transition`` (review and the two signatures), analysis.py (what to show) or the renderers.
+Whether a change is allowed now is the model's and the services' business (``Cycle.editable``,
+``services.state_error``); the views only turn the answer into a page."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -12,24 +14,25 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from openmnr.accounts.stepup import step_up_required
-from openmnr.audit import service as audit
 from openmnr.core.mnr import UnknownReferenceError
 
-from . import analysis, charts, exports, pdf, service
-from . import evidence as documents
+from . import analysis, charts, documents, exports, pdf, services, signoff
+from .access import display_name
 from .errors import CycleLocked, InvalidInput, NotAllowed
 from .forms import AssignDomainForm, CapabilityForm, CommentForm, EvidenceForm, OpenCycleForm
 from .frameworks import framework_of
 from .models import Cycle, Evidence
+from .states import State
 
 ACCESS = "assessment.access_assessment"
 MANAGE = "assessment.manage_cycles"
 EXPORT = "assessment.export_cycle"
+COMPARE = "assessment.compare_countries"
 
 
 def _cycle(request, cycle_id) -> Cycle:
     cycle = get_object_or_404(Cycle, pk=cycle_id)
-    if not service.can_view(request.user, cycle):
+    if not services.can_view(request.user, cycle):
         raise PermissionDenied
     return cycle
 
@@ -47,11 +50,16 @@ def _locked(request, cycle, error):
 
 @permission_required(ACCESS, raise_exception=True)
 def cycles(request):
-    visible = service.visible_cycles(request.user).select_related("coordinator")
+    visible = services.visible_cycles(request.user).select_related("coordinator")
     return render(
         request,
         "assessment/cycles.html",
-        {"cycles": visible, "may_open": request.user.has_perm(MANAGE)},
+        {
+            "cycles": visible,
+            "may_open": request.user.has_perm(MANAGE),
+            "may_compare": request.user.has_perm(COMPARE),
+            "may_set_keys": request.user.has_perm("assessment.manage_peer_keys"),
+        },
     )
 
 
@@ -61,7 +69,7 @@ def open_cycle(request):
     form = OpenCycleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            cycle = service.open_cycle(request.user, request=request, **form.cleaned_data)
+            cycle = services.open_cycle(request.user, request=request, **form.cleaned_data)
         except InvalidInput as exc:
             form.add_error(None, str(exc))
         else:
@@ -72,6 +80,7 @@ def open_cycle(request):
 
 
 @permission_required(ACCESS, raise_exception=True)
+@never_cache
 def dashboard(request, cycle_id):
     cycle = _cycle(request, cycle_id)
     result = analysis.assess(cycle)
@@ -91,11 +100,14 @@ def dashboard(request, cycle_id):
             "now": timezone.now(),
             "may_manage": request.user.has_perm(MANAGE),
             "may_export": request.user.has_perm(EXPORT),
-            "may_comment": service.can_comment(request.user, cycle),
+            "signatures": _signatures(cycle),
+            "may_comment": services.can_comment(request.user, cycle),
             "comment_form": CommentForm(),
             "comments": cycle.comments.filter(capability=None).select_related("author"),
             # A coordinator edits every domain; marking them all "assigned to you" would say nothing.
-            "mine": set() if request.user.has_perm(MANAGE) else service.assigned_domains(request.user, cycle),
+            "mine": set()
+            if request.user.has_perm(MANAGE)
+            else services.assigned_domains(request.user, cycle),
         },
     )
 
@@ -105,19 +117,19 @@ def dashboard(request, cycle_id):
 def domains(request, cycle_id):
     cycle = _cycle(request, cycle_id)
     framework = framework_of(cycle)
-    users = service.contributor_choices()
+    users = services.contributor_choices()
     rows = {row.domain: row for row in cycle.domains.prefetch_related("contributors")}
     error_domain, error_form = None, None
     if request.method == "POST":
-        if cycle.state != Cycle.State.DRAFT:
-            return _locked(request, cycle, service.state_error(cycle))
+        if error := services.state_error(cycle):
+            return _locked(request, cycle, error)
         domain_id = request.POST.get("domain", "")
         if domain_id not in rows:
             raise Http404("No such domain in this cycle")
         form = AssignDomainForm(request.POST, users=users, prefix=domain_id)
         if form.is_valid():
             try:
-                service.assign_domain(
+                services.assign_domain(
                     request.user,
                     cycle,
                     domain_id,
@@ -162,16 +174,16 @@ def capability(request, cycle_id, number):
     cycle = _cycle(request, cycle_id)
     cap = _capability(cycle, number)
     record = cycle.capabilities.get(capability=number)
-    may_edit = service.can_edit_capability(request.user, cycle, number) and cycle.state == Cycle.State.DRAFT
+    may_edit = services.may_edit_capability(request.user, cycle, number)
     form = _record_form(cycle, cap, record, request.POST or None)
     status = 200
     if request.method == "POST":
         _check_may_change(request, cycle, number)
-        if cycle.state != Cycle.State.DRAFT:
-            return _locked(request, cycle, service.state_error(cycle))
+        if error := services.state_error(cycle):
+            return _locked(request, cycle, error)
         if form.is_valid():
             try:
-                service.record_capability(request.user, cycle, number, request=request, **form.cleaned_data)
+                services.record_capability(request.user, cycle, number, request=request, **form.cleaned_data)
             except CycleLocked as exc:
                 return _locked(request, cycle, exc)
             except InvalidInput as exc:
@@ -195,13 +207,14 @@ def _record_form(cycle, cap, record, data=None):
 
 
 def _check_may_change(request, cycle, number):
-    if not service.can_edit_capability(request.user, cycle, number):
+    if not services.can_edit_capability(request.user, cycle, number):
         raise PermissionDenied
 
 
 def _capability_page(request, cycle, cap, record, form, evidence_form, may_edit, status):
     result = analysis.assess(cycle, with_evidence=True)
     row = result.row(cap.number)
+    now = {r.number: r.current for r in result.rows}
     # The criteria checkboxes, grouped by the level they belong to (one fieldset per level).
     boxes = {box.data["value"]: box for box in form["criteria_met"]}
     levels = [
@@ -222,15 +235,14 @@ def _capability_page(request, cycle, cap, record, form, evidence_form, may_edit,
             "form": form,
             "evidence_form": evidence_form,
             "may_edit": may_edit,
-            "may_comment": service.can_comment(request.user, cycle),
+            "may_comment": services.can_comment(request.user, cycle),
             "comment_form": CommentForm(initial={"capability": cap.number}),
             "comments": cycle.comments.filter(capability=cap.number).select_related("author"),
             "history": cycle.history.filter(capability=cap.number).select_related("actor").reverse(),
             "actions": [a for a in result.plan.actions if a.capability == cap.number],
-            "prerequisites": [
-                (p, result.framework.capability(p.requires))
-                for p in result.framework.prerequisites_of(cap.number)
-            ],
+            "prerequisites": [(p, p.met_by(now)) for p in result.framework.prerequisites_of(cap.number)],
+            "cited": [c for c in cap.criteria if c.cites],
+            "dependants": result.framework.dependants_of(cap.number),
             "now": timezone.now(),
         },
         status=status,
@@ -243,13 +255,13 @@ def add_evidence(request, cycle_id, number):
     cycle = _cycle(request, cycle_id)
     cap = _capability(cycle, number)
     _check_may_change(request, cycle, number)
-    if cycle.state != Cycle.State.DRAFT:
-        return _locked(request, cycle, service.state_error(cycle))
+    if error := services.state_error(cycle):
+        return _locked(request, cycle, error)
     form = EvidenceForm(request.POST, request.FILES, capability=cap)
     if form.is_valid():
         data = form.cleaned_data
         try:
-            service.add_evidence(
+            services.add_evidence(
                 request.user,
                 cycle,
                 number,
@@ -278,7 +290,7 @@ def remove_evidence(request, cycle_id, evidence_id):
     cycle = _cycle(request, cycle_id)
     item = get_object_or_404(Evidence, pk=evidence_id, assessment__cycle=cycle)
     try:
-        service.remove_evidence(request.user, item, request=request)
+        services.remove_evidence(request.user, item, request=request)
     except NotAllowed:
         raise PermissionDenied from None
     except CycleLocked as exc:
@@ -290,12 +302,10 @@ def remove_evidence(request, cycle_id, evidence_id):
 @permission_required(ACCESS, raise_exception=True)
 def evidence_download(request, cycle_id, evidence_id):
     cycle = _cycle(request, cycle_id)
-    item = get_object_or_404(Evidence, pk=evidence_id, assessment__cycle=cycle, kind=Evidence.Kind.DOCUMENT)
     try:
-        handle = documents.path_of(item.stored_name).open("rb")
-    except (OSError, InvalidInput):
-        raise Http404("The document is missing from storage") from None
-    audit.record("assessment.evidence_download", request=request, obj=item, detail={"cycle": cycle.pk})
+        handle, item = services.open_document(request.user, cycle, evidence_id, request=request)
+    except (Evidence.DoesNotExist, OSError, InvalidInput):
+        raise Http404("No such document, or it is missing from storage") from None
     response = FileResponse(
         handle,
         as_attachment=True,
@@ -317,7 +327,7 @@ def comment(request, cycle_id):
         if number is not None:
             _capability(cycle, number)
         try:
-            service.add_comment(
+            services.add_comment(
                 request.user, cycle, form.cleaned_data["text"], capability=number, request=request
             )
         except NotAllowed:
@@ -335,17 +345,88 @@ def comment(request, cycle_id):
     return redirect("assessment:dashboard", cycle.pk)
 
 
+# Review moves are plain buttons; the two signatures go through the confirmation page (``sign``).
+BUTTON_MOVES = {State.IN_REVIEW, State.DRAFT}
+
+
 @require_POST
 @permission_required(MANAGE, raise_exception=True)
 def transition(request, cycle_id):
     cycle = _cycle(request, cycle_id)
+    to = request.POST.get("to", "")
+    if to not in BUTTON_MOVES:
+        return _locked(
+            request, cycle, CycleLocked("A cycle is signed on its confirmation page, after step-up.")
+        )
     try:
-        service.transition(request.user, cycle, request.POST.get("to", ""), request=request)
+        cycle = services.transition(request.user, cycle, to, request=request)
     except CycleLocked as exc:
         return _locked(request, cycle, exc)
-    cycle.refresh_from_db()
+    except InvalidInput as exc:
+        return _locked(request, cycle, exc)
     messages.success(request, f"The cycle is now {cycle.get_state_display().lower()}.")
     return redirect("assessment:dashboard", cycle.pk)
+
+
+@permission_required(MANAGE, raise_exception=True)
+@step_up_required
+@never_cache
+def sign(request, cycle_id):
+    """The confirmation page of both signatures: what will be frozen, the hash, and the button.
+    In review it takes the first signature; awaiting countersignature, a second coordinator's."""
+    cycle = _cycle(request, cycle_id)
+    if cycle.state not in (State.IN_REVIEW, State.AWAITING_COUNTERSIGNATURE):
+        return _locked(
+            request, cycle, CycleLocked(f"A cycle that is {cycle.get_state_display().lower()} is not signed.")
+        )
+    first = cycle.state == State.IN_REVIEW
+    if request.method == "POST":
+        to = State.AWAITING_COUNTERSIGNATURE if first else State.SIGNED_OFF
+        try:
+            cycle = services.transition(
+                request.user, cycle, to, request=request, seen_digest=request.POST.get("digest", "")
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc)) from None
+        except (CycleLocked, InvalidInput) as exc:
+            return _locked(request, cycle, exc)
+        if first:
+            messages.success(request, "Signed. A second national coordinator countersigns next.")
+        else:
+            messages.success(request, "Countersigned: the cycle is signed off.")
+        return redirect("assessment:dashboard", cycle.pk)
+    result = analysis.assess(cycle)
+    return render(
+        request,
+        "assessment/sign.html",
+        {
+            "cycle": cycle,
+            "a": result,
+            "first": first,
+            "lines": signoff.frozen_lines(cycle),
+            "live": [figure for row in result.rows for figure in row.live],
+            "digest": signoff.records_digest(cycle) if first else cycle.content_sha256,
+            "signatures": _signatures(cycle),
+            "same_person": not first and cycle.signed_by_id == request.user.pk,
+            "signer": display_name(request.user),
+            "now": timezone.now(),
+        },
+    )
+
+
+def _signatures(cycle) -> dict:
+    """Who signed and countersigned, the hash, and whether the content and the framework file still
+    match what was signed."""
+    framework = framework_of(cycle)
+    return {
+        "signed_by": display_name(cycle.signed_by),
+        "signed_at": cycle.signed_at,
+        "countersigned_by": display_name(cycle.signed_off_by),
+        "countersigned_at": cycle.signed_off_at,
+        "content_sha256": cycle.content_sha256,
+        "verified": signoff.verify(cycle),
+        "framework_changed": bool(cycle.framework_digest) and cycle.framework_digest != framework.digest,
+    }
 
 
 @permission_required(ACCESS, raise_exception=True)
@@ -373,14 +454,15 @@ def export(request, cycle_id, fmt):
         raise Http404("No such export format")
     cycle = _cycle(request, cycle_id)
     result = analysis.assess(cycle, with_evidence=True)
-    with transaction.atomic():
-        audit.record("assessment.export", request=request, obj=cycle, detail={"format": fmt})
-        if fmt == "pdf":
-            body = pdf.render(result)
-        elif fmt == "csv":
-            body = exports.to_csv(result).encode("utf-8")
-        else:
-            body = exports.to_json(result).encode("utf-8")
+    renderers = {
+        "pdf": lambda: pdf.render(result, signatures=_signatures(cycle)),
+        "csv": lambda: exports.to_csv(result).encode("utf-8"),
+        "json": lambda: exports.to_json(result).encode("utf-8"),
+    }
+    try:
+        body = services.export(request.user, cycle, fmt, renderers[fmt], request=request)
+    except NotAllowed:
+        raise PermissionDenied from None
     content_type, extension = EXPORT_TYPES[fmt]
     name = documents.safe_stem(f"mnr-assessment-{cycle.country}-{cycle.period_end:%Y-%m-%d}")
     response = HttpResponse(body, content_type=content_type)
