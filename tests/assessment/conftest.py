@@ -93,3 +93,30 @@ def sign_through_pages(client, as_user, cycle, first, second):
         assert response.status_code == 302, response.content.decode()[:2000]
     cycle.refresh_from_db()
     return cycle
+
+
+@pytest.fixture
+def peer(make_user):
+    """peer("Neighbourland") -> (signing key, administrator) with that country's key set by an
+    administrator, as the peer keys page does."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from openmnr.assessment import results
+
+    admin = make_user("administrator")
+
+    def add(country):
+        key = Ed25519PrivateKey.generate()
+        pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+        results.set_peer_key(admin, country, pem)
+        return key
+
+    return add
+
+
+def package(country, levels, key, year=2026):
+    """Signed results of ``country`` (capability -> (current, target)) for the period of ``year - 1``."""
+    from openmnr.assessment.demo import results_package
+
+    return results_package(country, levels, key, year)

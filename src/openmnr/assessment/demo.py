@@ -184,10 +184,11 @@ def _sign_off(cycle, coordinator, second) -> None:
     services.transition(second, cycle, Cycle.State.SIGNED_OFF, seen_digest=cycle.content_sha256)
 
 
-def neighbour_package(key: Ed25519PrivateKey, year: int) -> bytes:
-    """Neighbourland's signed results, as its own OpenMNR would export them."""
+def results_package(country: str, levels: dict, key: Ed25519PrivateKey, year: int) -> bytes:
+    """Signed results of ``country``'s cycle of ``year - 1`` (capability -> (current, target)), as its
+    own OpenMNR would export them."""
     fw = framework(VERSION)
-    states = {n: CapabilityState(current, target) for n, (current, target) in NEIGHBOUR_LEVELS.items()}
+    states = {n: CapabilityState(current, target) for n, (current, target) in levels.items()}
     signed_at = date(year, 2, 15)
     plan = action_plan(fw, states, start=signed_at)
     capabilities = [
@@ -204,10 +205,11 @@ def neighbour_package(key: Ed25519PrivateKey, year: int) -> bytes:
             "live_indicators": [],
         }
         for c in fw.capabilities
+        if c.number in states
     ]
     content = json.dumps(capabilities, sort_keys=True).encode()
     data = {
-        "country": NEIGHBOUR,
+        "country": country,
         "period_start": date(year - 1, 1, 1).isoformat(),
         "period_end": date(year - 1, 12, 31).isoformat(),
         "framework": {"version": fw.version, "digest": fw.digest},
@@ -230,7 +232,7 @@ def _neighbour(year: int) -> None:
     key = Ed25519PrivateKey.generate()
     pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
     results.set_peer_key(_user(ADMINISTRATOR), NEIGHBOUR, pem)
-    results.import_results(_user(COORDINATOR), neighbour_package(key, year))
+    results.import_results(_user(COORDINATOR), results_package(NEIGHBOUR, NEIGHBOUR_LEVELS, key, year))
 
 
 def load(out) -> None:

@@ -5,14 +5,12 @@ Thin, like views.py: permission, then one call to results.py or comparison.py.""
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from openmnr.accounts.stepup import step_up_required
-from openmnr.audit import service as audit
 
 from . import charts, comparison, documents, keys, results, services
 from .errors import CycleLocked, InvalidInput, NotAllowed
@@ -32,7 +30,7 @@ def export_results(request, cycle_id):
     cycle = get_object_or_404(Cycle, pk=cycle_id)
     if not services.can_view(request.user, cycle):
         raise PermissionDenied
-    form = ResultsExportForm(request.POST or None)
+    form = ResultsExportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             body = results.export_results(
@@ -81,6 +79,7 @@ def comparison_page(request):
 
 @require_POST
 @permission_required(COMPARE, raise_exception=True)
+@never_cache
 def import_results(request):
     form = ImportResultsForm(request.POST, request.FILES)
     if form.is_valid():
@@ -107,23 +106,18 @@ def import_results(request):
 
 
 @permission_required(COMPARE, raise_exception=True)
+@never_cache
 def imported_document(request, imported_id, sha256):
     row = get_object_or_404(ImportedResults, pk=imported_id)
-    doc = next((d for d in row.documents if d["sha256"] == sha256), None)
-    if doc is None:
-        raise Http404("No such document in these results")
     try:
-        data = documents.path_of(doc["stored_name"]).read_bytes()
-    except (OSError, InvalidInput):
-        raise Http404("The document is missing from storage") from None
-    with transaction.atomic():
-        audit.record(
-            "assessment.imported_document_download", request=request, obj=row, detail={"country": row.country}
-        )
+        data, doc = results.open_imported_document(request.user, row, sha256, request=request)
+    except NotAllowed:
+        raise PermissionDenied from None
+    except LookupError as exc:
+        raise Http404(str(exc)) from None
     response = HttpResponse(data, content_type=doc["content_type"])
-    response["Content-Disposition"] = (
-        f'attachment; filename="{documents.download_name(doc["title"] or "document", doc["content_type"])}"'
-    )
+    name = documents.download_name(doc["title"] or "document", doc["content_type"])
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -157,6 +151,7 @@ def peers(request):
 @require_POST
 @permission_required(PEER_KEYS, raise_exception=True)
 @step_up_required
+@never_cache
 def remove_peer(request, peer_id):
     peer = get_object_or_404(PeerCountry, pk=peer_id)
     try:

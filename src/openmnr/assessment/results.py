@@ -98,7 +98,7 @@ def export_results(user, cycle: Cycle, *, include_evidence: bool = False, reques
         signing_key = keys.signing_key()
     except keys.KeyFileError as exc:
         raise InvalidInput(str(exc)) from None
-    assessment = assess(cycle, with_evidence=include_evidence)
+    assessment = assess(cycle, with_evidence=True)  # counted always, listed only when chosen
     docs = []
     if include_evidence:
         for row in assessment.rows:
@@ -237,3 +237,26 @@ def import_results(user, package: bytes, *, request=None) -> ImportedResults:
 def _forget(stored) -> None:
     for doc in stored:
         documents.delete(doc["stored_name"])
+
+
+def open_imported_document(user, row: ImportedResults, sha256: str, *, request=None) -> tuple[bytes, dict]:
+    """A document another country included in its results, and what its results say of it; the read
+    is audited. Raises LookupError when the results hold no such document or it is missing."""
+    if not user.has_perm(COMPARE):
+        raise NotAllowed("Your role may not read other countries' results.")
+    doc = next((d for d in row.documents if d["sha256"] == sha256), None)
+    if doc is None:
+        raise LookupError("no such document in these results")
+    try:
+        data = documents.path_of(doc["stored_name"]).read_bytes()
+    except (OSError, InvalidInput):
+        raise LookupError("the document is missing from storage") from None
+    with transaction.atomic():
+        audit.record(
+            "assessment.imported_document_download",
+            request=request,
+            actor=user,
+            obj=row,
+            detail={"country": row.country},
+        )
+    return data, doc

@@ -49,6 +49,7 @@ def _locked(request, cycle, error):
 
 
 @permission_required(ACCESS, raise_exception=True)
+@never_cache
 def cycles(request):
     visible = services.visible_cycles(request.user).select_related("coordinator")
     return render(
@@ -251,6 +252,7 @@ def _capability_page(request, cycle, cap, record, form, evidence_form, may_edit,
 
 @require_POST
 @permission_required(ACCESS, raise_exception=True)
+@never_cache
 def add_evidence(request, cycle_id, number):
     cycle = _cycle(request, cycle_id)
     cap = _capability(cycle, number)
@@ -286,6 +288,7 @@ def add_evidence(request, cycle_id, number):
 
 @require_POST
 @permission_required(ACCESS, raise_exception=True)
+@never_cache
 def remove_evidence(request, cycle_id, evidence_id):
     cycle = _cycle(request, cycle_id)
     item = get_object_or_404(Evidence, pk=evidence_id, assessment__cycle=cycle)
@@ -300,6 +303,7 @@ def remove_evidence(request, cycle_id, evidence_id):
 
 
 @permission_required(ACCESS, raise_exception=True)
+@never_cache
 def evidence_download(request, cycle_id, evidence_id):
     cycle = _cycle(request, cycle_id)
     try:
@@ -318,6 +322,7 @@ def evidence_download(request, cycle_id, evidence_id):
 
 @require_POST
 @permission_required(ACCESS, raise_exception=True)
+@never_cache
 def comment(request, cycle_id):
     cycle = _cycle(request, cycle_id)
     form = CommentForm(request.POST)
@@ -351,6 +356,7 @@ BUTTON_MOVES = {State.IN_REVIEW, State.DRAFT}
 
 @require_POST
 @permission_required(MANAGE, raise_exception=True)
+@never_cache
 def transition(request, cycle_id):
     cycle = _cycle(request, cycle_id)
     to = request.POST.get("to", "")
@@ -430,6 +436,7 @@ def _signatures(cycle) -> dict:
 
 
 @permission_required(ACCESS, raise_exception=True)
+@never_cache
 def history(request, cycle_id):
     cycle = _cycle(request, cycle_id)
     entries = cycle.history.select_related("actor").reverse()
@@ -449,6 +456,7 @@ EXPORT_TYPES = {
 
 @permission_required(EXPORT, raise_exception=True)
 @step_up_required
+@never_cache
 def export(request, cycle_id, fmt):
     if fmt not in EXPORT_TYPES:
         raise Http404("No such export format")
