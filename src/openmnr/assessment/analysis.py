@@ -29,7 +29,7 @@ from .models import Cycle, Evidence
 @dataclass(frozen=True)
 class LiveFigure:
     """A live indicator and its value; ``value`` None means the platform has no data for it.
-    ``failed`` means the provider broke; ``frozen`` that the value was fixed at sign-off."""
+    ``failed`` means the provider broke; ``frozen`` that the value was fixed when the cycle was signed."""
 
     indicator: Indicator
     value: indicators.IndicatorValue | None

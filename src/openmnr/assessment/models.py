@@ -189,7 +189,7 @@ class HistoryEntry(models.Model):
 
 
 class LiveSnapshot(models.Model):
-    """A live indicator's value frozen at sign-off, so a signed-off assessment keeps the figures it
+    """A live indicator's value frozen at the first signature, so a signed assessment keeps the figures it
     was signed with even as the platform's data moves on."""
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="live_snapshots")

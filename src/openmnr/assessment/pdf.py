@@ -123,7 +123,7 @@ def _live_text(figure) -> str:
         return f"{figure.indicator.text}: {NO_DATA}"
     value = figure.value
     shown = value.note if value.value is None else f"{value.value:g} {figure.indicator.unit}"
-    when = "at sign-off" if figure.frozen else "when this report was made"
+    when = "when the cycle was signed" if figure.frozen else "when this report was made"
     return (
         f"{figure.indicator.text}: {shown} ({value.period[0]} to {value.period[1]}, computed "
         f"{value.computed_at:%Y-%m-%d %H:%M} UTC {when})"
