@@ -161,6 +161,8 @@ def read_results(
                 raise PackageUnreadable(f"{required} is missing")
         if entries[MANIFEST].file_size > MAX_MANIFEST_BYTES:
             raise PackageUnreadable("results.json is too large")
+        if entries[SIGNATURE].file_size != 64:
+            raise PackageUnreadable("results.sig is not an Ed25519 signature")
         manifest_bytes, signature = _read(archive, MANIFEST), _read(archive, SIGNATURE)
         try:
             unverified = json.loads(manifest_bytes)
