@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 
 from . import indicators
+from .access import display_name
 from .frameworks import framework_of
 from .models import Cycle, Evidence
 
@@ -173,3 +174,18 @@ def freeze_live_indicators(cycle: Cycle) -> None:
             computed_at=value.computed_at,
             source_url=value.source_url[:500],
         )
+
+
+def signatures(cycle) -> dict:
+    """Who signed and countersigned, the hash, and whether the content and the framework file still
+    match what was signed."""
+    framework = framework_of(cycle)
+    return {
+        "signed_by": display_name(cycle.signed_by),
+        "signed_at": cycle.signed_at,
+        "countersigned_by": display_name(cycle.signed_off_by),
+        "countersigned_at": cycle.signed_off_at,
+        "content_sha256": cycle.content_sha256,
+        "verified": verify(cycle),
+        "framework_changed": bool(cycle.framework_digest) and cycle.framework_digest != framework.digest,
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import regional_views, views
+from . import regional_views, signing_views, views
 
 app_name = "assessment"
 urlpatterns = [
@@ -22,8 +22,8 @@ urlpatterns = [
     path("<int:cycle_id>/evidence/<int:evidence_id>/", views.evidence_download, name="evidence"),
     path("<int:cycle_id>/evidence/<int:evidence_id>/remove/", views.remove_evidence, name="remove-evidence"),
     path("<int:cycle_id>/comments/", views.comment, name="comment"),
-    path("<int:cycle_id>/state/", views.transition, name="transition"),
-    path("<int:cycle_id>/sign/", views.sign, name="sign"),
+    path("<int:cycle_id>/state/", signing_views.transition, name="transition"),
+    path("<int:cycle_id>/sign/", signing_views.sign, name="sign"),
     path("<int:cycle_id>/history/", views.history, name="history"),
     path("<int:cycle_id>/export.<str:fmt>", views.export, name="export"),
     path("<int:cycle_id>/results/", regional_views.export_results, name="export-results"),

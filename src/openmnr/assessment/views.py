@@ -17,12 +17,10 @@ from openmnr.accounts.stepup import step_up_required
 from openmnr.core.mnr import UnknownReferenceError
 
 from . import analysis, charts, documents, exports, pdf, services, signoff
-from .access import display_name
 from .errors import CycleLocked, InvalidInput, NotAllowed
 from .forms import AssignDomainForm, CapabilityForm, CommentForm, EvidenceForm, OpenCycleForm
 from .frameworks import framework_of
 from .models import Cycle, Evidence
-from .states import State
 
 ACCESS = "assessment.access_assessment"
 MANAGE = "assessment.manage_cycles"
@@ -30,7 +28,7 @@ EXPORT = "assessment.export_cycle"
 COMPARE = "assessment.compare_countries"
 
 
-def _cycle(request, cycle_id) -> Cycle:
+def cycle_for(request, cycle_id) -> Cycle:
     cycle = get_object_or_404(Cycle, pk=cycle_id)
     if not services.can_view(request.user, cycle):
         raise PermissionDenied
@@ -44,7 +42,7 @@ def _capability(cycle, number):
         raise Http404("No such capability in this cycle's framework") from None
 
 
-def _locked(request, cycle, error):
+def locked_page(request, cycle, error):
     return render(request, "assessment/locked.html", {"cycle": cycle, "error": str(error)}, status=409)
 
 
@@ -83,7 +81,7 @@ def open_cycle(request):
 @permission_required(ACCESS, raise_exception=True)
 @never_cache
 def dashboard(request, cycle_id):
-    cycle = _cycle(request, cycle_id)
+    cycle = cycle_for(request, cycle_id)
     result = analysis.assess(cycle)
     domain_charts = [
         (view, charts.domain_chart(view, result.level_name, f"chart-{view.domain.id}"))
@@ -101,7 +99,7 @@ def dashboard(request, cycle_id):
             "now": timezone.now(),
             "may_manage": request.user.has_perm(MANAGE),
             "may_export": request.user.has_perm(EXPORT),
-            "signatures": _signatures(cycle),
+            "signatures": signoff.signatures(cycle),
             "may_comment": services.can_comment(request.user, cycle),
             "comment_form": CommentForm(),
             "comments": cycle.comments.filter(capability=None).select_related("author"),
@@ -116,14 +114,14 @@ def dashboard(request, cycle_id):
 @permission_required(MANAGE, raise_exception=True)
 @never_cache
 def domains(request, cycle_id):
-    cycle = _cycle(request, cycle_id)
+    cycle = cycle_for(request, cycle_id)
     framework = framework_of(cycle)
     users = services.contributor_choices()
     rows = {row.domain: row for row in cycle.domains.prefetch_related("contributors")}
     error_domain, error_form = None, None
     if request.method == "POST":
         if error := services.state_error(cycle):
-            return _locked(request, cycle, error)
+            return locked_page(request, cycle, error)
         domain_id = request.POST.get("domain", "")
         if domain_id not in rows:
             raise Http404("No such domain in this cycle")
@@ -139,7 +137,7 @@ def domains(request, cycle_id):
                     request=request,
                 )
             except CycleLocked as exc:
-                return _locked(request, cycle, exc)
+                return locked_page(request, cycle, exc)
             except InvalidInput as exc:
                 form.add_error(None, str(exc))
             else:
@@ -172,7 +170,7 @@ def domains(request, cycle_id):
 @permission_required(ACCESS, raise_exception=True)
 @never_cache
 def capability(request, cycle_id, number):
-    cycle = _cycle(request, cycle_id)
+    cycle = cycle_for(request, cycle_id)
     cap = _capability(cycle, number)
     record = cycle.capabilities.get(capability=number)
     may_edit = services.may_edit_capability(request.user, cycle, number)
@@ -181,12 +179,12 @@ def capability(request, cycle_id, number):
     if request.method == "POST":
         _check_may_change(request, cycle, number)
         if error := services.state_error(cycle):
-            return _locked(request, cycle, error)
+            return locked_page(request, cycle, error)
         if form.is_valid():
             try:
                 services.record_capability(request.user, cycle, number, request=request, **form.cleaned_data)
             except CycleLocked as exc:
-                return _locked(request, cycle, exc)
+                return locked_page(request, cycle, exc)
             except InvalidInput as exc:
                 form.add_error(None, str(exc))
             else:
@@ -254,11 +252,11 @@ def _capability_page(request, cycle, cap, record, form, evidence_form, may_edit,
 @permission_required(ACCESS, raise_exception=True)
 @never_cache
 def add_evidence(request, cycle_id, number):
-    cycle = _cycle(request, cycle_id)
+    cycle = cycle_for(request, cycle_id)
     cap = _capability(cycle, number)
     _check_may_change(request, cycle, number)
     if error := services.state_error(cycle):
-        return _locked(request, cycle, error)
+        return locked_page(request, cycle, error)
     form = EvidenceForm(request.POST, request.FILES, capability=cap)
     if form.is_valid():
         data = form.cleaned_data
@@ -276,7 +274,7 @@ def add_evidence(request, cycle_id, number):
                 request=request,
             )
         except CycleLocked as exc:
-            return _locked(request, cycle, exc)
+            return locked_page(request, cycle, exc)
         except InvalidInput as exc:
             form.add_error(None, str(exc))
         else:
@@ -290,14 +288,14 @@ def add_evidence(request, cycle_id, number):
 @permission_required(ACCESS, raise_exception=True)
 @never_cache
 def remove_evidence(request, cycle_id, evidence_id):
-    cycle = _cycle(request, cycle_id)
+    cycle = cycle_for(request, cycle_id)
     item = get_object_or_404(Evidence, pk=evidence_id, assessment__cycle=cycle)
     try:
         services.remove_evidence(request.user, item, request=request)
     except NotAllowed:
         raise PermissionDenied from None
     except CycleLocked as exc:
-        return _locked(request, cycle, exc)
+        return locked_page(request, cycle, exc)
     messages.success(request, "Evidence removed.")
     return redirect("assessment:capability", cycle.pk, item.assessment.capability)
 
@@ -305,7 +303,7 @@ def remove_evidence(request, cycle_id, evidence_id):
 @permission_required(ACCESS, raise_exception=True)
 @never_cache
 def evidence_download(request, cycle_id, evidence_id):
-    cycle = _cycle(request, cycle_id)
+    cycle = cycle_for(request, cycle_id)
     try:
         handle, item = services.open_document(request.user, cycle, evidence_id, request=request)
     except (Evidence.DoesNotExist, OSError, InvalidInput):
@@ -324,7 +322,7 @@ def evidence_download(request, cycle_id, evidence_id):
 @permission_required(ACCESS, raise_exception=True)
 @never_cache
 def comment(request, cycle_id):
-    cycle = _cycle(request, cycle_id)
+    cycle = cycle_for(request, cycle_id)
     form = CommentForm(request.POST)
     number = None
     if form.is_valid():
@@ -338,7 +336,7 @@ def comment(request, cycle_id):
         except NotAllowed:
             raise PermissionDenied from None
         except CycleLocked as exc:
-            return _locked(request, cycle, exc)
+            return locked_page(request, cycle, exc)
         except InvalidInput as exc:
             messages.error(request, str(exc))
         else:
@@ -350,95 +348,10 @@ def comment(request, cycle_id):
     return redirect("assessment:dashboard", cycle.pk)
 
 
-# Review moves are plain buttons; the two signatures go through the confirmation page (``sign``).
-BUTTON_MOVES = {State.IN_REVIEW, State.DRAFT}
-
-
-@require_POST
-@permission_required(MANAGE, raise_exception=True)
-@never_cache
-def transition(request, cycle_id):
-    cycle = _cycle(request, cycle_id)
-    to = request.POST.get("to", "")
-    if to not in BUTTON_MOVES:
-        return _locked(
-            request, cycle, CycleLocked("A cycle is signed on its confirmation page, after step-up.")
-        )
-    try:
-        cycle = services.transition(request.user, cycle, to, request=request)
-    except CycleLocked as exc:
-        return _locked(request, cycle, exc)
-    except InvalidInput as exc:
-        return _locked(request, cycle, exc)
-    messages.success(request, f"The cycle is now {cycle.get_state_display().lower()}.")
-    return redirect("assessment:dashboard", cycle.pk)
-
-
-@permission_required(MANAGE, raise_exception=True)
-@step_up_required
-@never_cache
-def sign(request, cycle_id):
-    """The confirmation page of both signatures: what will be frozen, the hash, and the button.
-    In review it takes the first signature; awaiting countersignature, a second coordinator's."""
-    cycle = _cycle(request, cycle_id)
-    if cycle.state not in (State.IN_REVIEW, State.AWAITING_COUNTERSIGNATURE):
-        return _locked(
-            request, cycle, CycleLocked(f"A cycle that is {cycle.get_state_display().lower()} is not signed.")
-        )
-    first = cycle.state == State.IN_REVIEW
-    if request.method == "POST":
-        to = State.AWAITING_COUNTERSIGNATURE if first else State.SIGNED_OFF
-        try:
-            cycle = services.transition(
-                request.user, cycle, to, request=request, seen_digest=request.POST.get("digest", "")
-            )
-        except NotAllowed as exc:
-            raise PermissionDenied(str(exc)) from None
-        except (CycleLocked, InvalidInput) as exc:
-            return _locked(request, cycle, exc)
-        if first:
-            messages.success(request, "Signed. A second national coordinator countersigns next.")
-        else:
-            messages.success(request, "Countersigned: the cycle is signed off.")
-        return redirect("assessment:dashboard", cycle.pk)
-    result = analysis.assess(cycle)
-    return render(
-        request,
-        "assessment/sign.html",
-        {
-            "cycle": cycle,
-            "a": result,
-            "first": first,
-            "lines": signoff.frozen_lines(cycle),
-            "live": [figure for row in result.rows for figure in row.live],
-            "digest": signoff.records_digest(cycle) if first else cycle.content_sha256,
-            "signatures": _signatures(cycle),
-            "same_person": not first and cycle.signed_by_id == request.user.pk,
-            "signer": display_name(request.user),
-            "now": timezone.now(),
-        },
-    )
-
-
-def _signatures(cycle) -> dict:
-    """Who signed and countersigned, the hash, and whether the content and the framework file still
-    match what was signed."""
-    framework = framework_of(cycle)
-    return {
-        "signed_by": display_name(cycle.signed_by),
-        "signed_at": cycle.signed_at,
-        "countersigned_by": display_name(cycle.signed_off_by),
-        "countersigned_at": cycle.signed_off_at,
-        "content_sha256": cycle.content_sha256,
-        "verified": signoff.verify(cycle),
-        "framework_changed": bool(cycle.framework_digest) and cycle.framework_digest != framework.digest,
-    }
-
-
 @permission_required(ACCESS, raise_exception=True)
 @never_cache
 def history(request, cycle_id):
-    cycle = _cycle(request, cycle_id)
+    cycle = cycle_for(request, cycle_id)
     entries = cycle.history.select_related("actor").reverse()
     return render(
         request,
@@ -460,10 +373,10 @@ EXPORT_TYPES = {
 def export(request, cycle_id, fmt):
     if fmt not in EXPORT_TYPES:
         raise Http404("No such export format")
-    cycle = _cycle(request, cycle_id)
+    cycle = cycle_for(request, cycle_id)
     result = analysis.assess(cycle, with_evidence=True)
     renderers = {
-        "pdf": lambda: pdf.render(result, signatures=_signatures(cycle)),
+        "pdf": lambda: pdf.render(result, signatures=signoff.signatures(cycle)),
         "csv": lambda: exports.to_csv(result).encode("utf-8"),
         "json": lambda: exports.to_json(result).encode("utf-8"),
     }
