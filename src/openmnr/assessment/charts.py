@@ -131,7 +131,7 @@ def level_legend(level_name) -> SafeString:
 
 # --- regional comparison ---------------------------------------------------------------------------
 
-GRID_LABEL_WIDTH = 260
+GRID_LABEL_WIDTH = 380  # the longest name, "10 Compensation, remedies and complaints arrangements"
 GRID_CELL_WIDTH = 110
 GRID_ROW_HEIGHT = 22
 GRID_HEADER = 40
