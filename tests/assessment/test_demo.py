@@ -1,4 +1,5 @@
-"""The demo: Examplestan with last year's cycle signed off and this year's open, made once."""
+"""The demo: Examplestan with last year's cycle signed off by two coordinators and this year's open,
+and Neighbourland's signed results in the regional comparison; made once."""
 
 import io
 
@@ -33,7 +34,17 @@ def test_demo_country_has_a_signed_off_and_an_open_cycle_and_loads_once(client, 
     page = client.get(f"/staff/assessment/{current.pk}/").content.decode()
     assert f"Levels in the signed-off cycle {previous.period_start:%Y-%m-%d}" in page
     assert '<span class="up">up 1</span>' in page
-    assert "Held until a target is raised" in page
+    assert "Waits for" in page and "3 Legislation at level 2 (it is at 1)" in page
+    # Four eyes: two different coordinators signed last year's cycle, and the hash still holds.
+    assert previous.signed_by.username == "national-coordinator"
+    assert previous.signed_off_by.username == "national-coordinator-2"
+    page = client.get(f"/staff/assessment/{previous.pk}/").content.decode()
+    assert "Countersigned by" in page and "national-coordinator-2" in page
+    assert "The content recorded now still has this hash." in page
+    # The neighbour's signed results sit beside Examplestan's in the regional comparison.
+    page = client.get("/staff/assessment/comparison/").content.decode()
+    assert "Neighbourland" in page and "imported, signature verified" in page
+    assert "Who has done what others plan" in page
     # The demo contributor for the victim domain may edit it, and nothing else.
     as_user(get_user_model().objects.get(username="senior-analyst"))
     page = client.get(f"/staff/assessment/{current.pk}/capabilities/11/").content.decode()

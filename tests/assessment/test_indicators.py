@@ -11,6 +11,8 @@ from openmnr.assessment import indicators, providers
 from openmnr.assessment.frameworks import framework
 from openmnr.assessment.indicators import IndicatorValue, period_bounds
 
+from .conftest import sign_through_pages
+
 pytestmark = pytest.mark.django_db
 
 BASE = "/staff/assessment/"
@@ -55,13 +57,62 @@ def test_without_platform_data_every_live_indicator_says_so(client, as_user, coo
     as_user(coordinator)
     rows = _live_rows(client.get(f"{BASE}{cycle.pk}/").content.decode())
     live = framework("mnr-2016").live_indicators()
-    assert {i.key.split(".")[0] for i in live} == {"hotline", "takedown", "banks", "industry"}
+    assert {i.key.split(".")[0] for i in live} == {
+        "hotline",
+        "takedown",
+        "banks",
+        "industry",
+        "survivors",
+        "blocking",
+    }
     assert set(rows) == {i.text for i in live}
     assert all(
         shown == '<span class="nodata">no data from the platform yet</span>' for shown in rows.values()
     )
     page = client.get(f"{BASE}{cycle.pk}/capabilities/16/").content.decode()
-    assert page.count("no data from the platform yet") == 2
+    assert page.count("no data from the platform yet") == 5  # removal and blocking
+
+
+# The keys other apps fill by registering a provider (industry reports, survivors' self-reports,
+# the blocking list); until they do, the page says there is no data, never a number.
+REGISTERED_BY_OTHER_APPS = {
+    17: {
+        "industry.reports_received",
+        "industry.providers_reporting",
+        "industry.new_material_share",
+        "industry.first_police_view_hours",
+    },
+    8: {"survivors.cases_opened", "survivors.matches_reported", "survivors.removals_reported"},
+    16: {"blocking.list_size", "blocking.list_age_hours", "blocking.licensees"},
+}
+
+
+def test_keys_other_apps_fill_are_in_the_framework_and_show_no_data_until_registered(
+    client, as_user, coordinator, cycle
+):
+    fw = framework("mnr-2016")
+    for number, keys in REGISTERED_BY_OTHER_APPS.items():
+        assert keys <= {i.key for i in fw.capability(number).indicators if i.live}
+        for key in keys:
+            assert indicators.provider_for(key) is None, key
+    as_user(coordinator)
+    rows = _live_rows(client.get(f"{BASE}{cycle.pk}/").content.decode())
+    assert rows["URLs on the blocking list at the end of the period"].endswith(
+        "no data from the platform yet</span>"
+    )
+
+    def list_size(start, end):
+        return IndicatorValue(1234, "count", (start, end), datetime.now(UTC))
+
+    indicators.register("blocking.list_size", list_size)
+    try:
+        rows = _live_rows(client.get(f"{BASE}{cycle.pk}/").content.decode())
+        assert (
+            '<strong class="live-value">1,234</strong>'
+            in rows["URLs on the blocking list at the end of the period"]
+        )
+    finally:
+        indicators.unregister("blocking.list_size")
 
 
 def test_default_providers_give_no_figure_when_the_platform_holds_no_data():
@@ -91,16 +142,16 @@ def test_a_provider_with_data_fills_the_indicator_for_the_cycle_period(
     assert "3" in client.get(f"{BASE}{cycle.pk}/capabilities/12/").content.decode().split('id="live"')[1]
 
 
-def test_sign_off_freezes_the_figures(client, as_user, coordinator, cycle, make_user, accounts_provider):
+def test_signing_freezes_the_figures(
+    client, as_user, coordinator, second_coordinator, cycle, make_user, accounts_provider
+):
     _joined(make_user, datetime(2025, 6, 1, tzinfo=UTC), 2)
-    as_user(coordinator)
-    client.post(f"{BASE}{cycle.pk}/state/", {"to": "in_review"})
-    client.post(f"{BASE}{cycle.pk}/state/", {"to": "signed_off"})
+    sign_through_pages(client, as_user, cycle, coordinator, second_coordinator)
     _joined(make_user, datetime(2025, 6, 2, tzinfo=UTC), 5)  # data that arrives after sign-off
     shown = _live_rows(client.get(f"{BASE}{cycle.pk}/").content.decode())[
         "Reports received by the hotline in the period"
     ]
-    assert '<strong class="live-value">2</strong>' in shown and "frozen at sign-off" in shown
+    assert '<strong class="live-value">2</strong>' in shown and "frozen when signed" in shown
 
 
 def test_a_broken_provider_is_reported_not_hidden(client, as_user, coordinator, cycle):

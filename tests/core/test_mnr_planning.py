@@ -20,6 +20,8 @@ from openmnr.core.mnr import (
     blocked,
     gaps,
     load_framework,
+    skipped,
+    violations,
 )
 
 FRAMEWORK = load_framework()
@@ -43,12 +45,21 @@ def test_gap_is_target_minus_current_never_negative():
     assert sorted(result) == list(range(1, 22))
 
 
-def test_blocked_names_each_prerequisite_below_the_level_it_needs():
-    result = blocked(FRAMEWORK, {3: S(1, 3), 4: S(2, 3), 12: S(0, 3), 21: S(1, 2)})
-    assert result[12] == (Block(capability=12, prerequisite=3, needed_level=2, level=1),)
-    assert Block(capability=7, prerequisite=3, needed_level=2, level=1) in result[7]
-    assert 3 not in result  # 21 is at the level 3 needs
-    assert 4 not in result  # no prerequisites
+def test_blocked_names_each_prerequisite_of_a_level_aimed_for():
+    result = blocked(FRAMEWORK, {3: S(1, 3), 4: S(2, 3), 12: S(0, 3), 7: S(0, 2), 16: S(0, 1)})
+    # Level 2 of the hotline needs the CSAM offences (Legislation at 2), which the text makes a hard rule.
+    assert result[12] == (Block(capability=12, for_level=2, needs=((3, 2),), levels=(1,), hard=True),)
+    assert Block(capability=7, for_level=2, needs=((3, 2),), levels=(1,)) in result[7]
+    assert 16 not in result  # it aims only at level 1, which needs nothing
+    assert 3 not in result and 4 not in result  # no prerequisites
+
+
+def test_takedown_needs_the_hotline_or_the_police():
+    police_unit = {4: S(2, 2), 12: S(0, 0), 16: S(1, 2)}
+    assert 16 not in blocked(FRAMEWORK, police_unit)
+    nothing = {4: S(1, 1), 12: S(0, 0), 16: S(1, 2)}
+    (block,) = blocked(FRAMEWORK, nothing)[16]
+    assert block.needs == ((12, 2), (4, 2)) and block.levels == (0, 1) and not block.hard
 
 
 def test_prerequisites_come_first_and_each_action_is_one_level():
@@ -56,7 +67,6 @@ def test_prerequisites_come_first_and_each_action_is_one_level():
         3: S(1, 2, owner="Ministry of Justice"),
         4: S(1, 1),
         12: S(0, 2, owner="Hotline"),
-        21: S(1, 1),
     }
     plan = action_plan(FRAMEWORK, states, start=START)
     assert steps(plan) == [(3, 2), (12, 1), (12, 2)]
@@ -64,10 +74,26 @@ def test_prerequisites_come_first_and_each_action_is_one_level():
     assert (legislation.from_level, legislation.to_level) == (1, 2)
     assert legislation.unblocks == (12,)
     assert legislation.owner == "Ministry of Justice"
-    assert first.waits_for == ((3, 2),)
-    assert second.waits_for == ((12, 1),)
-    assert [a.due for a in plan.actions] == [date(2026, 4, 1), date(2026, 6, 30), date(2026, 9, 28)]
+    # Level 1 of the hotline (a mandate, a reporting channel being tested) needs no law yet.
+    assert first.waits_for == () and first.blocked_by == ()
+    assert second.waits_for == ((12, 1), (3, 2))
+    assert second.blocked_by == (Block(capability=12, for_level=2, needs=((3, 2),), levels=(1,), hard=True),)
+    assert [a.due for a in plan.actions] == [date(2026, 4, 1), date(2026, 4, 1), date(2026, 6, 30)]
     assert plan.held == ()
+
+
+def test_an_any_of_prerequisite_waits_for_the_alternative_reached_first():
+    # Takedown level 2 needs the hotline at 2 or a police unit at 2; the unit is one step away,
+    # the hotline two, so takedown waits for the police.
+    states = {3: S(2, 2), 4: S(1, 2), 12: S(0, 2), 16: S(1, 2)}
+    plan = action_plan(FRAMEWORK, states, start=START)
+    (takedown,) = [a for a in plan.actions if a.capability == 16]
+    assert takedown.waits_for == ((4, 2),)
+    assert takedown.wave == 1
+    # Without the police step the hotline is the way.
+    plan = action_plan(FRAMEWORK, {**states, 4: S(1, 1)}, start=START)
+    (takedown,) = [a for a in plan.actions if a.capability == 16]
+    assert takedown.waits_for == ((12, 2),) and takedown.wave == 2
 
 
 def test_an_action_lists_the_unmet_criteria_of_the_next_level():
@@ -80,16 +106,36 @@ def test_an_action_lists_the_unmet_criteria_of_the_next_level():
     assert [c.id for c in action.criteria] == ["12.2.a", "12.2.c"]
 
 
-def test_a_capability_whose_prerequisite_target_is_too_low_is_held_not_planned():
-    # 12 needs 3 at level 2, but the coordinator only aims 3 at level 1; 16 waits for 12 in turn.
-    plan = action_plan(
-        FRAMEWORK, {3: S(0, 1), 4: S(1, 1), 21: S(1, 1), 12: S(0, 3), 16: S(0, 2)}, start=START
+def test_an_advising_prerequisite_never_met_leaves_the_step_planned_with_the_reason():
+    # 7 level 2 needs a dedicated police unit (4 at 2), which this cycle does not aim for.
+    plan = action_plan(FRAMEWORK, {3: S(2, 2), 4: S(1, 1), 7: S(0, 2)}, start=START)
+    assert steps(plan) == [(7, 1), (7, 2)]
+    second = plan.actions[1]
+    assert second.not_planned == (Block(capability=7, for_level=2, needs=((4, 2),), levels=(1,)),)
+    assert second.blocked_by == second.not_planned
+    assert plan.held == ()
+
+
+def test_a_hard_prerequisite_never_met_holds_the_level_and_those_above():
+    # Hotline level 2 needs Legislation at 2 (hard), but Legislation aims only at 1; 16 then has
+    # neither the hotline nor the police at level 2, which only advises.
+    plan = action_plan(FRAMEWORK, {3: S(0, 1), 4: S(1, 1), 12: S(0, 3), 16: S(0, 2)}, start=START)
+    assert (12, 1) in steps(plan) and (12, 2) not in steps(plan) and (12, 3) not in steps(plan)
+    assert plan.held == (Block(capability=12, for_level=2, needs=((3, 2),), levels=(1,), hard=True),)
+    (takedown_2,) = [a for a in plan.actions if (a.capability, a.to_level) == (16, 2)]
+    assert takedown_2.not_planned == (
+        Block(capability=16, for_level=2, needs=((12, 2), (4, 2)), levels=(1, 1)),
     )
-    assert steps(plan) == [(3, 1)]
-    assert plan.held == (
-        Block(capability=12, prerequisite=3, needed_level=2, level=1),
-        Block(capability=16, prerequisite=12, needed_level=2, level=0),
+
+
+def test_a_level_recorded_ahead_of_its_prerequisites_is_skipped_and_a_hard_one_a_violation():
+    states = {3: S(1, 1), 4: S(0, 0), 12: S(2, 2), 7: S(2, 2)}
+    ahead = skipped(FRAMEWORK, states)
+    assert Block(capability=7, for_level=2, needs=((4, 2),), levels=(0,)) in ahead
+    assert violations(FRAMEWORK, states) == (
+        Block(capability=12, for_level=2, needs=((3, 2),), levels=(1,), hard=True),
     )
+    assert violations(FRAMEWORK, {**states, 3: S(2, 2)}) == ()
 
 
 def test_score_orders_actions_within_a_wave():
@@ -167,7 +213,7 @@ def state_of(states, number):
 @given(assessments(), weights)
 def test_no_action_without_a_gap_and_one_level_per_action(states, weights):
     plan = action_plan(FRAMEWORK, states, start=START, weights=weights)
-    held = {b.capability for b in plan.held}
+    held = {b.capability: b.for_level for b in plan.held}
     gap = gaps(FRAMEWORK, states)
     for capability in FRAMEWORK.capabilities:
         n = capability.number
@@ -176,13 +222,11 @@ def test_no_action_without_a_gap_and_one_level_per_action(states, weights):
         if gap[n] == 0:
             assert not planned
             assert n not in held
-        elif n in held:
-            assert not planned
-        else:
-            # Every level from current to target, each once, in order.
-            assert [(a.from_level, a.to_level) for a in planned] == [
-                (level, level + 1) for level in range(state.current, state.target)
-            ]
+        # Every level from current up to the target (or to the level a hard prerequisite holds), once.
+        top = held[n] - 1 if n in held else state.target
+        assert [(a.from_level, a.to_level) for a in planned] == [
+            (level, level + 1) for level in range(state.current, top)
+        ]
         for a in planned:
             assert a.gap == gap[n]
             assert [c.id for c in a.criteria] == [
@@ -208,30 +252,31 @@ def test_every_action_comes_after_and_is_due_after_what_it_waits_for(states, wei
 
 @settings(max_examples=60, deadline=None)
 @given(assessments(), weights)
-def test_a_blocked_capability_is_never_scheduled_before_its_blocker_reaches_the_level(states, weights):
+def test_a_step_never_comes_before_a_prerequisite_the_plan_meets(states, weights):
     plan = action_plan(FRAMEWORK, states, start=START, weights=weights)
     position = {step: i for i, step in enumerate(steps(plan))}
     wave = {(a.capability, a.to_level): a.wave for a in plan.actions}
-    for number, blocks in blocked(FRAMEWORK, states).items():
-        own = [(a.capability, a.to_level) for a in plan.actions if a.capability == number]
-        for block in blocks:
-            reaching = (block.prerequisite, block.needed_level)
-            if reaching not in position:
-                # The blocker never gets there, so nothing of the blocked capability is planned.
-                assert not own
+    for i, action in enumerate(plan.actions):
+        for block in action.blocked_by:
+            assert block.for_level == action.to_level
+            if block in action.not_planned:
+                # Only advice goes ahead without its prerequisite, and only when the plan never meets it.
+                assert not block.hard
+                assert not any(step in position for step in block.needs)
                 continue
-            for step in own:
-                assert position[reaching] < position[step]
-                assert wave[reaching] < wave[step]
+            met = [step for step in block.needs if step in action.waits_for]
+            assert len(met) == 1
+            assert position[met[0]] < i and wave[met[0]] < action.wave
     for block in plan.held:
-        assert block.level < block.needed_level
+        assert block.hard
+        assert all(level < needed for level, (_, needed) in zip(block.levels, block.needs, strict=True))
 
 
 @settings(max_examples=60, deadline=None)
 @given(assessments(), weights, st.sampled_from(DOMAINS), st.floats(min_value=0, max_value=1))
 # The trap of a plain "highest score first among ready actions" rule: raising Societal puts 13 ahead of
 # Legislation (3), which then delays the hotline step (12) that waits for Legislation.
-@example({3: S(1, 2), 4: S(1, 1), 12: S(1, 2), 13: S(0, 1), 21: S(1, 1)}, {}, "societal", 0.02)
+@example({3: S(1, 2), 4: S(1, 1), 12: S(1, 2), 13: S(0, 1)}, {}, "societal", 0.02)
 def test_raising_a_domain_weight_never_moves_its_actions_later(states, weights, domain, rise):
     before_weight = weights.get(domain, 1.0)
     raised = dict(weights)

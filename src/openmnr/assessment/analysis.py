@@ -9,7 +9,17 @@ from datetime import date
 
 from django.utils import timezone
 
-from openmnr.core.mnr import Block, CapabilityState, Domain, Framework, Indicator, Plan, action_plan, blocked
+from openmnr.core.mnr import (
+    Block,
+    CapabilityState,
+    Domain,
+    Framework,
+    Indicator,
+    Plan,
+    action_plan,
+    blocked,
+    skipped,
+)
 
 from . import indicators
 from .frameworks import framework_of
@@ -19,7 +29,7 @@ from .models import Cycle, Evidence
 @dataclass(frozen=True)
 class LiveFigure:
     """A live indicator and its value; ``value`` None means the platform has no data for it.
-    ``failed`` means the provider broke; ``frozen`` that the value was fixed at sign-off."""
+    ``failed`` means the provider broke; ``frozen`` that the value was fixed when the cycle was signed."""
 
     indicator: Indicator
     value: indicators.IndicatorValue | None
@@ -41,7 +51,8 @@ class CapabilityRow:
     confidence: str
     stakeholder: str
     assessed: bool
-    blocks: tuple[Block, ...]
+    blocks: tuple[Block, ...]  # prerequisites not met of the levels it aims for
+    ahead: tuple[Block, ...]  # prerequisites not met of levels already recorded (advice it went past)
     previous: int | None  # level in the previous signed-off cycle, if that cycle assessed it
     live: tuple[LiveFigure, ...]
     evidence: tuple[Evidence, ...] = ()
@@ -91,6 +102,26 @@ class Assessment:
     def row(self, number: int) -> CapabilityRow:
         return next(row for row in self.rows if row.number == number)
 
+    def next_steps(self, count: int = 5) -> tuple:
+        """The most important next steps: the first actions of the plan, which is ordered by
+        prerequisites first and then by score."""
+        return self.plan.actions[:count]
+
+    @property
+    def at_target_count(self) -> int:
+        return sum(1 for row in self.rows if row.assessed and row.gap == 0)
+
+
+def describe_needs(block: Block, framework: Framework, *, now: bool = True) -> str:
+    """What a block waits for, in words: "3 Legislation at level 2 (it is at 1)", or several
+    alternatives joined by "or". ``now`` says whether ``block.levels`` are today's levels or those the
+    plan reaches."""
+    verb = "it is at" if now else "the plan takes it to"
+    return " or ".join(
+        f"{n} {framework.capability(n).name} at level {needed} ({verb} {level})"
+        for (n, needed), level in zip(block.needs, block.levels, strict=True)
+    )
+
 
 def plan_start(cycle: Cycle) -> date:
     """A signed-off plan starts the day it was signed off, so it never moves; a draft plan starts today."""
@@ -111,9 +142,9 @@ def previous_cycle(cycle: Cycle) -> Cycle | None:
 
 def live_figures(cycle: Cycle) -> dict[str, LiveFigure]:
     """Key -> figure for every live indicator of the cycle's framework. A signed-off cycle shows the
-    values frozen at sign-off; an open one computes them now over its period."""
+    values frozen when it was signed; an open one computes them now over its period."""
     figures = {}
-    if cycle.state == Cycle.State.SIGNED_OFF:
+    if cycle.signed_at is not None or cycle.signed_off:
         frozen = {s.key: s for s in cycle.live_snapshots.all()}
         for indicator in framework_of(cycle).live_indicators():
             snap = frozen.get(indicator.key)
@@ -146,6 +177,9 @@ def assess(cycle: Cycle, *, with_evidence: bool = False) -> Assessment:
         for n, r in records.items()
     }
     blocks = blocked(framework, states)
+    ahead: dict[int, list[Block]] = {}
+    for block in skipped(framework, states):
+        ahead.setdefault(block.capability, []).append(block)
     previous = previous_cycle(cycle)
     before = {}
     if previous is not None:
@@ -176,6 +210,7 @@ def assess(cycle: Cycle, *, with_evidence: bool = False) -> Assessment:
                 stakeholder=record.stakeholder,
                 assessed=record.assessed,
                 blocks=blocks.get(capability.number, ()),
+                ahead=tuple(ahead.get(capability.number, ())),
                 previous=before.get(capability.number),
                 live=tuple(live[i.key] for i in capability.indicators if i.live),
                 evidence=tuple(evidence.get(capability.number, ())),

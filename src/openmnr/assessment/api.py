@@ -7,7 +7,7 @@ from ninja import Router, Schema
 
 from openmnr.accounts.apiauth import require
 
-from . import service
+from . import services
 
 router = Router(tags=["assessment"])
 
@@ -27,4 +27,4 @@ class CycleOut(Schema):
 )
 def list_cycles(request):
     require(request, "assessment.access_assessment")
-    return list(service.visible_cycles(request.user))
+    return list(services.visible_cycles(request.user))

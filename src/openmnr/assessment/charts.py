@@ -127,3 +127,127 @@ def level_legend(level_name) -> SafeString:
             ((n, n, level_name(n)) for n in range(5)),
         ),
     )
+
+
+# --- regional comparison ---------------------------------------------------------------------------
+
+GRID_LABEL_WIDTH = 380  # the longest name, "10 Compensation, remedies and complaints arrangements"
+GRID_CELL_WIDTH = 110
+GRID_ROW_HEIGHT = 22
+GRID_HEADER = 40
+
+
+def comparison_grid(comparison, chart_id: str) -> SafeString:
+    """Capabilities down, countries across (alphabetical), each cell coloured by level and showing the
+    level's number, so the figure never rests on colour alone. The <desc> states every cell."""
+    countries = comparison.countries
+    width = GRID_LABEL_WIDTH + GRID_CELL_WIDTH * len(countries)
+    height = GRID_HEADER + GRID_ROW_HEIGHT * len(comparison.rows)
+    parts = [
+        format_html(
+            '<text class="axis" x="{x}" y="{y}" text-anchor="middle">{name}</text>',
+            x=GRID_LABEL_WIDTH + GRID_CELL_WIDTH * i + GRID_CELL_WIDTH // 2,
+            y=GRID_HEADER - 12,
+            name=r.country,
+        )
+        for i, r in enumerate(countries)
+    ]
+    described = []
+    for j, row in enumerate(comparison.rows):
+        y = GRID_HEADER + GRID_ROW_HEIGHT * j
+        parts.append(
+            format_html(
+                '<text class="label" x="0" y="{y}">{n} {name}</text>', y=y + 15, n=row.number, name=row.name
+            )
+        )
+        cells = []
+        for i, cell in enumerate(row.cells):
+            x = GRID_LABEL_WIDTH + GRID_CELL_WIDTH * i
+            if cell.level is None:
+                parts.append(
+                    format_html(
+                        '<rect class="track" x="{x}" y="{y}" width="{w}" height="{h}"/>'
+                        '<text class="value" x="{tx}" y="{ty}" text-anchor="middle">not assessed</text>',
+                        x=x + 2,
+                        y=y + 2,
+                        w=GRID_CELL_WIDTH - 4,
+                        h=GRID_ROW_HEIGHT - 4,
+                        tx=x + GRID_CELL_WIDTH // 2,
+                        ty=y + 15,
+                    )  # fmt: skip
+                )
+                cells.append(f"{cell.country} not assessed")
+                continue
+            parts.append(
+                format_html(
+                    '<rect class="bar level-{lv}" x="{x}" y="{y}" width="{w}" height="{h}"/>'
+                    '<text class="value{dark}" x="{tx}" y="{ty}" text-anchor="middle">{lv} {name}</text>',
+                    lv=cell.level,
+                    x=x + 2,
+                    y=y + 2,
+                    w=GRID_CELL_WIDTH - 4,
+                    h=GRID_ROW_HEIGHT - 4,
+                    dark=" on-dark" if cell.level >= 3 else "",
+                    tx=x + GRID_CELL_WIDTH // 2,
+                    ty=y + 15,
+                    name=comparison.level_name(cell.level),
+                )  # fmt: skip
+            )
+            cells.append(f"{cell.country} level {cell.level} ({comparison.level_name(cell.level)})")
+        described.append(f"{row.number} {row.name}: " + ", ".join(cells))
+    return format_html(
+        '<svg class="chart grid-chart" role="img" viewBox="0 0 {w} {h}" aria-labelledby="{id}-title {id}-desc">'
+        '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>{body}</svg>',
+        w=width,
+        h=height,
+        id=chart_id,
+        title="Current level by capability and country",
+        desc="; ".join(described) + ".",
+        body=format_html_join("", "{}", ((part,) for part in parts)),
+    )
+
+
+def shared_gaps_chart(comparison, chart_id: str) -> SafeString:
+    """One bar per shared gap: how many of the countries that assessed the capability are below their
+    own target. The number is written beside each bar."""
+    gaps = comparison.shared_gaps
+    most = max((g.assessed for g in gaps), default=1)
+    unit = 300 / most
+    height = GRID_HEADER // 2 + GRID_ROW_HEIGHT * len(gaps)
+    parts = []
+    for j, gap in enumerate(gaps):
+        y = GRID_ROW_HEIGHT * j
+        parts.append(
+            format_html(
+                '<text class="label" x="0" y="{ty}">{n} {name}</text>'
+                '<rect class="track" x="{x}" y="{y}" width="{full}" height="{h}"/>'
+                '<rect class="bar level-2" x="{x}" y="{y}" width="{w}" height="{h}"/>'
+                '<text class="value" x="{vx}" y="{ty}">{count} of {assessed} below target</text>',
+                ty=y + 15,
+                n=gap.number,
+                name=gap.name,
+                x=GRID_LABEL_WIDTH,
+                y=y + 3,
+                full=gap.assessed * unit,
+                w=len(gap.with_gap) * unit,
+                h=GRID_ROW_HEIGHT - 6,
+                vx=GRID_LABEL_WIDTH + most * unit + 10,
+                count=len(gap.with_gap),
+                assessed=gap.assessed,
+            )  # fmt: skip
+        )
+    desc = "; ".join(
+        f"{g.number} {g.name}: {len(g.with_gap)} of {g.assessed} countries below their target "
+        f"({', '.join(g.with_gap)})"
+        for g in gaps
+    )
+    return format_html(
+        '<svg class="chart" role="img" viewBox="0 0 {w} {h}" aria-labelledby="{id}-title {id}-desc">'
+        '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>{body}</svg>',
+        w=GRID_LABEL_WIDTH + 300 + 220,
+        h=max(height, GRID_ROW_HEIGHT),
+        id=chart_id,
+        title="Gaps shared by several countries",
+        desc=(desc or "No gap is shared by at least two countries.") + ".",
+        body=format_html_join("", "{}", ((part,) for part in parts)),
+    )

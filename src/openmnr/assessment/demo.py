@@ -1,26 +1,42 @@
-"""Demo data for `make run`: the self-assessment of Examplestan, a fictional country.
+"""Demo data for `make run`: the self-assessment of Examplestan, a fictional country, and the signed
+results of its fictional neighbour Neighbourland for the regional comparison.
 
-Last year's cycle is signed off; this year's is an open draft that the demo national coordinator can
-take through review to sign-off. This year's period includes today, so its live indicators show the
-demo reports and takedowns the other apps' demos create. Everything is written through service.py, so the history and
-the audit log look as they would after real use. Running it again changes nothing.
+Last year's cycle was signed by the demo national coordinator and countersigned by a second one (four
+eyes); this year's is an open draft that they can take through review and both signatures. This
+year's period includes today, so its live indicators show the demo reports and takedowns the other
+apps' demos create. Neighbourland's results are signed with a key made for the demo, which the demo
+administrator sets as Neighbourland's key before the coordinator imports them. Everything is written
+through the app's services, so the history and the audit log look as they would after real use.
+Running it again changes nothing.
 """
 
+import hashlib
+import json
 from datetime import date
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from . import service
+from openmnr.core.mnr import CapabilityState, action_plan
+from openmnr.core.mnr import results as signed
+
+from . import results, services, signoff
 from .frameworks import framework
 from .models import Cycle
 
 COUNTRY = "Examplestan"
+NEIGHBOUR = "Neighbourland"
 VERSION = "mnr-2016"
 
 # Who assesses which domain (demo usernames created by web/demo.py).
 COORDINATOR = "national-coordinator"
+SECOND_COORDINATOR = "national-coordinator-2"
+ADMINISTRATOR = "administrator"
+# A second national coordinator, for the four-eyes countersignature (web/demo.py creates it).
+USERS = {SECOND_COORDINATOR: "national_coordinator"}
 ASSIGNMENTS = {
     "policy-governance": ["national-coordinator"],
     "criminal-justice": ["law-enforcement"],
@@ -116,6 +132,13 @@ EVIDENCE = [  # (capability, kind, title, criterion, url or note)
     ),
     (11, "link", "Child helpline annual report 2024", "", "https://example.org/examplestan/helpline-2024"),
 ]
+# Neighbourland's last signed-off cycle: capability -> (current, target). It runs a hotline and a
+# police unit already, and plans the legislation and takedown steps Examplestan also needs.
+NEIGHBOUR_LEVELS = {
+    1: (2, 3), 2: (1, 2), 3: (1, 3), 4: (2, 3), 5: (1, 2), 6: (1, 1), 7: (1, 2), 8: (1, 2), 9: (2, 2),
+    10: (1, 1), 11: (3, 3), 12: (1, 2), 13: (2, 3), 14: (1, 2), 15: (0, 1), 16: (1, 2), 17: (0, 2),
+    18: (1, 1), 19: (1, 2), 20: (2, 2), 21: (2, 3),
+}  # fmt: skip
 
 
 def _user(name):
@@ -129,7 +152,7 @@ def _record(cycle, table):
         met = [c.id for c in capability.criteria if c.level <= current] + extra
         domain = capability.domain
         author = _user(ASSIGNMENTS[domain][0])
-        service.record_capability(
+        services.record_capability(
             author,
             cycle,
             number,
@@ -143,7 +166,7 @@ def _record(cycle, table):
 
 def _assign(cycle, coordinator):
     for domain, names in ASSIGNMENTS.items():
-        service.assign_domain(
+        services.assign_domain(
             coordinator,
             cycle,
             domain,
@@ -152,18 +175,83 @@ def _assign(cycle, coordinator):
         )
 
 
+def _sign_off(cycle, coordinator, second) -> None:
+    services.transition(coordinator, cycle, Cycle.State.IN_REVIEW)
+    services.transition(
+        coordinator, cycle, Cycle.State.AWAITING_COUNTERSIGNATURE, seen_digest=signoff.records_digest(cycle)
+    )
+    cycle.refresh_from_db()
+    services.transition(second, cycle, Cycle.State.SIGNED_OFF, seen_digest=cycle.content_sha256)
+
+
+def results_package(country: str, levels: dict, key: Ed25519PrivateKey, year: int) -> bytes:
+    """Signed results of ``country``'s cycle of ``year - 1`` (capability -> (current, target)), as its
+    own OpenMNR would export them."""
+    fw = framework(VERSION)
+    states = {n: CapabilityState(current, target) for n, (current, target) in levels.items()}
+    signed_at = date(year, 2, 15)
+    plan = action_plan(fw, states, start=signed_at)
+    capabilities = [
+        {
+            "number": c.number,
+            "name": c.name,
+            "domain": c.domain,
+            "assessed": True,
+            "current_level": states[c.number].current,
+            "target_level": states[c.number].target,
+            "confidence": "medium",
+            "criteria_met": [x.id for x in c.criteria if x.level <= states[c.number].current],
+            "evidence_items": 0,
+            "live_indicators": [],
+        }
+        for c in fw.capabilities
+        if c.number in states
+    ]
+    content = json.dumps(capabilities, sort_keys=True).encode()
+    data = {
+        "country": country,
+        "period_start": date(year - 1, 1, 1).isoformat(),
+        "period_end": date(year - 1, 12, 31).isoformat(),
+        "framework": {"version": fw.version, "digest": fw.digest},
+        "levels": [{"level": lv.number, "name": lv.name} for lv in fw.levels],
+        "signed_off": {
+            "at": f"{signed_at.isoformat()}T10:00:00+00:00",
+            "content_sha256": hashlib.sha256(content).hexdigest(),
+        },
+        "capabilities": capabilities,
+        "plan": [
+            {"capability": a.capability, "to_level": a.to_level, "wave": a.wave, "due": a.due.isoformat()}
+            for a in plan.actions
+        ],
+        "evidence_included": False,
+    }
+    return signed.write_results(data, key)
+
+
+def _neighbour(year: int) -> None:
+    key = Ed25519PrivateKey.generate()
+    pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    results.set_peer_key(_user(ADMINISTRATOR), NEIGHBOUR, pem)
+    results.import_results(_user(COORDINATOR), results_package(NEIGHBOUR, NEIGHBOUR_LEVELS, key, year))
+
+
 def load(out) -> None:
-    needed = {COORDINATOR, *(n for names in ASSIGNMENTS.values() for n in names)}
+    needed = {
+        COORDINATOR,
+        SECOND_COORDINATOR,
+        ADMINISTRATOR,
+        *(n for names in ASSIGNMENTS.values() for n in names),
+    }
     missing = sorted(n for n in needed if _user(n) is None)
     if missing:
         out.write(f"Assessment demo skipped: demo users missing ({', '.join(missing)}).\n")
         return
     if Cycle.objects.filter(country=COUNTRY).exists():
         return
-    coordinator = _user(COORDINATOR)
+    coordinator, second = _user(COORDINATOR), _user(SECOND_COORDINATOR)
     year = timezone.localdate().year
     with transaction.atomic():
-        previous = service.open_cycle(
+        previous = services.open_cycle(
             coordinator,
             country=COUNTRY,
             period_start=date(year - 1, 1, 1),
@@ -172,10 +260,9 @@ def load(out) -> None:
         )
         _assign(previous, coordinator)
         _record(previous, PREVIOUS)
-        service.transition(coordinator, previous, Cycle.State.IN_REVIEW)
-        service.transition(coordinator, previous, Cycle.State.SIGNED_OFF)
+        _sign_off(previous, coordinator, second)
 
-        current = service.open_cycle(
+        current = services.open_cycle(
             coordinator,
             country=COUNTRY,
             period_start=date(year, 1, 1),
@@ -186,7 +273,7 @@ def load(out) -> None:
         _record(current, CURRENT)
         for number, kind, title, criterion, text in EVIDENCE:
             author = _user(ASSIGNMENTS[framework(VERSION).capability(number).domain][0])
-            service.add_evidence(
+            services.add_evidence(
                 author,
                 current,
                 number,
@@ -196,13 +283,15 @@ def load(out) -> None:
                 url=text if kind == "link" else "",
                 note=text if kind == "note" else "",
             )
-        service.add_comment(
+        services.add_comment(
             coordinator,
             current,
             "Legislation is the bottleneck this year: the grooming offence unblocks the hotline and takedown.",
             capability=3,
         )
+        _neighbour(year)
     out.write(
-        f"Assessment demo: {COUNTRY}, {year - 1} cycle signed off, {year} cycle open as a draft "
-        f"(coordinator: {COORDINATOR}).\n"
+        f"Assessment demo: {COUNTRY}, {year - 1} cycle signed by {COORDINATOR} and countersigned by "
+        f"{SECOND_COORDINATOR}, {year} cycle open as a draft; {NEIGHBOUR}'s signed results imported for "
+        "the regional comparison.\n"
     )

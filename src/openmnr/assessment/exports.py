@@ -45,7 +45,25 @@ def live_status(figure: LiveFigure) -> str:
 
 
 def _blocked_by(row) -> str:
-    return "; ".join(f"{b.prerequisite} (needs level {b.needed_level}, is at {b.level})" for b in row.blocks)
+    return "; ".join(
+        f"level {b.for_level} needs "
+        + " or ".join(
+            f"{n} at level {needed} (is at {level})"
+            for (n, needed), level in zip(b.needs, b.levels, strict=True)
+        )
+        for b in row.blocks
+    )
+
+
+def block_data(block) -> dict:
+    return {
+        "for_level": block.for_level,
+        "hard": block.hard,
+        "any_of": [
+            {"capability": n, "level": needed, "is_at": level}
+            for (n, needed), level in zip(block.needs, block.levels, strict=True)
+        ],
+    }
 
 
 def _next_action(assessment: Assessment, number: int) -> str:
@@ -135,6 +153,8 @@ def to_json_data(assessment: Assessment) -> dict:
             "framework_version": cycle.framework_version,
             "state": cycle.state,
             "signed_off_at": cycle.signed_off_at.isoformat() if cycle.signed_off_at else None,
+            "content_sha256": cycle.content_sha256 or None,
+            "framework_digest": cycle.framework_digest or assessment.framework.digest,
             "previous_cycle": (
                 {
                     "period_start": assessment.previous.period_start.isoformat(),
@@ -161,10 +181,8 @@ def to_json_data(assessment: Assessment) -> dict:
                 "level_supported_by_criteria": row.criteria_level,
                 "confidence": row.confidence.lower() or None,
                 "stakeholder": row.stakeholder,
-                "blocked_by": [
-                    {"prerequisite": b.prerequisite, "needed_level": b.needed_level, "level": b.level}
-                    for b in row.blocks
-                ],
+                "blocked_by": [block_data(b) for b in row.blocks],
+                "ahead_of_prerequisites": [block_data(b) for b in row.ahead],
                 "previous_level": row.previous,
                 "evidence": [_evidence(item) for item in row.evidence],
                 "live_indicators": [_live(figure) for figure in row.live],
@@ -185,18 +203,13 @@ def to_json_data(assessment: Assessment) -> dict:
                     "score": a.score,
                     "next_criteria": [{"id": c.id, "text": c.text} for c in a.criteria],
                     "unblocks": list(a.unblocks),
+                    "waits_for": [{"capability": n, "level": level} for n, level in a.waits_for],
+                    "blocked_by": [block_data(b) for b in a.blocked_by],
+                    "not_planned": [block_data(b) for b in a.not_planned],
                 }
                 for a in plan.actions
             ],
-            "held": [
-                {
-                    "capability": b.capability,
-                    "prerequisite": b.prerequisite,
-                    "needed_level": b.needed_level,
-                    "planned_level": b.level,
-                }
-                for b in plan.held
-            ],
+            "held": [block_data(b) | {"capability": b.capability} for b in plan.held],
         },
     }
 

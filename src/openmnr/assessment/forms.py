@@ -1,11 +1,11 @@
 """Forms of the assessment pages. They check the shape of the input; the workflow rules (who, when,
-which criteria exist) are checked again by service.py, which is what the API and the demo call too."""
+which criteria exist) are checked again by services.py, which is what the API and the demo call too."""
 
 from django import forms
 
 from openmnr.core.mnr import available_versions
 
-from .evidence import allowed_types_label, max_bytes
+from .documents import allowed_types_label, max_bytes
 from .models import CapabilityAssessment, Evidence
 
 
@@ -102,3 +102,28 @@ class EvidenceForm(forms.Form):
 class CommentForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea, label="Comment", max_length=5000)
     capability = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class ResultsExportForm(forms.Form):
+    include_evidence = forms.BooleanField(
+        required=False,
+        label="Include the evidence (links, notes and documents)",
+        help_text="Without it the package holds levels, confidence, criteria met, live indicators and planned steps only.",
+    )
+
+
+class ImportResultsForm(forms.Form):
+    package = forms.FileField(
+        label="Signed results file (.zip)",
+        help_text="Accepted only when it verifies under the key an administrator set for the country it names.",
+    )
+
+
+class PeerKeyForm(forms.Form):
+    country = forms.CharField(max_length=100)
+    public_key = forms.CharField(
+        widget=forms.Textarea,
+        label="Ed25519 public key (PEM)",
+        help_text="As the other country's coordinator gives it: -----BEGIN PUBLIC KEY----- ...",
+        max_length=2000,
+    )

@@ -1,5 +1,8 @@
-"""The PDF report of a cycle (reportlab): cover, summary, a chart per domain, findings per capability
-and the action plan. A cycle that is not signed off says so on every page.
+"""The PDF report of a cycle (reportlab): cover, an executive summary a minister reads in one page
+(where the country stands, the five most important next steps with their prerequisites, what the
+platform's own data shows), the summary, a chart per domain, findings per capability and the action
+plan. A cycle that is not signed off says so on every page; a signed-off one carries the names of its
+two signatories and the SHA-256 of the content they signed.
 
 Text goes through reportlab's built-in Helvetica, which covers Latin-1; that is enough for the
 framework and for most country and stakeholder names.
@@ -24,7 +27,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from .analysis import Assessment
+from .analysis import Assessment, describe_needs
 from .exports import FAILED, NO_DATA
 
 # The same sequence as assessment.css: level 0 pale grey to level 4 dark blue.
@@ -120,14 +123,95 @@ def _live_text(figure) -> str:
         return f"{figure.indicator.text}: {NO_DATA}"
     value = figure.value
     shown = value.note if value.value is None else f"{value.value:g} {figure.indicator.unit}"
-    when = "at sign-off" if figure.frozen else "when this report was made"
+    when = "when the cycle was signed" if figure.frozen else "when this report was made"
     return (
         f"{figure.indicator.text}: {shown} ({value.period[0]} to {value.period[1]}, computed "
         f"{value.computed_at:%Y-%m-%d %H:%M} UTC {when})"
     )
 
 
-def render(assessment: Assessment) -> bytes:
+def _signature_lines(signatures) -> list[str]:
+    if not signatures or not signatures.get("signed_by"):
+        return []
+    lines = [f"Signed by {signatures['signed_by']} on {signatures['signed_at']:%Y-%m-%d %H:%M} UTC."]
+    if signatures.get("countersigned_by"):
+        lines.append(
+            f"Countersigned by {signatures['countersigned_by']} on "
+            f"{signatures['countersigned_at']:%Y-%m-%d %H:%M} UTC."
+        )
+    else:
+        lines.append("Not countersigned yet.")
+    lines.append(f"SHA-256 of the signed content: {signatures['content_sha256']}")
+    return lines
+
+
+def _executive_summary(assessment: Assessment) -> list:
+    """One page: where the country stands, the five most important next steps, what the data shows."""
+    framework = assessment.framework
+    level_name = assessment.level_name
+    story = [_p("Executive summary", H2), _p("Where we stand", H3)]
+    counts = ", ".join(
+        f"{count} at {n} {level_name(n)}" for n, count in assessment.level_counts.items() if count
+    )
+    story.append(
+        _p(
+            f"{assessment.assessed_count} of {len(assessment.rows)} capabilities assessed; "
+            f"{assessment.at_target_count} at or above their target. Levels now: {counts}. "
+            f"{assessment.total_gap} level(s) to go to reach the targets; "
+            f"{len(assessment.blocked_rows)} capabilities wait for a prerequisite."
+        )
+    )
+    if assessment.previous is not None:
+        rose = sum(1 for r in assessment.rows if r.change is not None and r.change > 0)
+        fell = sum(1 for r in assessment.rows if r.change is not None and r.change < 0)
+        story.append(_p(f"Since the previous signed-off cycle: {rose} capabilities rose, {fell} fell."))
+    story.append(_p("The five most important next steps", H3))
+    steps = assessment.next_steps(5)
+    if steps:
+        rows = [["#", "Step", "Due, owner", "Prerequisites", "First thing to do"]]
+        for i, a in enumerate(steps, 1):
+            needs = [describe_needs(b, framework) + ("; advice only, not in this plan" if b in a.not_planned else "")
+                     for b in a.blocked_by]  # fmt: skip
+            rows.append(
+                [
+                    str(i),
+                    f"{a.capability} {framework.capability(a.capability).name}: "
+                    f"{level_name(a.from_level)} to {level_name(a.to_level)}",
+                    f"{a.due.isoformat()}, {a.owner or 'owner not named'}",
+                    "; ".join(needs) or "none: it can start now",
+                    f"{a.criteria[0].id} {a.criteria[0].text}" if a.criteria else "criteria already met",
+                ]
+            )
+        story.append(_table(rows, [7 * mm, 43 * mm, 30 * mm, 42 * mm, 48 * mm]))
+    else:
+        story.append(_p("No next step: every capability is at or above its target."))
+    story.append(_p("What the platform's own data shows", H3))
+    figures = [figure for row in assessment.rows for figure in row.live]
+    shown = [f for f in figures if f.value is not None]
+    if shown:
+        story.append(
+            _table(
+                [["Indicator", "Figure"]] + [[f.indicator.text, _figure(f)] for f in shown],
+                [100 * mm, 70 * mm],
+            )
+        )
+    missing = [f.indicator.text for f in figures if f.value is None]
+    if missing:
+        story.append(_p(f"{NO_DATA[0].upper()}{NO_DATA[1:]} for: {'; '.join(missing)}.", SMALL))
+    return story
+
+
+UNITS = {"count": "", "percent": "%", "hours": " hours"}
+
+
+def _figure(figure) -> str:
+    value = figure.value
+    unit = UNITS.get(figure.indicator.unit, f" {figure.indicator.unit}")
+    shown = value.note if value.value is None else f"{value.value:g}{unit}"
+    return f"{shown} ({value.period[0]} to {value.period[1]})"
+
+
+def render(assessment: Assessment, *, signatures: dict | None = None) -> bytes:
     cycle, framework, plan = assessment.cycle, assessment.framework, assessment.plan
     level_name = assessment.level_name
     signed = cycle.signed_off_at is not None
@@ -144,13 +228,17 @@ def render(assessment: Assessment) -> bytes:
         _p(f"Period: {cycle.period_start:%Y-%m-%d} to {cycle.period_end:%Y-%m-%d}"),
         _p(f"Framework: {framework.title} ({framework.version})"),
         _p(status),
+        *[_p(line) for line in _signature_lines(signatures)],
         _p(f"Report made {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by OpenMNR"),
         Spacer(1, 10 * mm),
         _p(
             "This report shows one country's own assessment against the WeProtect Global Alliance's Model "
-            "National Response. It does not rank or compare countries.",
+            "National Response. It does not rank or compare countries. Level names follow the WeProtect/UNICEF "
+            "Maturity Model where it names its phases (building, maturity); the others are OpenMNR's own.",
             SMALL,
         ),
+        PageBreak(),
+        *_executive_summary(assessment),
         PageBreak(),
     ]
 
@@ -211,14 +299,12 @@ def render(assessment: Assessment) -> bytes:
         if row.blocks:
             facts.append(
                 [
-                    "Blocked by",
-                    "; ".join(
-                        f"{b.prerequisite} {framework.capability(b.prerequisite).name} "
-                        f"(needs level {b.needed_level}, is at {b.level})"
-                        for b in row.blocks
-                    ),
+                    "Waits for",
+                    "; ".join(f"level {b.for_level}: {describe_needs(b, framework)}" for b in row.blocks),
                 ]
             )
+        for b in row.ahead:
+            facts.append(["Ahead of advice", f"level {b.for_level} without {describe_needs(b, framework)}"])
         for figure in row.live:
             facts.append(["Live indicator", _live_text(figure)])
         for item in row.evidence:
@@ -243,7 +329,7 @@ def render(assessment: Assessment) -> bytes:
             SMALL,
         )
     )
-    plan_rows = [["Due", "Capability", "Step", "Owner", "Next criteria"]]
+    plan_rows = [["Due", "Capability", "Step", "Owner", "Waits for", "Next criteria"]]
     for a in plan.actions:
         plan_rows.append(
             [
@@ -251,26 +337,33 @@ def render(assessment: Assessment) -> bytes:
                 f"{a.capability} {framework.capability(a.capability).name}",
                 f"{a.from_level} -> {a.to_level}",
                 a.owner or "not named",
+                "; ".join(
+                    describe_needs(b, framework) + (" (advice only)" if b in a.not_planned else "")
+                    for b in a.blocked_by
+                )
+                or "-",
                 "; ".join(f"{c.id} {c.text}" for c in a.criteria) or "criteria already met",
             ]
         )
     if plan.actions:
-        story.append(_table(plan_rows, [20 * mm, 38 * mm, 14 * mm, 32 * mm, 66 * mm]))
+        story.append(_table(plan_rows, [18 * mm, 30 * mm, 12 * mm, 26 * mm, 34 * mm, 50 * mm]))
     else:
         story.append(_p("No actions: every capability is at or above its target."))
     for b in plan.held:
         story.append(
             _p(
-                f"Held: {b.capability} {framework.capability(b.capability).name} needs "
-                f"{b.prerequisite} {framework.capability(b.prerequisite).name} at level {b.needed_level}; "
-                f"the plan takes it to {b.level}."
+                f"Held: {b.capability} {framework.capability(b.capability).name} level {b.for_level} needs "
+                f"{describe_needs(b, framework, now=False)}, which the MNR makes essential."
             )
         )
 
     def decorate(canvas, doc):
         canvas.saveState()
         canvas.setFont("Helvetica", 8)
-        canvas.drawString(15 * mm, 10 * mm, f"{cycle.country} MNR self-assessment: {status}")
+        footer = f"{cycle.country} MNR self-assessment: {status}"
+        if signed and cycle.content_sha256:
+            footer += f" - content SHA-256 {cycle.content_sha256[:16]}..."
+        canvas.drawString(15 * mm, 10 * mm, footer)
         canvas.drawRightString(195 * mm, 10 * mm, f"Page {doc.page}")
         canvas.restoreState()
 

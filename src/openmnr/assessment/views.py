@@ -1,10 +1,12 @@
-"""The self-assessment pages. Thin: each view checks the role permission, finds the cycle the user may
-see, and calls service.py (changes), analysis.py (what to show) or the exporters."""
+"""The self-assessment pages of one cycle. Thin: each view checks the role permission, finds the cycle
+the user may see, and calls services.py (changes, downloads, exports), cycles.py through
+``services.transition`` (review and the two signatures), analysis.py (what to show) or the renderers.
+Whether a change is allowed now is the model's and the services' business (``Cycle.editable``,
+``services.state_error``); the views only turn the answer into a page."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -12,11 +14,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from openmnr.accounts.stepup import step_up_required
-from openmnr.audit import service as audit
 from openmnr.core.mnr import UnknownReferenceError
 
-from . import analysis, charts, exports, pdf, service
-from . import evidence as documents
+from . import analysis, charts, documents, exports, pdf, services, signoff
 from .errors import CycleLocked, InvalidInput, NotAllowed
 from .forms import AssignDomainForm, CapabilityForm, CommentForm, EvidenceForm, OpenCycleForm
 from .frameworks import framework_of
@@ -25,11 +25,12 @@ from .models import Cycle, Evidence
 ACCESS = "assessment.access_assessment"
 MANAGE = "assessment.manage_cycles"
 EXPORT = "assessment.export_cycle"
+COMPARE = "assessment.compare_countries"
 
 
-def _cycle(request, cycle_id) -> Cycle:
+def cycle_for(request, cycle_id) -> Cycle:
     cycle = get_object_or_404(Cycle, pk=cycle_id)
-    if not service.can_view(request.user, cycle):
+    if not services.can_view(request.user, cycle):
         raise PermissionDenied
     return cycle
 
@@ -41,17 +42,23 @@ def _capability(cycle, number):
         raise Http404("No such capability in this cycle's framework") from None
 
 
-def _locked(request, cycle, error):
+def locked_page(request, cycle, error):
     return render(request, "assessment/locked.html", {"cycle": cycle, "error": str(error)}, status=409)
 
 
 @permission_required(ACCESS, raise_exception=True)
+@never_cache
 def cycles(request):
-    visible = service.visible_cycles(request.user).select_related("coordinator")
+    visible = services.visible_cycles(request.user).select_related("coordinator")
     return render(
         request,
         "assessment/cycles.html",
-        {"cycles": visible, "may_open": request.user.has_perm(MANAGE)},
+        {
+            "cycles": visible,
+            "may_open": request.user.has_perm(MANAGE),
+            "may_compare": request.user.has_perm(COMPARE),
+            "may_set_keys": request.user.has_perm("assessment.manage_peer_keys"),
+        },
     )
 
 
@@ -61,7 +68,7 @@ def open_cycle(request):
     form = OpenCycleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            cycle = service.open_cycle(request.user, request=request, **form.cleaned_data)
+            cycle = services.open_cycle(request.user, request=request, **form.cleaned_data)
         except InvalidInput as exc:
             form.add_error(None, str(exc))
         else:
@@ -72,8 +79,9 @@ def open_cycle(request):
 
 
 @permission_required(ACCESS, raise_exception=True)
+@never_cache
 def dashboard(request, cycle_id):
-    cycle = _cycle(request, cycle_id)
+    cycle = cycle_for(request, cycle_id)
     result = analysis.assess(cycle)
     domain_charts = [
         (view, charts.domain_chart(view, result.level_name, f"chart-{view.domain.id}"))
@@ -91,11 +99,14 @@ def dashboard(request, cycle_id):
             "now": timezone.now(),
             "may_manage": request.user.has_perm(MANAGE),
             "may_export": request.user.has_perm(EXPORT),
-            "may_comment": service.can_comment(request.user, cycle),
+            "signatures": signoff.signatures(cycle),
+            "may_comment": services.can_comment(request.user, cycle),
             "comment_form": CommentForm(),
             "comments": cycle.comments.filter(capability=None).select_related("author"),
             # A coordinator edits every domain; marking them all "assigned to you" would say nothing.
-            "mine": set() if request.user.has_perm(MANAGE) else service.assigned_domains(request.user, cycle),
+            "mine": set()
+            if request.user.has_perm(MANAGE)
+            else services.assigned_domains(request.user, cycle),
         },
     )
 
@@ -103,21 +114,21 @@ def dashboard(request, cycle_id):
 @permission_required(MANAGE, raise_exception=True)
 @never_cache
 def domains(request, cycle_id):
-    cycle = _cycle(request, cycle_id)
+    cycle = cycle_for(request, cycle_id)
     framework = framework_of(cycle)
-    users = service.contributor_choices()
+    users = services.contributor_choices()
     rows = {row.domain: row for row in cycle.domains.prefetch_related("contributors")}
     error_domain, error_form = None, None
     if request.method == "POST":
-        if cycle.state != Cycle.State.DRAFT:
-            return _locked(request, cycle, service.state_error(cycle))
+        if error := services.state_error(cycle):
+            return locked_page(request, cycle, error)
         domain_id = request.POST.get("domain", "")
         if domain_id not in rows:
             raise Http404("No such domain in this cycle")
         form = AssignDomainForm(request.POST, users=users, prefix=domain_id)
         if form.is_valid():
             try:
-                service.assign_domain(
+                services.assign_domain(
                     request.user,
                     cycle,
                     domain_id,
@@ -126,7 +137,7 @@ def domains(request, cycle_id):
                     request=request,
                 )
             except CycleLocked as exc:
-                return _locked(request, cycle, exc)
+                return locked_page(request, cycle, exc)
             except InvalidInput as exc:
                 form.add_error(None, str(exc))
             else:
@@ -159,21 +170,21 @@ def domains(request, cycle_id):
 @permission_required(ACCESS, raise_exception=True)
 @never_cache
 def capability(request, cycle_id, number):
-    cycle = _cycle(request, cycle_id)
+    cycle = cycle_for(request, cycle_id)
     cap = _capability(cycle, number)
     record = cycle.capabilities.get(capability=number)
-    may_edit = service.can_edit_capability(request.user, cycle, number) and cycle.state == Cycle.State.DRAFT
+    may_edit = services.may_edit_capability(request.user, cycle, number)
     form = _record_form(cycle, cap, record, request.POST or None)
     status = 200
     if request.method == "POST":
         _check_may_change(request, cycle, number)
-        if cycle.state != Cycle.State.DRAFT:
-            return _locked(request, cycle, service.state_error(cycle))
+        if error := services.state_error(cycle):
+            return locked_page(request, cycle, error)
         if form.is_valid():
             try:
-                service.record_capability(request.user, cycle, number, request=request, **form.cleaned_data)
+                services.record_capability(request.user, cycle, number, request=request, **form.cleaned_data)
             except CycleLocked as exc:
-                return _locked(request, cycle, exc)
+                return locked_page(request, cycle, exc)
             except InvalidInput as exc:
                 form.add_error(None, str(exc))
             else:
@@ -195,13 +206,14 @@ def _record_form(cycle, cap, record, data=None):
 
 
 def _check_may_change(request, cycle, number):
-    if not service.can_edit_capability(request.user, cycle, number):
+    if not services.can_edit_capability(request.user, cycle, number):
         raise PermissionDenied
 
 
 def _capability_page(request, cycle, cap, record, form, evidence_form, may_edit, status):
     result = analysis.assess(cycle, with_evidence=True)
     row = result.row(cap.number)
+    now = {r.number: r.current for r in result.rows}
     # The criteria checkboxes, grouped by the level they belong to (one fieldset per level).
     boxes = {box.data["value"]: box for box in form["criteria_met"]}
     levels = [
@@ -222,15 +234,14 @@ def _capability_page(request, cycle, cap, record, form, evidence_form, may_edit,
             "form": form,
             "evidence_form": evidence_form,
             "may_edit": may_edit,
-            "may_comment": service.can_comment(request.user, cycle),
+            "may_comment": services.can_comment(request.user, cycle),
             "comment_form": CommentForm(initial={"capability": cap.number}),
             "comments": cycle.comments.filter(capability=cap.number).select_related("author"),
             "history": cycle.history.filter(capability=cap.number).select_related("actor").reverse(),
             "actions": [a for a in result.plan.actions if a.capability == cap.number],
-            "prerequisites": [
-                (p, result.framework.capability(p.requires))
-                for p in result.framework.prerequisites_of(cap.number)
-            ],
+            "prerequisites": [(p, p.met_by(now)) for p in result.framework.prerequisites_of(cap.number)],
+            "cited": [c for c in cap.criteria if c.cites],
+            "dependants": result.framework.dependants_of(cap.number),
             "now": timezone.now(),
         },
         status=status,
@@ -239,17 +250,18 @@ def _capability_page(request, cycle, cap, record, form, evidence_form, may_edit,
 
 @require_POST
 @permission_required(ACCESS, raise_exception=True)
+@never_cache
 def add_evidence(request, cycle_id, number):
-    cycle = _cycle(request, cycle_id)
+    cycle = cycle_for(request, cycle_id)
     cap = _capability(cycle, number)
     _check_may_change(request, cycle, number)
-    if cycle.state != Cycle.State.DRAFT:
-        return _locked(request, cycle, service.state_error(cycle))
+    if error := services.state_error(cycle):
+        return locked_page(request, cycle, error)
     form = EvidenceForm(request.POST, request.FILES, capability=cap)
     if form.is_valid():
         data = form.cleaned_data
         try:
-            service.add_evidence(
+            services.add_evidence(
                 request.user,
                 cycle,
                 number,
@@ -262,7 +274,7 @@ def add_evidence(request, cycle_id, number):
                 request=request,
             )
         except CycleLocked as exc:
-            return _locked(request, cycle, exc)
+            return locked_page(request, cycle, exc)
         except InvalidInput as exc:
             form.add_error(None, str(exc))
         else:
@@ -274,28 +286,28 @@ def add_evidence(request, cycle_id, number):
 
 @require_POST
 @permission_required(ACCESS, raise_exception=True)
+@never_cache
 def remove_evidence(request, cycle_id, evidence_id):
-    cycle = _cycle(request, cycle_id)
+    cycle = cycle_for(request, cycle_id)
     item = get_object_or_404(Evidence, pk=evidence_id, assessment__cycle=cycle)
     try:
-        service.remove_evidence(request.user, item, request=request)
+        services.remove_evidence(request.user, item, request=request)
     except NotAllowed:
         raise PermissionDenied from None
     except CycleLocked as exc:
-        return _locked(request, cycle, exc)
+        return locked_page(request, cycle, exc)
     messages.success(request, "Evidence removed.")
     return redirect("assessment:capability", cycle.pk, item.assessment.capability)
 
 
 @permission_required(ACCESS, raise_exception=True)
+@never_cache
 def evidence_download(request, cycle_id, evidence_id):
-    cycle = _cycle(request, cycle_id)
-    item = get_object_or_404(Evidence, pk=evidence_id, assessment__cycle=cycle, kind=Evidence.Kind.DOCUMENT)
+    cycle = cycle_for(request, cycle_id)
     try:
-        handle = documents.path_of(item.stored_name).open("rb")
-    except (OSError, InvalidInput):
-        raise Http404("The document is missing from storage") from None
-    audit.record("assessment.evidence_download", request=request, obj=item, detail={"cycle": cycle.pk})
+        handle, item = services.open_document(request.user, cycle, evidence_id, request=request)
+    except (Evidence.DoesNotExist, OSError, InvalidInput):
+        raise Http404("No such document, or it is missing from storage") from None
     response = FileResponse(
         handle,
         as_attachment=True,
@@ -308,8 +320,9 @@ def evidence_download(request, cycle_id, evidence_id):
 
 @require_POST
 @permission_required(ACCESS, raise_exception=True)
+@never_cache
 def comment(request, cycle_id):
-    cycle = _cycle(request, cycle_id)
+    cycle = cycle_for(request, cycle_id)
     form = CommentForm(request.POST)
     number = None
     if form.is_valid():
@@ -317,13 +330,13 @@ def comment(request, cycle_id):
         if number is not None:
             _capability(cycle, number)
         try:
-            service.add_comment(
+            services.add_comment(
                 request.user, cycle, form.cleaned_data["text"], capability=number, request=request
             )
         except NotAllowed:
             raise PermissionDenied from None
         except CycleLocked as exc:
-            return _locked(request, cycle, exc)
+            return locked_page(request, cycle, exc)
         except InvalidInput as exc:
             messages.error(request, str(exc))
         else:
@@ -335,22 +348,10 @@ def comment(request, cycle_id):
     return redirect("assessment:dashboard", cycle.pk)
 
 
-@require_POST
-@permission_required(MANAGE, raise_exception=True)
-def transition(request, cycle_id):
-    cycle = _cycle(request, cycle_id)
-    try:
-        service.transition(request.user, cycle, request.POST.get("to", ""), request=request)
-    except CycleLocked as exc:
-        return _locked(request, cycle, exc)
-    cycle.refresh_from_db()
-    messages.success(request, f"The cycle is now {cycle.get_state_display().lower()}.")
-    return redirect("assessment:dashboard", cycle.pk)
-
-
 @permission_required(ACCESS, raise_exception=True)
+@never_cache
 def history(request, cycle_id):
-    cycle = _cycle(request, cycle_id)
+    cycle = cycle_for(request, cycle_id)
     entries = cycle.history.select_related("actor").reverse()
     return render(
         request,
@@ -368,19 +369,21 @@ EXPORT_TYPES = {
 
 @permission_required(EXPORT, raise_exception=True)
 @step_up_required
+@never_cache
 def export(request, cycle_id, fmt):
     if fmt not in EXPORT_TYPES:
         raise Http404("No such export format")
-    cycle = _cycle(request, cycle_id)
+    cycle = cycle_for(request, cycle_id)
     result = analysis.assess(cycle, with_evidence=True)
-    with transaction.atomic():
-        audit.record("assessment.export", request=request, obj=cycle, detail={"format": fmt})
-        if fmt == "pdf":
-            body = pdf.render(result)
-        elif fmt == "csv":
-            body = exports.to_csv(result).encode("utf-8")
-        else:
-            body = exports.to_json(result).encode("utf-8")
+    renderers = {
+        "pdf": lambda: pdf.render(result, signatures=signoff.signatures(cycle)),
+        "csv": lambda: exports.to_csv(result).encode("utf-8"),
+        "json": lambda: exports.to_json(result).encode("utf-8"),
+    }
+    try:
+        body = services.export(request.user, cycle, fmt, renderers[fmt], request=request)
+    except NotAllowed:
+        raise PermissionDenied from None
     content_type, extension = EXPORT_TYPES[fmt]
     name = documents.safe_stem(f"mnr-assessment-{cycle.country}-{cycle.period_end:%Y-%m-%d}")
     response = HttpResponse(body, content_type=content_type)

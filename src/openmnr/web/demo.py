@@ -45,14 +45,34 @@ def _write_saved(saved: dict[str, str]) -> None:
     path.chmod(0o600)
 
 
+def _app_demos():
+    """Each app's demo module (its `demo.py`), in app order."""
+    for config in apps.get_app_configs():
+        if (
+            config.name.startswith("openmnr.")
+            and module_has_submodule(config.module, "demo")
+            and config.name != "openmnr.web"
+        ):
+            yield import_module(f"{config.name}.demo")
+
+
+def demo_users() -> list[tuple[str, "object"]]:
+    """(username, role) of every demo user: one per role, then those an app's demo module adds in its
+    `USERS` (username -> role name), such as a second national coordinator for four eyes."""
+    roles = {role.name: role for role in ROLES}
+    users = [(DEMO_USERS[role.name], role) for role in ROLES]
+    for module in _app_demos():
+        users += [(name, roles[role]) for name, role in getattr(module, "USERS", {}).items()]
+    return users
+
+
 @transaction.atomic
 def ensure_demo_users() -> dict[str, str]:
     """Create any missing demo user; return username -> password for all of them."""
     sync_roles()
     saved = _read_saved()
     user_model = get_user_model()
-    for role in ROLES:
-        username = DEMO_USERS[role.name]
+    for username, role in demo_users():
         user = user_model.objects.filter(username=username).first()
         if user is None or username not in saved:
             password = "demo-" + secrets.token_urlsafe(9)
@@ -88,16 +108,10 @@ def load_demo(out) -> None:
     if not settings.DEBUG:
         raise ImproperlyConfigured("the demo data is for a local demo only: set OPENMNR_DEBUG=1")
     saved = ensure_demo_users()
-    for config in apps.get_app_configs():
-        if (
-            config.name.startswith("openmnr.")
-            and module_has_submodule(config.module, "demo")
-            and config.name != "openmnr.web"
-        ):
-            import_module(f"{config.name}.demo").load(out)
+    for module in _app_demos():
+        module.load(out)
     out.write("\nDemo logins (password, then the TOTP secret to add to an authenticator app):\n")
-    for role in ROLES:
-        username = DEMO_USERS[role.name]
+    for username, role in demo_users():
         out.write(f"  {role.label:26} user {username:22} password {saved[username]}\n")
         device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
         if device is not None:

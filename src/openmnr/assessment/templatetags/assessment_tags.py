@@ -21,6 +21,37 @@ def levelname(number, framework) -> str:
 
 
 @register.filter
+def needs(block, framework) -> str:
+    """`{{ b|needs:framework }}` -> "3 Legislation at level 2 (it is at 1)", alternatives joined by "or"."""
+    from openmnr.assessment.analysis import describe_needs
+
+    return describe_needs(block, framework)
+
+
+@register.filter
+def needs_planned(block, framework) -> str:
+    """The same, with the levels the plan reaches instead of today's."""
+    from openmnr.assessment.analysis import describe_needs
+
+    return describe_needs(block, framework, now=False)
+
+
+@register.filter
+def alternatives(prerequisite, framework) -> str:
+    """`{{ p|alternatives:framework }}` -> "12 CSEA hotline at level 2 or 4 Dedicated law enforcement at level 2"."""
+    return " or ".join(
+        f"{r.capability} {framework.capability(r.capability).name} at level {r.level}"
+        for r in prerequisite.any_of
+    )
+
+
+@register.filter
+def source(citation, framework):
+    """The Source a citation quotes."""
+    return framework.source_of(citation.source)
+
+
+@register.filter
 def live_value(value) -> str:
     """An IndicatorValue as the page shows it: "42", "3.5 hours", "87.5%", or why there is no figure."""
     if value.value is None:
@@ -38,6 +69,8 @@ ACTIONS = {
     "comment": "Comment",
     "submit_for_review": "Submitted for review",
     "return_to_draft": "Returned to draft",
+    "sign": "Signed (first signature)",
+    "countersign": "Countersigned: signed off",
     "sign_off": "Signed off",
 }
 

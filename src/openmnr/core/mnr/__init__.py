@@ -4,29 +4,32 @@ on it. Pure Python: the Django ``assessment`` app stores assessments and calls t
 See docs/assessment.md for the rules as a national coordinator reads them.
 """
 
-from openmnr.core.mnr.framework import (
-    DEFAULT_VERSION,
-    Capability,
-    Criterion,
-    Domain,
+from openmnr.core.mnr.errors import (
+    CitationError,
     DuplicateError,
-    Enabler,
-    Framework,
     FrameworkError,
     FrameworkFormatError,
     FrameworkNotFoundError,
-    Indicator,
-    Level,
     LevelError,
     MNRError,
-    Prerequisite,
     PrerequisiteCycleError,
     UnknownReferenceError,
-    available_versions,
-    load_framework,
-    load_framework_file,
-    parse_framework,
 )
+from openmnr.core.mnr.framework import (
+    DEFAULT_VERSION,
+    Capability,
+    Citation,
+    Criterion,
+    Domain,
+    Enabler,
+    Framework,
+    Indicator,
+    Level,
+    Prerequisite,
+    Requirement,
+    Source,
+)
+from openmnr.core.mnr.loader import available_versions, load_framework, load_framework_file, parse_framework
 from openmnr.core.mnr.planning import (
     Action,
     Block,
@@ -36,6 +39,8 @@ from openmnr.core.mnr.planning import (
     action_plan,
     blocked,
     gaps,
+    skipped,
+    violations,
 )
 
 __all__ = [
@@ -44,6 +49,8 @@ __all__ = [
     "Block",
     "Capability",
     "CapabilityState",
+    "Citation",
+    "CitationError",
     "Criterion",
     "Domain",
     "DuplicateError",
@@ -60,6 +67,8 @@ __all__ = [
     "PlanInputError",
     "Prerequisite",
     "PrerequisiteCycleError",
+    "Requirement",
+    "Source",
     "UnknownReferenceError",
     "action_plan",
     "available_versions",
@@ -68,4 +77,6 @@ __all__ = [
     "load_framework",
     "load_framework_file",
     "parse_framework",
+    "skipped",
+    "violations",
 ]

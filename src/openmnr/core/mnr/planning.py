@@ -3,25 +3,32 @@
 The rules, in the words a national coordinator reads them in (docs/assessment.md has a worked example):
 
 * The gap of a capability is its target level minus its current level, never below 0.
-* A capability is blocked while one of its prerequisites is below the level the prerequisite needs.
+* A prerequisite is about one level of a capability: "level 2 of the hotline needs Legislation at
+  level 2". A capability is *blocked* when a level it aims for (above its current level, up to its
+  target) has a prerequisite that none of its alternatives meets yet.
+* Prerequisites advise: a country may record a level it has reached without them (the assessment
+  shows it as "ahead of its prerequisites"). Only a *hard* prerequisite refuses such a level.
 * The plan raises each capability one level per action, from its current level to its target.
 * Actions come in waves. Wave 0 holds what can start now; an action is in the wave after the last
   action it waits for (the previous level of the same capability, or a prerequisite reaching the level
-  it needs). So every prerequisite comes before what depends on it, and capabilities progress side by
-  side, as they do in a country where different stakeholders own them.
+  it needs; of several alternatives, the one the plan reaches first). So every prerequisite comes
+  before what depends on it, and capabilities progress side by side, as they do in a country where
+  different stakeholders own them.
+* A step whose prerequisite this plan never reaches (that prerequisite's target is too low): when the
+  prerequisite advises, the step is planned anyway and carries the warning (``not_planned``); when it
+  is hard, the step and the levels above it are *held*, with the reason, so the coordinator can raise
+  the target.
 * Within a wave, actions are ordered by score = threat weight of the domain x (gap + number of other
   capabilities the action unblocks, directly or transitively), highest first; then by capability
   number and level, so the plan is always the same for the same input.
 * An action is due ``period_days`` x (wave + 1) days after the start date (default 90 days: one level
   per capability per quarter).
-* A capability whose prerequisite will not reach the level it needs, because that prerequisite's
-  target is too low, is not planned: it is listed as held, with the reason, so the coordinator can
-  raise the target.
 
 Why waves rather than always picking the highest score next: with a plain "highest score first among
 what is ready" rule, raising a domain's weight can move some of that domain's actions later (an action
 of the domain jumps ahead of a prerequisite that another action of the same domain waits for). In
-waves, a higher weight only ever moves a domain's actions earlier, which is what a coordinator expects.
+waves, which depend only on the prerequisites, a higher weight only ever moves a domain's actions
+earlier, which is what a coordinator expects.
 """
 
 import math
@@ -30,7 +37,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 
-from openmnr.core.mnr.framework import LEVEL_NUMBERS, Capability, Criterion, Framework, MNRError
+from openmnr.core.mnr.errors import MNRError
+from openmnr.core.mnr.framework import LEVEL_NUMBERS, Capability, Criterion, Framework, Prerequisite
 
 DEFAULT_PERIOD_DAYS = 90
 DEFAULT_WEIGHT = 1.0
@@ -55,14 +63,20 @@ class CapabilityState:
 
 @dataclass(frozen=True)
 class Block:
-    """Capability ``capability`` waits for capability ``prerequisite`` to reach ``needed_level``;
-    ``level`` is where the prerequisite is now (in :func:`blocked`) or will be at the end of the plan
-    (in :attr:`Plan.held`)."""
+    """Level ``for_level`` of ``capability`` needs one of ``needs`` ((capability, level) pairs), and
+    none is there: ``levels`` says where each of them stands, now (in :func:`blocked`,
+    :func:`skipped` and :attr:`Action.blocked_by`) or at the end of the plan (in :attr:`Plan.held`
+    and :attr:`Action.not_planned`)."""
 
     capability: int
-    prerequisite: int
-    needed_level: int
-    level: int
+    for_level: int
+    needs: tuple[tuple[int, int], ...]
+    levels: tuple[int, ...]
+    hard: bool = False
+
+    @property
+    def prerequisites(self) -> tuple[int, ...]:
+        return tuple(n for n, _ in self.needs)
 
 
 @dataclass(frozen=True)
@@ -70,8 +84,10 @@ class Action:
     """Raise ``capability`` from ``from_level`` to ``to_level`` (always one level).
 
     ``criteria`` are the criteria of ``to_level`` not yet met: the work to do. ``waits_for`` names the
-    actions that must be done first, each as (capability, level it reaches). ``unblocks`` lists the
-    other capabilities that wait, directly or through others, for this action.
+    actions that must be done first, each as (capability, level it reaches). ``blocked_by`` gives the
+    prerequisites of this step not met when the plan starts (the reason it waits); ``not_planned``
+    those this plan never meets, so the step goes ahead on advice alone. ``unblocks`` lists the other
+    capabilities that wait, directly or through others, for this action.
     """
 
     capability: int
@@ -86,11 +102,13 @@ class Action:
     gap: int
     unblocks: tuple[int, ...]
     waits_for: tuple[tuple[int, int], ...]
+    blocked_by: tuple[Block, ...] = ()
+    not_planned: tuple[Block, ...] = ()
 
 
 @dataclass(frozen=True)
 class Plan:
-    """The ordered actions, and the capabilities that cannot be planned until a target is raised."""
+    """The ordered actions, and the steps held by a hard prerequisite until a target is raised."""
 
     framework_version: str
     start: date
@@ -109,18 +127,41 @@ def gaps(framework: Framework, states: Mapping[int, CapabilityState]) -> dict[in
 
 
 def blocked(framework: Framework, states: Mapping[int, CapabilityState]) -> dict[int, tuple[Block, ...]]:
-    """The capabilities with at least one prerequisite below the level it needs, and why."""
+    """The capabilities with a prerequisite not met now on a level they aim for (above the current
+    level, up to the target), and why: what stands in the way of this cycle's targets."""
     checked = _check_states(framework, states)
+    levels = {n: s.current for n, s in checked.items()}
     result = {}
     for capability in framework.capabilities:
+        state = checked[capability.number]
         blocks = tuple(
-            Block(capability.number, p.requires, p.level, checked[p.requires].current)
+            _block(p, levels)
             for p in framework.prerequisites_of(capability.number)
-            if checked[p.requires].current < p.level
+            if state.current < p.for_level <= state.target and not p.met_by(levels)
         )
         if blocks:
             result[capability.number] = blocks
     return result
+
+
+def skipped(framework: Framework, states: Mapping[int, CapabilityState]) -> tuple[Block, ...]:
+    """Prerequisites of levels already recorded that are not met: the capability is ahead of them.
+
+    For an advising prerequisite that is information (countries do not always move in order); for a
+    hard one it is a contradiction that the assessment must refuse (see :func:`violations`).
+    """
+    checked = _check_states(framework, states)
+    levels = {n: s.current for n, s in checked.items()}
+    return tuple(
+        _block(p, levels)
+        for p in framework.prerequisites
+        if levels[p.capability] >= p.for_level and not p.met_by(levels)
+    )
+
+
+def violations(framework: Framework, states: Mapping[int, CapabilityState]) -> tuple[Block, ...]:
+    """The hard prerequisites that recorded levels contradict."""
+    return tuple(b for b in skipped(framework, states) if b.hard)
 
 
 def action_plan(
@@ -143,38 +184,41 @@ def action_plan(
     if isinstance(period_days, bool) or not isinstance(period_days, int) or period_days < 1:
         raise PlanInputError(f"period_days must be a whole number of days, at least 1 (got {period_days!r})")
 
+    now = {n: s.current for n, s in checked.items()}
     held: list[Block] = []
-    # The level each capability stands at once the plan is done; a held capability stays where it is.
+    # The level each capability stands at once the plan is done.
     reached: dict[int, int] = {}
     # Each step (capability, level it reaches) with the steps it waits for, prerequisites first.
     steps: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for number in framework.topological_order():
-        state = checked[number]
-        holds = [
-            Block(number, p.requires, p.level, reached[p.requires])
-            for p in framework.prerequisites_of(number)
-            if reached[p.requires] < p.level
-        ]
-        if _gap(state) and holds:
-            held.extend(holds)
-        if _gap(state) == 0 or holds:
-            reached[number] = state.current
-            continue
-        reached[number] = state.target
-        for level in range(state.current + 1, state.target + 1):
-            if level == state.current + 1:
-                # Prerequisites already at the needed level impose nothing.
-                steps[(number, level)] = [
-                    (p.requires, p.level)
-                    for p in framework.prerequisites_of(number)
-                    if checked[p.requires].current < p.level
-                ]
-            else:
-                steps[(number, level)] = [(number, level - 1)]
-
     wave: dict[tuple[int, int], int] = {}
-    for step, waits in steps.items():  # insertion order is a topological order
-        wave[step] = max((wave[w] + 1 for w in waits), default=0)
+    reasons: dict[tuple[int, int], tuple[list[Block], list[Block]]] = {}
+    for number in framework.topological_order():  # every alternative is settled before its dependants
+        state = checked[number]
+        reached[number] = state.current
+        for level in range(state.current + 1, state.target + 1):
+            waits = [(number, level - 1)] if level - 1 > state.current else []
+            blocked_by, not_planned, holds = [], [], []
+            for p in framework.prerequisites_of(number):
+                if p.for_level != level or p.met_by(now):
+                    continue
+                blocked_by.append(_block(p, now))
+                planned = [
+                    (wave[(r.capability, r.level)], r.capability, r.level)
+                    for r in p.any_of
+                    if reached[r.capability] >= r.level
+                ]
+                if planned:
+                    _, n, lv = min(planned)  # the alternative the plan reaches first
+                    waits.append((n, lv))
+                else:
+                    (holds if p.hard else not_planned).append(_block(p, reached))
+            if holds:
+                held.extend(holds)
+                break  # this level and the ones above wait for a target to be raised
+            steps[(number, level)] = waits
+            wave[(number, level)] = max((wave[w] + 1 for w in waits), default=0)
+            reasons[(number, level)] = (blocked_by, not_planned)
+            reached[number] = level
 
     followers: dict[tuple[int, int], list[tuple[int, int]]] = {step: [] for step in steps}
     for step, waits in steps.items():
@@ -195,6 +239,7 @@ def action_plan(
             raise PlanInputError(
                 "the plan would run past the year 9999: use an earlier start or a shorter period"
             ) from None
+        blocked_by, not_planned = reasons[(number, level)]
         action = Action(
             capability=number,
             domain=capability.domain,
@@ -208,6 +253,8 @@ def action_plan(
             gap=_gap(state),
             unblocks=unblocks,
             waits_for=tuple(waits),
+            blocked_by=tuple(blocked_by),
+            not_planned=tuple(not_planned),
         )
         # Exact arithmetic, so that scaling a domain's weight can never create or break a tie by
         # rounding: this is what keeps a higher weight from moving an action later.
@@ -218,7 +265,17 @@ def action_plan(
         start=start,
         period_days=period_days,
         actions=tuple(action for _, action in actions),
-        held=tuple(sorted(held, key=lambda b: (b.capability, b.prerequisite))),
+        held=tuple(sorted(held, key=lambda b: (b.capability, b.for_level, b.needs))),
+    )
+
+
+def _block(p: Prerequisite, levels: Mapping[int, int]) -> Block:
+    return Block(
+        capability=p.capability,
+        for_level=p.for_level,
+        needs=tuple((r.capability, r.level) for r in p.any_of),
+        levels=tuple(levels[r.capability] for r in p.any_of),
+        hard=p.hard,
     )
 
 

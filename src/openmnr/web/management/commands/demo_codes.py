@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from openmnr.web.demo import DEMO_USERS
+from openmnr.web.demo import demo_users
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("demo only: set OPENMNR_DEBUG=1")
-        for username in DEMO_USERS.values():
+        for username, _role in demo_users():
             device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
             if device is not None:
                 code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)

@@ -11,7 +11,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from openmnr.assessment import evidence
+from openmnr.assessment import documents
 from openmnr.assessment.errors import EvidenceError
 from openmnr.assessment.models import Evidence
 
@@ -44,7 +44,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-ODT = _zip({"mimetype": evidence.ODT.encode(), "content.xml": b"<office:document-content/>"})
+ODT = _zip({"mimetype": documents.ODT.encode(), "content.xml": b"<office:document-content/>"})
 DOCX = _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
 
 
@@ -58,13 +58,13 @@ def _upload(client, cycle, name, data, number=12, title="Hotline decree"):
 @pytest.mark.parametrize(
     "name, data, expected",
     [
-        ("decree.pdf", _pdf(), evidence.PDF),
-        ("screenshot.png", _png(), evidence.PNG),
-        ("minutes.odt", ODT, evidence.ODT),
-        ("minutes.docx", DOCX, evidence.DOCX),
-        ("notes.txt", "Réunion du comité, 12 mars\n".encode(), evidence.TXT),
-        ("figures.csv", b"year,reports\n2024,120\n", evidence.CSV),
-        ("named-wrongly.bin", _pdf(), evidence.PDF),  # the name does not decide
+        ("decree.pdf", _pdf(), documents.PDF),
+        ("screenshot.png", _png(), documents.PNG),
+        ("minutes.odt", ODT, documents.ODT),
+        ("minutes.docx", DOCX, documents.DOCX),
+        ("notes.txt", "Réunion du comité, 12 mars\n".encode(), documents.TXT),
+        ("figures.csv", b"year,reports\n2024,120\n", documents.CSV),
+        ("named-wrongly.bin", _pdf(), documents.PDF),  # the name does not decide
     ],
 )
 def test_allowed_documents_are_stored_with_the_type_of_their_content(
@@ -82,7 +82,7 @@ def test_allowed_documents_are_stored_with_the_type_of_their_content(
     assert b"".join(response.streaming_content) == data
     assert response["Content-Type"] == expected
     assert response["X-Content-Type-Options"] == "nosniff"
-    extension = evidence.TYPES[expected][1]
+    extension = documents.TYPES[expected][1]
     assert response["Content-Disposition"] == f'attachment; filename="Hotline-decree{extension}"'
 
 
@@ -169,4 +169,4 @@ def test_binary_without_a_known_signature_is_never_accepted(tmp_path, data):
     path = tmp_path / "blob"
     path.write_bytes(data)
     with pytest.raises(EvidenceError):
-        evidence.sniff(path, "anything.txt")
+        documents.sniff(path, "anything.txt")

@@ -1,83 +1,74 @@
-"""The self-assessment workflow: the only code that changes assessment data.
+"""The self-assessment's interface: the functions views, the API, the demo and other apps call.
+Recording lives here; who may see what in ``access.py``; moving a cycle (review, the two signatures)
+in ``cycles.py``, re-exported here as ``transition``.
 
 Who may do what, on top of the role permissions the views check:
 
 * a national coordinator (``manage_cycles``) opens cycles, assigns domains to contributors, sets the
-  domains' threat weights, edits any capability, moves the cycle to review and back, and signs off;
+  domains' threat weights, edits any capability, moves the cycle to review and back, and signs; a
+  second coordinator countersigns;
 * a contributor (``contribute``) edits only the capabilities of the domains assigned to them in that
   cycle, and sees only the cycles they take part in (unless their role reads every cycle);
 * capabilities, evidence and assignments change only while the cycle is a draft; comments are taken
-  in draft and in review; a signed-off cycle is read-only.
+  until it is signed off; a signed-off cycle is read-only;
+* a level that a hard prerequisite forbids (the MNR makes the prerequisite essential) is refused, in
+  either direction: raising the capability past it, or lowering the prerequisite under it.
 
 Every change writes a HistoryEntry (old and new value of each field) and an audit event, in the same
-transaction, and is done on a locked cycle row so that a change cannot slip in beside a sign-off.
+transaction, and is done on a locked cycle row so that a change cannot slip in beside a signature.
+Downloads and exports are audited here too, in the transaction that reads what they return.
 """
 
 from datetime import date
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from openmnr.audit import service as audit
-from openmnr.core.mnr import FrameworkError, available_versions, load_framework
+from openmnr.core.mnr import CapabilityState, FrameworkError, available_versions, load_framework, violations
 from openmnr.core.mnr.planning import MAX_WEIGHT
 
-from . import evidence as documents
-from . import indicators
+from . import documents
+from .access import (
+    CONTRIBUTE,
+    EXPORT,
+    MANAGE,
+    assigned_domains,
+    can_comment,
+    can_edit_capability,
+    can_view,
+    contributor_choices,
+    may_edit_capability,
+    visible_cycles,
+)
+from .analysis import describe_needs
+from .cycles import transition
 from .errors import CycleLocked, InvalidInput, NotAllowed
 from .frameworks import framework_of
-from .models import CapabilityAssessment, Comment, Cycle, CycleDomain, Evidence, HistoryEntry, LiveSnapshot
-
-MANAGE = "assessment.manage_cycles"
-CONTRIBUTE = "assessment.contribute"
-VIEW_ALL = "assessment.view_all_cycles"
+from .history import check_editable, locked, log, state_error
+from .models import CapabilityAssessment, Comment, Cycle, CycleDomain, Evidence
 
 State = Cycle.State
-# The moves the coordinator may make, and what each is called in the history.
-TRANSITIONS = {
-    (State.DRAFT, State.IN_REVIEW): "submit_for_review",
-    (State.IN_REVIEW, State.DRAFT): "return_to_draft",
-    (State.IN_REVIEW, State.SIGNED_OFF): "sign_off",
-}
 
-
-# --- reading: which cycles and capabilities a user may see or change ---
-
-
-def visible_cycles(user):
-    if user.has_perm(VIEW_ALL):
-        return Cycle.objects.all()
-    return Cycle.objects.filter(Q(domains__contributors=user) | Q(coordinator=user)).distinct()
-
-
-def can_view(user, cycle: Cycle) -> bool:
-    return visible_cycles(user).filter(pk=cycle.pk).exists()
-
-
-def assigned_domains(user, cycle: Cycle) -> set[str]:
-    """The domain ids this user may edit in this cycle (all of them for a coordinator)."""
-    if user.has_perm(MANAGE):
-        return {d.id for d in framework_of(cycle).domains}
-    if not user.has_perm(CONTRIBUTE):
-        return set()
-    return set(cycle.domains.filter(contributors=user).values_list("domain", flat=True))
-
-
-def can_edit_capability(user, cycle: Cycle, number: int) -> bool:
-    """Whether the user's assignment lets them edit this capability (the cycle's state aside)."""
-    return framework_of(cycle).capability(number).domain in assigned_domains(user, cycle)
-
-
-def can_comment(user, cycle: Cycle) -> bool:
-    return bool(assigned_domains(user, cycle)) and cycle.state != State.SIGNED_OFF
-
-
-def contributor_choices():
-    """The staff users a coordinator may assign: those whose role lets them contribute."""
-    users = get_user_model().objects.filter(is_active=True).order_by("username")
-    return [u for u in users if u.has_perm(CONTRIBUTE)]
+__all__ = [
+    "add_comment",
+    "add_evidence",
+    "assign_domain",
+    "assigned_domains",
+    "can_comment",
+    "can_edit_capability",
+    "can_view",
+    "contributor_choices",
+    "export",
+    "may_edit_capability",
+    "open_cycle",
+    "open_document",
+    "record_capability",
+    "remove_evidence",
+    "state_error",
+    "transition",
+    "visible_cycles",
+]
 
 
 # --- changing ---
@@ -119,7 +110,7 @@ def open_cycle(
         CapabilityAssessment.objects.bulk_create(
             CapabilityAssessment(cycle=cycle, capability=c.number) for c in framework.capabilities
         )
-        _log(
+        log(
             request,
             user,
             cycle,
@@ -147,7 +138,8 @@ def assign_domain(user, cycle: Cycle, domain_id: str, *, contributors, weight: f
         if not person.has_perm(CONTRIBUTE):
             raise InvalidInput(f"{person.get_username()} has no role that may contribute.")
     with transaction.atomic():
-        cycle = _locked(cycle, editable=True)
+        cycle = locked(cycle)
+        check_editable(cycle)
         row = cycle.domains.get(domain=domain_id)
         before = sorted(row.contributors.values_list("username", flat=True))
         after = sorted(p.get_username() for p in contributors)
@@ -161,7 +153,7 @@ def assign_domain(user, cycle: Cycle, domain_id: str, *, contributors, weight: f
         row.weight = weight
         row.save(update_fields=["weight"])
         row.contributors.set(contributors)
-        _log(request, user, cycle, "assign_domain", changes=changes)
+        log(request, user, cycle, "assign_domain", changes=changes)
 
 
 def record_capability(
@@ -196,19 +188,37 @@ def record_capability(
         "stakeholder": stakeholder.strip(),
     }
     with transaction.atomic():
-        cycle = _locked(cycle, editable=True)
+        cycle = locked(cycle)
+        check_editable(cycle)
         row = cycle.capabilities.get(capability=number)
         changes = {
             name: [getattr(row, name), value] for name, value in new.items() if getattr(row, name) != value
         }
         if not changes and row.assessed:
             return row
+        _check_hard_prerequisites(cycle, number, current_level)
         for name, value in new.items():
             setattr(row, name, value)
         row.updated_at, row.updated_by = timezone.now(), user
         row.save()
-        _log(request, user, cycle, "record_capability", capability=number, changes=changes)
+        log(request, user, cycle, "record_capability", capability=number, changes=changes)
     return row
+
+
+def _check_hard_prerequisites(cycle: Cycle, number: int, current_level: int) -> None:
+    """Refuse a level that contradicts a hard prerequisite: this capability recorded past one it does
+    not meet, or a capability others depend on lowered under what they need."""
+    framework = framework_of(cycle)
+    levels = dict(cycle.capabilities.values_list("capability", "current_level"))
+    levels[number] = current_level
+    states = {n: CapabilityState(level, level) for n, level in levels.items()}
+    broken = [b for b in violations(framework, states) if number in (b.capability, *b.prerequisites)]
+    if broken:
+        block = broken[0]
+        raise InvalidInput(
+            f"{framework.capability(block.capability).name} cannot be at level {block.for_level} or more "
+            f"while it lacks {describe_needs(block, framework)}: the MNR makes that prerequisite essential."
+        )
 
 
 def add_evidence(
@@ -248,7 +258,7 @@ def add_evidence(
     else:
         raise InvalidInput("Evidence is a link, a document or a note.")
     # Refuse before storing anything when the cycle cannot take the change anyway.
-    _check_editable(cycle)
+    check_editable(cycle)
     stored = documents.store(upload) if kind == Evidence.Kind.DOCUMENT else None
     if stored is not None:
         fields.update(
@@ -260,11 +270,12 @@ def add_evidence(
         )
     try:
         with transaction.atomic():
-            cycle = _locked(cycle, editable=True)
+            cycle = locked(cycle)
+            check_editable(cycle)
             row = cycle.capabilities.get(capability=number)
             item = Evidence.objects.create(assessment=row, added_by=user, **fields)
             changes = {"evidence": [None, _describe(item)]}
-            _log(request, user, cycle, "add_evidence", capability=number, changes=changes)
+            log(request, user, cycle, "add_evidence", capability=number, changes=changes)
     except BaseException:
         if stored is not None:
             documents.delete(stored.stored_name)
@@ -278,11 +289,12 @@ def remove_evidence(user, item: Evidence, request=None) -> None:
     cycle, number = row.cycle, row.capability
     _require_edit(user, cycle, number)
     with transaction.atomic():
-        cycle = _locked(cycle, editable=True)
+        cycle = locked(cycle)
+        check_editable(cycle)
         changes = {"evidence": [_describe(item), None]}
         stored_name = item.stored_name
         item.delete()
-        _log(request, user, cycle, "remove_evidence", capability=number, changes=changes)
+        log(request, user, cycle, "remove_evidence", capability=number, changes=changes)
         if stored_name:
             transaction.on_commit(lambda: documents.delete(stored_name))
 
@@ -296,56 +308,12 @@ def add_comment(user, cycle: Cycle, text: str, *, capability: int | None = None,
     if capability is not None:
         framework_of(cycle).capability(capability)  # raises for a number the framework lacks
     with transaction.atomic():
-        cycle = _locked(cycle, editable=False)
-        if cycle.state == State.SIGNED_OFF:
+        cycle = locked(cycle)
+        if not cycle.takes_comments:
             raise CycleLocked("The cycle is signed off and read-only.")
         comment = Comment.objects.create(cycle=cycle, capability=capability, author=user, text=text)
-        _log(request, user, cycle, "comment", capability=capability, changes={"comment": [None, text]})
+        log(request, user, cycle, "comment", capability=capability, changes={"comment": [None, text]})
     return comment
-
-
-def transition(user, cycle: Cycle, to_state: str, request=None) -> Cycle:
-    """Move the cycle along draft -> in review -> signed off (or back from review to draft).
-    Signing off freezes the live indicators as they are at that moment."""
-    _require(user, MANAGE, "Only a national coordinator moves a cycle to review or signs it off.")
-    with transaction.atomic():
-        cycle = _locked(cycle, editable=False)
-        action = TRANSITIONS.get((cycle.state, to_state))
-        if action is None:
-            target = State(to_state).label.lower() if to_state in State.values else repr(to_state)
-            raise CycleLocked(f"A cycle that is {cycle.get_state_display().lower()} cannot move to {target}.")
-        changes = {"state": [cycle.state, to_state]}
-        cycle.state = to_state
-        if to_state == State.SIGNED_OFF:
-            cycle.signed_off_at, cycle.signed_off_by = timezone.now(), user
-            _snapshot_live_indicators(cycle)
-        cycle.save()
-        _log(request, user, cycle, action, changes=changes)
-    return cycle
-
-
-# --- helpers ---
-
-
-def _snapshot_live_indicators(cycle: Cycle) -> None:
-    for indicator in framework_of(cycle).live_indicators():
-        try:
-            value = indicators.compute(indicator.key, cycle.period_start, cycle.period_end)
-        except indicators.ProviderFailed:
-            value = None
-        if value is None:
-            continue
-        LiveSnapshot.objects.create(
-            cycle=cycle,
-            key=indicator.key,
-            value=value.value,
-            unit=value.unit,
-            note=value.note[:200],
-            period_start=value.period[0],
-            period_end=value.period[1],
-            computed_at=value.computed_at,
-            source_url=value.source_url[:500],
-        )
 
 
 def _require(user, permission: str, message: str) -> None:
@@ -358,28 +326,6 @@ def _require_edit(user, cycle: Cycle, number: int) -> None:
         raise NotAllowed(f"Capability {number} is not in a domain assigned to you in this cycle.")
 
 
-def state_error(cycle: Cycle) -> CycleLocked | None:
-    """Why the cycle's levels, evidence and assignments cannot change now, or None in draft."""
-    if cycle.state == State.SIGNED_OFF:
-        return CycleLocked("The cycle is signed off and read-only.")
-    if cycle.state != State.DRAFT:
-        return CycleLocked("The cycle is in review; the coordinator can return it to draft for changes.")
-    return None
-
-
-def _check_editable(cycle: Cycle) -> None:
-    if error := state_error(cycle):
-        raise error
-
-
-def _locked(cycle: Cycle, *, editable: bool) -> Cycle:
-    """The cycle re-read under a row lock, checked against the change about to be made."""
-    locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
-    if editable:
-        _check_editable(locked)
-    return locked
-
-
 def _describe(item: Evidence) -> str:
     if item.kind == Evidence.Kind.DOCUMENT:
         return f"document: {item.title} ({item.content_type}, {item.size} bytes, sha256 {item.sha256})"
@@ -388,16 +334,26 @@ def _describe(item: Evidence) -> str:
     return f"note: {item.title}"
 
 
-def _log(request, user, cycle: Cycle, action: str, *, capability: int | None = None, changes=None) -> None:
-    changes = changes or {}
-    HistoryEntry.objects.create(
-        cycle=cycle, capability=capability, actor=user, action=action, changes=changes
-    )
-    # The audit log names what changed; the values stay in the assessment's own history.
-    audit.record(
-        f"assessment.{action}",
-        request=request,
-        actor=user,
-        obj=cycle,
-        detail={"capability": capability, "fields": sorted(changes)},
-    )
+# --- reading what leaves the platform, audited in the same transaction ---
+
+
+def open_document(user, cycle: Cycle, evidence_id: int, *, request=None):
+    """The stored document of a piece of evidence, opened for reading, and its item; the download is
+    audited. Raises Evidence.DoesNotExist for an item of another cycle, OSError when it is missing."""
+    if not can_view(user, cycle):
+        raise NotAllowed("You do not take part in this cycle.")
+    item = Evidence.objects.get(pk=evidence_id, assessment__cycle=cycle, kind=Evidence.Kind.DOCUMENT)
+    with transaction.atomic():
+        handle = documents.path_of(item.stored_name).open("rb")
+        audit.record("assessment.evidence_download", request=request, obj=item, detail={"cycle": cycle.pk})
+    return handle, item
+
+
+def export(user, cycle: Cycle, fmt: str, render, *, request=None) -> bytes:
+    """``render()``'s bytes (a PDF, CSV or JSON of the cycle), audited with its format; nothing is
+    returned when the audit event cannot be written."""
+    if not user.has_perm(EXPORT) or not can_view(user, cycle):
+        raise NotAllowed("Your role may not export this cycle.")
+    with transaction.atomic():
+        audit.record("assessment.export", request=request, obj=cycle, detail={"format": fmt})
+        return render()
