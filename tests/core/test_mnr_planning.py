@@ -252,14 +252,18 @@ def test_every_action_comes_after_and_is_due_after_what_it_waits_for(states, wei
 
 @settings(max_examples=60, deadline=None)
 @given(assessments(), weights)
+# The plan raises the hotline, but not far enough for takedown's prerequisite: advice only. (The
+# advice names the level the plan reaches, the reason the level at the start.)
+@example({12: CapabilityState(0, 1), 16: CapabilityState(0, 2)}, {})
 def test_a_step_never_comes_before_a_prerequisite_the_plan_meets(states, weights):
     plan = action_plan(FRAMEWORK, states, start=START, weights=weights)
     position = {step: i for i, step in enumerate(steps(plan))}
     wave = {(a.capability, a.to_level): a.wave for a in plan.actions}
     for i, action in enumerate(plan.actions):
+        advice_only = {(b.capability, b.for_level, b.needs) for b in action.not_planned}
         for block in action.blocked_by:
             assert block.for_level == action.to_level
-            if block in action.not_planned:
+            if (block.capability, block.for_level, block.needs) in advice_only:
                 # Only advice goes ahead without its prerequisite, and only when the plan never meets it.
                 assert not block.hard
                 assert not any(step in position for step in block.needs)
