@@ -67,3 +67,16 @@ def industry_key(make_user):
         owner=owner, name="platform", scopes=["banks.match_hashes", "survivors.report_outcome"]
     )
     return text, owner
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, django_db_blocker):
+    """pytest-django's live server, started with plain HTTP (as tests/browser does): middleware
+    reads the transport settings when the server starts, before any test's settings apply."""
+    from django.test import override_settings
+    from pytest_django.live_server_helper import LiveServer
+
+    with django_db_blocker.unblock(), override_settings(SECURE_SSL_REDIRECT=False, SECURE_HSTS_SECONDS=0):
+        server = LiveServer("127.0.0.1")
+        yield server
+        server.stop()
