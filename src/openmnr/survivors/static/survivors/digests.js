@@ -301,17 +301,19 @@ export async function digestBytes(bytes) {
 }
 
 // MD5 and SHA-256 of a Blob (a File). `onProgress(fraction)` is called after each chunk. Small
-// files are read once and SHA-256 goes to WebCrypto; large ones are read chunk by chunk.
-export async function digestBlob(blob, onProgress = () => {}) {
-  if (blob.size <= WHOLE_FILE_LIMIT && globalThis.crypto?.subtle) {
+// files are read once and SHA-256 goes to WebCrypto; large ones are read chunk by chunk (`limits`
+// lets a test take the chunked path with a small file).
+export async function digestBlob(blob, onProgress = () => {}, limits = {}) {
+  const { wholeFile = WHOLE_FILE_LIMIT, chunk = CHUNK } = limits;
+  if (blob.size <= wholeFile && globalThis.crypto?.subtle) {
     const digests = await digestBytes(new Uint8Array(await blob.arrayBuffer()));
     onProgress(1);
     return digests;
   }
   const md5 = new Md5();
   const sha = new Sha256();
-  for (let offset = 0; offset < blob.size; offset += CHUNK) {
-    const bytes = new Uint8Array(await blob.slice(offset, offset + CHUNK).arrayBuffer());
+  for (let offset = 0; offset < blob.size; offset += chunk) {
+    const bytes = new Uint8Array(await blob.slice(offset, offset + chunk).arrayBuffer());
     md5.update(bytes);
     sha.update(bytes);
     onProgress(Math.min(1, (offset + bytes.length) / blob.size));
