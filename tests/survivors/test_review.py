@@ -9,6 +9,7 @@ from openmnr.audit.models import AuditEvent
 from openmnr.banks import services as banks
 from openmnr.banks.models import Bank, BankEntry, Purpose
 from openmnr.survivors.models import Item
+from survivors.pictures import hashes_of
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +135,46 @@ def test_roles_without_review_cannot_act(staff_client, held):
         assert client.get("/staff/survivors/held/").status_code == 403
     item.refresh_from_db()
     assert item.state == "held"
+
+
+def test_a_hotline_report_of_a_self_reported_picture_leads_to_a_confirmed_entry(
+    shared, open_case, staff_client, make_user, settings
+):
+    """The whole path: a survivor's hashes; a public report of a page showing the same picture,
+    triaged by the hotline, matches them; the analyst finds the survivor's item from the entry the
+    hotline item page names, proposes it with that case as evidence; two seniors confirm."""
+    from openmnr.hotline import triage
+    from openmnr.hotline.intake import ReportInput, receive_public
+
+    settings.KEEP_EVIDENCE = False
+    picture = shared / "corpus" / "natural" / "coffee-02.jpg"
+    open_case([hashes_of(picture.read_bytes())])
+    url = "https://reported.example/page.html"
+    case = receive_public(ReportInput(urls=[url]), is_demo=True).urls.get().case
+    triage.add_media(case.pk, 0, "https://reported.example/coffee.jpg", picture.read_bytes(), "image/jpeg")
+    triage.finish(case.pk)
+    media = case.items.get()
+    survivor = [m for m in media.match_detail if m["purpose"] == "survivor_reported"]
+    assert survivor and not media.auto_assessed  # matched, but not taken for confirmed material
+
+    client, _ = staff_client("analyst")
+    hotline_page = client.get(f"/staff/hotline/items/{media.pk}/").content.decode()
+    entry = survivor[0]["entry"]
+    assert f"entry {entry}" in hotline_page
+    item_url = client.get(f"/staff/survivors/lookup/?entry={entry}")["Location"]
+    form = {"bank": "", "classification": "baseline", "category": "A", "evidence_kind": "hotline"}
+    confirmed = Bank.objects.create(
+        name="Confirmed",
+        purpose=Purpose.CONFIRMED_CSAM,
+        match_roles=["analyst", "senior_analyst", "industry_member"],
+    )
+    form["bank"], form["evidence_ref"] = confirmed.pk, str(case.pk)
+    client.post(item_url + "propose/", form)
+    proposed = list(confirmed.entries.all())
+    assert len(proposed) == 3
+    for entry_row in proposed:
+        for senior in (make_user("senior_analyst"), make_user("senior_analyst")):
+            banks.confirm_entry(entry_row, by=senior)
+    industry = make_user("industry_member")
+    (result,) = banks.match([{"sha256": hashlib.sha256(picture.read_bytes()).hexdigest()}], user=industry)
+    assert result.action == "confirmed_csam"
