@@ -90,9 +90,9 @@ export async function hashPicture(bytes, type) {
   if (size && size.width * size.height > MAX_PIXELS) {
     throw new PictureError("too_large", "the picture has too many pixels");
   }
-  const canReduce = size && size.width * size.height > FULL_DECODE_PIXELS && (await decoderSupports(type));
+  const scale = size ? reducedScale(size.width, size.height) : 1;
+  const canReduce = scale > 1 && size.width * size.height > FULL_DECODE_PIXELS && (await decoderSupports(type));
   if (canReduce) {
-    const scale = reducedScale(size.width, size.height);
     const decoded = await decodeWithImageDecoder(bytes, type, {
       desiredWidth: Math.ceil(size.width / scale),
       desiredHeight: Math.ceil(size.height / scale),
