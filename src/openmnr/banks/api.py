@@ -64,7 +64,8 @@ class KeyResult(Schema):
 
     match: bool
     action: str | None = Field(
-        description="confirmed_csam, partner_list or known_non_illegal; null if no match"
+        description="confirmed_csam, partner_list, survivor_reported (hashes a survivor sent: review "
+        "before removing) or known_non_illegal; null if no match"
     )
 
 

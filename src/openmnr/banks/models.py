@@ -22,12 +22,20 @@ class Purpose(models.TextChoices):
     CONFIRMED_CSAM = "confirmed_csam", "Confirmed CSAM"
     PARTNER_LIST = "partner_list", "Partner list"
     KNOWN_NON_ILLEGAL = "known_non_illegal", "Known non-illegal"
+    # Hashes a survivor computed on their own device (see selfreport.py): matched at once, but a
+    # platform reviews before removing, since nobody here has seen the material.
+    SURVIVOR_REPORTED = "survivor_reported", "Self-reported by survivors"
 
 
 #: Purposes whose entries need the four-eyes confirmation before they are matched.
 NEEDS_CONFIRMATION = {Purpose.CONFIRMED_CSAM}
 #: When one item matches banks of several purposes, the answer names the first in this order.
-ACTION_ORDER = [Purpose.CONFIRMED_CSAM, Purpose.PARTNER_LIST, Purpose.KNOWN_NON_ILLEGAL]
+ACTION_ORDER = [
+    Purpose.CONFIRMED_CSAM,
+    Purpose.PARTNER_LIST,
+    Purpose.SURVIVOR_REPORTED,
+    Purpose.KNOWN_NON_ILLEGAL,
+]
 
 
 class Classification(models.TextChoices):

@@ -14,6 +14,8 @@ The whole interface::
     export_bank(bank, fmt=, passphrase=, by=)                        -> (file name, encrypted bytes)
     hash_upload(data)                        -> {"pdq" or "vpdq": HashValue, "md5": ..., "sha256": ...}
     match(items, user=)                      -> [ItemResult], one per {signal type: value} item
+    self_reported_bank(), add_self_reported(...), disable_self_reported(...), screen(items)
+                                             the survivors' page's entries (see selfreport.py)
 
 Every function checks the caller's permission and, per object, that the bank is one the caller
 may see; refusals raise a ``BankError`` subclass and are audited as denied. Every change is
@@ -49,6 +51,15 @@ from openmnr.core.signals.sha256 import Sha256Signal
 from . import changes, crypto
 from .matcher import get_matcher
 from .models import ACTION_ORDER, Bank, BankEntry, Classification, Confirmation, ImportBatch
+from .selfreport import (  # noqa: F401  (part of this interface)
+    Screening,
+    SelfReportError,
+    add_self_reported,
+    disable_self_reported,
+    screen,
+    self_reported_bank,
+)
+from .selfreport import validate as validate_self_reported  # noqa: F401
 
 SIGNAL_TYPES = {"pdq": PdqSignal, "md5": Md5Signal, "sha256": Sha256Signal, "vpdq": vpdq.VpdqSignal}
 IMPORT_CHUNK = 50_000

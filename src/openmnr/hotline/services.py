@@ -4,6 +4,8 @@ notices and referrals, and moves the cases on.
     transition(case_id, to, *, actor=None, request=None, reason="")  -> CaseSummary
     cases_to_act_on()                                                -> [CaseSummary], oldest first
     case_summary(case_id)                                            -> CaseSummary
+    new_tracking_code(), display_tracking_code(code), normalise_tracking_code(text)
+                                       the public tracking codes (codes.py), for other public pages
 
 States are `State` values (states.py): the takedown app moves an assessed case to `actioned` when a
 notice or referral went out, and an actioned case to `closed` when the content is gone. A move the
@@ -17,9 +19,9 @@ The case page includes the template `takedown/case_hosting.html` when the takedo
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import cases
+from . import cases, codes
 from .classification import ILLEGAL
-from .errors import CaseNotFound, HotlineError, TransitionNotAllowed
+from .errors import CaseNotFound, HotlineError, InvalidTrackingCode, TransitionNotAllowed
 from .models import Case
 from .states import State
 
@@ -69,13 +71,31 @@ def cases_to_act_on() -> list[CaseSummary]:
     return [_summary(case) for case in found]
 
 
+def new_tracking_code() -> str:
+    """A fresh code (codes.py: 95 random bits, a check character), without separators."""
+    return codes.new_code()
+
+
+def display_tracking_code(code: str) -> str:
+    return codes.display(code)
+
+
+def normalise_tracking_code(text: str) -> str:
+    """The code ``text`` spells, or ``InvalidTrackingCode`` saying what is wrong with it."""
+    return codes.normalise(text)
+
+
 __all__ = [
     "CaseNotFound",
     "CaseSummary",
     "HotlineError",
+    "InvalidTrackingCode",
     "State",
     "TransitionNotAllowed",
     "case_summary",
     "cases_to_act_on",
+    "display_tracking_code",
+    "new_tracking_code",
+    "normalise_tracking_code",
     "transition",
 ]

@@ -27,6 +27,8 @@ def reporter_key(request, purpose: str) -> str:
     return f"hotline-{purpose}:{digest[:40]}"
 
 
-def allow(request, purpose: str) -> bool:
-    """Count one public request; False once this address made HOTLINE_REPORTS_PER_HOUR of them."""
-    return ratelimit.hit(reporter_key(request, purpose), settings.HOTLINE_REPORTS_PER_HOUR, HOUR)
+def allow(request, purpose: str, *, limit: int | None = None, window_seconds: int = HOUR) -> bool:
+    """Count one public request; False once this address made ``limit`` of them in the window
+    (by default HOTLINE_REPORTS_PER_HOUR an hour)."""
+    limit = settings.HOTLINE_REPORTS_PER_HOUR if limit is None else limit
+    return ratelimit.hit(reporter_key(request, purpose), limit, window_seconds)

@@ -29,6 +29,7 @@ urlpatterns = [
     path("staff/assessment/", include("openmnr.assessment.urls")),
     path("ispws/", include("openmnr.industry.ispws_urls")),
     path("staff/industry/", include("openmnr.industry.urls")),
+    path("", include("openmnr.survivors.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((_public(api_urls), api_app), namespace=api_namespace)),
 ]
