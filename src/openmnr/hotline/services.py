@@ -4,6 +4,12 @@ notices and referrals, and moves the cases on.
     transition(case_id, to, *, actor=None, request=None, reason="")  -> CaseSummary
     cases_to_act_on()                                                -> [CaseSummary], oldest first
     case_summary(case_id)                                            -> CaseSummary
+    items_of(case_id)                                                -> [ItemSummary], in page order
+    file_partner_report(url, *, partner_reference, description="")   -> CaseSummary
+
+`file_partner_report` is for reports that arrive through a hotline network (ICCAM, OpenMNR
+federation) rather than a partner's API key: the URL opens or joins a case and is triaged like any
+report.
 
 States are `State` values (states.py): the takedown app moves an assessed case to `actioned` when a
 notice or referral went out, and an actioned case to `closed` when the content is gone. A move the
@@ -19,7 +25,8 @@ from datetime import datetime
 
 from . import cases
 from .classification import ILLEGAL
-from .errors import CaseNotFound, HotlineError, TransitionNotAllowed
+from .errors import CaseNotFound, HotlineError, InvalidReport, TransitionNotAllowed
+from .intake import ReportInput, receive_network
 from .models import Case
 from .states import State
 
@@ -35,6 +42,18 @@ class CaseSummary:
     opened_at: datetime
     reporter_count: int
     is_demo: bool
+    age_group: str = ""
+    assessed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ItemSummary:
+    url: str
+    media_type: str
+    assessment: str
+    category: str
+    age_group: str
+    signals: dict  # signal type -> value, for the partners a case is forwarded to; never logged
 
 
 def _summary(case: Case) -> CaseSummary:
@@ -48,6 +67,8 @@ def _summary(case: Case) -> CaseSummary:
         case.opened_at,
         case.reporter_count,
         case.is_demo,
+        case.age_group,
+        case.assessed_at,
     )
 
 
@@ -63,6 +84,31 @@ def case_summary(case_id: int) -> CaseSummary:
     return _summary(case)
 
 
+def items_of(case_id: int) -> list[ItemSummary]:
+    """The media found at a case's URL, with their classification and signals."""
+    return [
+        ItemSummary(
+            item.url,
+            item.media_type,
+            item.assessment,
+            item.category,
+            item.age_group,
+            {name: getattr(item, name) for name in ("pdq", "md5", "sha256", "vpdq") if getattr(item, name)},
+        )
+        for item in Case.objects.get(pk=case_id).items.all()
+    ]
+
+
+def file_partner_report(url: str, *, partner_reference: str, description: str = "") -> CaseSummary:
+    """File one URL a partner hotline reported through a network, inside the caller's transaction if
+    there is one; the case it opened or joined. Raises `InvalidReport` for a URL that cannot be
+    checked."""
+    submission = receive_network(
+        ReportInput(urls=[url], description=description[:5000], partner_reference=partner_reference[:200])
+    )
+    return _summary(submission.urls.get().case)
+
+
 def cases_to_act_on() -> list[CaseSummary]:
     """Assessed cases whose outcome is illegal: the ones that need a notice or a referral."""
     found = Case.objects.filter(state=State.ASSESSED, assessment__in=ILLEGAL).order_by("assessed_at", "pk")
@@ -73,9 +119,13 @@ __all__ = [
     "CaseNotFound",
     "CaseSummary",
     "HotlineError",
+    "InvalidReport",
     "State",
     "TransitionNotAllowed",
+    "ItemSummary",
     "case_summary",
     "cases_to_act_on",
+    "file_partner_report",
+    "items_of",
     "transition",
 ]

@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 JOBS = [
     "openmnr.hotline.triage.resume_stalled",  # re-enqueue triage that a killed worker left behind
     "openmnr.takedown.services.tick",  # trace, notify and check every takedown case that is due
+    "openmnr.exchange.sync.clock_job",  # an ICCAM cycle when configured; federation messages due
 ]
 
 

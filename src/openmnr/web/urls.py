@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("openmnr.hotline.urls")),
     path("staff/takedown/", include("openmnr.takedown.urls")),
     path("staff/assessment/", include("openmnr.assessment.urls")),
+    path("staff/exchange/", include("openmnr.exchange.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((_public(api_urls), api_app), namespace=api_namespace)),
 ]

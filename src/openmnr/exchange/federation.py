@@ -1,0 +1,391 @@
+"""OpenMNR federation in the app: forwarding a case to a partner, taking one in, and telling each
+other what was done about it. The message format and its checks are the core's
+(openmnr.core.exchange.federation); this module keeps the state.
+
+Sending goes through the outbox like ICCAM: a forward or an action is a row with a dedupe key
+(``fed:forward:<partner>:<case>``), and its message id is fixed when the row is made. A retry after a
+lost answer is sealed again with a fresh time but the same id, so the partner refuses it as a replay
+(HTTP 409), which tells us the first one arrived: the row is sent, once. Rows are sent by a task
+enqueued when they commit, and by the worker's clock for those that had to wait.
+
+Receiving checks the message (signature, recipient, time, body), refuses a message id it has applied
+before, and applies the message in one transaction with the record of its id: a forwarded case
+becomes a hotline report of its URL (triaged like any report; the partner's classification and
+signals kept beside it), and the partner is told "received"; an action on a case we forwarded goes
+on that case's network timeline. Every refusal is audited with its reason.
+"""
+
+import logging
+import secrets
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from openmnr.audit import service as audit
+from openmnr.core.exchange import federation as protocol
+from openmnr.core.vocabulary import vocabulary
+from openmnr.hotline import services as hotline
+
+from . import config, network, outbox
+from .models import Channel, Direction, FederatedCase, InboundMessage, OutboxRow, Partner, RowState
+
+log = logging.getLogger(__name__)
+
+
+class ForwardRefused(Exception):
+    """A case that cannot be forwarded (not assessed, partner inactive)."""
+
+
+def check_partner(country: str, base_url: str, public_key: str) -> tuple[str, str]:
+    """(country, key id) of a partner an administrator entered; ValueError naming what is wrong."""
+    country = (country or "").strip().upper()
+    if country and not (len(country) == 2 and country.isalpha()):
+        raise ValueError("use the two-letter ISO code for the country")
+    parts = urlsplit(base_url or "")
+    if not (
+        parts.scheme == "https"
+        or (parts.scheme == "http" and parts.hostname in settings.FEDERATION_ALLOW_HTTP)
+    ):
+        raise ValueError("a partner's address must start with https://")
+    try:
+        key = protocol.parse_public_key(public_key or "")
+    except protocol.FederationKeyError as exc:
+        raise ValueError(f"public key: {exc}") from None
+    return country, protocol.key_id(key)
+
+
+def partner_for_country(country: str) -> Partner | None:
+    if not country:
+        return None
+    return Partner.objects.filter(country=country.upper(), active=True).order_by("pk").first()
+
+
+# --- sending --------------------------------------------------------------------------------------
+
+
+def forward(case_id: int, partner: Partner, *, hosting: dict) -> OutboxRow:
+    """Queue the forward of an assessed case to `partner` (in the caller's transaction): its URL,
+    hosting, classification, and its items' classifications and signals. Never media."""
+    if not partner.active:
+        raise ForwardRefused(f"{partner.name} is not an active partner")
+    case = hotline.case_summary(case_id)
+    if not case.assessment:
+        raise ForwardRefused(f"case {case_id} is not assessed yet")
+    items = [
+        {
+            "url": item.url,
+            "classification": protocol.classification(
+                item.assessment, category=item.category, age_group=item.age_group
+            )
+            if item.assessment
+            else None,
+            "signals": item.signals,
+        }
+        for item in hotline.items_of(case_id)
+    ]
+    body = protocol.forward_body(
+        case=str(case_id),
+        url=case.url,
+        reported_at=case.opened_at,
+        classification=protocol.classification(
+            case.assessment, category=case.category, age_group=case.age_group
+        ),
+        hosting={
+            "country": hosting.get("country", ""),
+            "ip": hosting.get("ip", ""),
+            "isp": hosting.get("isp", ""),
+        },
+        items=items,
+    )
+    row, created = _enqueue("case.forward", f"fed:forward:{partner.pk}:{case_id}", body, partner, case_id)
+    if created:
+        FederatedCase.objects.get_or_create(
+            case_id=case_id,
+            partner=partner,
+            direction=Direction.OUTBOUND,
+            defaults={
+                "remote_reference": "",
+                "classification": body["classification"],
+                "hosting": body["hosting"],
+            },
+        )
+        network.record_event(
+            case_id,
+            Channel.FEDERATION,
+            partner=partner.name,
+            action="forwarded",
+            at=timezone.now(),
+            text=f"forwarded to {partner.name} (signed, {len(items)} item(s), no media)",
+            dedupe_key=f"fed:forwarded:{partner.pk}:{case_id}",
+        )
+    return row
+
+
+def queue_actions(
+    case_id: int, action: str, at: datetime, *, note: str = "", hosting: dict | None = None
+) -> int:
+    """Tell every partner that forwarded us this case what we did; how many messages are new."""
+    if action not in protocol.ACTIONS:
+        return 0
+    created = 0
+    for federated in FederatedCase.objects.filter(
+        case_id=case_id, direction=Direction.INBOUND, partner__active=True
+    ):
+        body = protocol.action_body(
+            case=federated.remote_reference, action=action, at=at, note=note, hosting=hosting
+        )
+        key = f"fed:action:{federated.partner_id}:{federated.remote_reference}:{action}"
+        created += _enqueue("case.action", key, body, federated.partner, case_id)[1]
+    return created
+
+
+def _enqueue(kind, key, body, partner, case_id) -> tuple[OutboxRow, bool]:
+    payload = {"kind": kind, "body": body, "message_id": secrets.token_hex(16)}
+    row, created = outbox.enqueue(
+        channel=Channel.FEDERATION,
+        kind=kind,
+        dedupe_key=key,
+        payload=payload,
+        case_id=case_id,
+        partner=partner,
+    )
+    if created:
+        transaction.on_commit(_send_soon)
+    return row, created
+
+
+def _send_soon() -> None:
+    from .tasks import send_federation
+
+    try:
+        send_federation.enqueue()
+    except Exception:  # the clock sends it within a minute anyway
+        log.exception("could not enqueue the federation sender")
+
+
+def send_due() -> int:
+    """Send every federation message that is due; how many reached their partner."""
+    delivered = 0
+    for row_id in outbox.due(Channel.FEDERATION):
+        row = outbox.claim(row_id)
+        if row is not None:
+            delivered += _send(row)
+    return delivered
+
+
+def _send(row: OutboxRow) -> bool:
+    partner = row.partner
+    try:
+        key = config.signing_key()
+    except config.NotConfigured as exc:
+        outbox.retry_later(row, str(exc))
+        return False
+    data, signature = protocol.seal(
+        row.payload["kind"],
+        row.payload["body"],
+        private_key=key,
+        recipient=partner.key_id,
+        message_id=row.payload["message_id"],
+    )
+    url = urljoin(partner.base_url.rstrip("/") + "/", protocol.INBOX_PATH)
+    if not _allowed(url):
+        outbox.finish(row, RowState.FAILED, error=f"{url}: partners are reached over https:// only")
+        return False
+    try:
+        response = httpx.post(
+            url,
+            content=data,
+            headers={"Content-Type": "application/json", protocol.SIGNATURE_HEADER: signature},
+            timeout=settings.FEDERATION_TIMEOUT_SECONDS,
+            follow_redirects=False,
+            trust_env=False,
+        )
+    except httpx.HTTPError as exc:
+        outbox.retry_later(row, f"{partner.name} did not answer: {exc}")
+        return False
+    answer = _answer(response)
+    if 200 <= response.status_code < 300 or (
+        response.status_code == 409 and answer.get("reason") == "replayed"
+    ):
+        outbox.finish(row, RowState.SENT, result={"status": response.status_code, **answer})
+        return True
+    if response.status_code >= 500 or response.status_code in (408, 429):
+        outbox.retry_later(row, f"{partner.name} answered HTTP {response.status_code}")
+        return False
+    outbox.finish(
+        row,
+        RowState.FAILED,
+        error=f"{partner.name} refused the message (HTTP {response.status_code}): {answer.get('detail', '')}",
+        field_errors={answer.get("reason", ""): [answer.get("detail", "")]} if answer else {},
+    )
+    return False
+
+
+def _allowed(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (
+        parts.scheme == "http" and parts.hostname in settings.FEDERATION_ALLOW_HTTP
+    )
+
+
+def _answer(response: httpx.Response) -> dict:
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return {k: str(v)[:500] for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+# --- receiving ------------------------------------------------------------------------------------
+
+
+class Refused(Exception):
+    def __init__(self, status: int, reason: str, detail: str):
+        super().__init__(detail)
+        self.status, self.reason, self.detail = status, reason, detail
+
+
+_STATUS = {
+    "too_large": 413,
+    "malformed": 400,
+    "stale": 400,
+    "wrong_recipient": 400,
+    "unknown_sender": 401,
+    "bad_signature": 401,
+    "replayed": 409,
+    "unknown_case": 404,
+    "not_configured": 503,
+}
+
+
+def receive(data: bytes, signature: str, *, request=None) -> tuple[int, dict]:
+    """(HTTP status, answer) for one incoming message; every refusal is audited."""
+    partners = {p.key_id: p for p in Partner.objects.filter(active=True)}
+    try:
+        own = config.own_key_id()
+    except config.NotConfigured as exc:
+        return _refuse(request, "not_configured", str(exc), "", "")
+    try:
+        message = protocol.open_message(
+            data,
+            signature,
+            key_for=lambda kid: (
+                protocol.parse_public_key(partners[kid].public_key) if kid in partners else None
+            ),
+            own_key_id=own,
+        )
+    except protocol.MessageRefused as exc:
+        return _refuse(request, exc.reason, str(exc), exc.sender, exc.message_id)
+    partner = partners[message.sender]
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    InboundMessage.objects.create(partner=partner, message_id=message.id, kind=message.kind)
+            except IntegrityError:
+                raise Refused(409, "replayed", f"message {message.id} was received before") from None
+            if message.kind == "case.forward":
+                answer = _take_forward(partner, message, request)
+            else:
+                answer = _take_action(partner, message, request)
+    except Refused as exc:
+        return _refuse(request, exc.reason, exc.detail, message.sender, message.id)
+    return 202, {"status": "accepted", "message": message.id, **answer}
+
+
+def _refuse(request, reason: str, detail: str, sender: str, message_id: str) -> tuple[int, dict]:
+    audit.record(
+        "exchange.federation.refuse",
+        request=request,
+        outcome=audit.DENIED,
+        object_type="exchange.message",
+        object_id=message_id[:64],
+        detail={"reason": reason, "sender": sender[:32], "why": detail[:300]},
+    )
+    return _STATUS.get(reason, 400), {"reason": reason, "detail": detail}
+
+
+def _take_forward(partner: Partner, message: protocol.Message, request) -> dict:
+    body = message.body
+    existing = FederatedCase.objects.filter(
+        partner=partner, direction=Direction.INBOUND, remote_reference=body["case"]
+    ).first()
+    if existing is not None:
+        FederatedCase.objects.filter(pk=existing.pk).update(
+            classification=body["classification"], items=body["items"]
+        )
+        return {"case": existing.case_id, "new": False}
+    label = vocabulary().assessment.term(body["classification"]["assessment"]).label
+    try:
+        case = hotline.file_partner_report(
+            body["url"],
+            partner_reference=f"{partner.name}, case {body['case']}",
+            description=f"Forwarded by {partner.name} (OpenMNR federation), assessed there: {label}.",
+        )
+    except hotline.InvalidReport as exc:
+        raise Refused(400, "malformed", f"the URL cannot be checked: {exc}") from None
+    FederatedCase.objects.create(
+        case_id=case.id,
+        partner=partner,
+        direction=Direction.INBOUND,
+        remote_reference=body["case"],
+        classification=body["classification"],
+        hosting=body["hosting"],
+        items=body["items"],
+    )
+    network.record_event(
+        case.id,
+        Channel.FEDERATION,
+        partner=partner.name,
+        action="received",
+        at=timezone.now(),
+        text=f"forwarded to us by {partner.name} as its case {body['case']}, assessed there: {label}",
+        dedupe_key=f"fed:in:{partner.pk}:{body['case']}",
+    )
+    audit.record(
+        "exchange.federation.receive",
+        request=request,
+        object_type="hotline.case",
+        object_id=str(case.id),
+        detail={"partner": partner.name, "kind": message.kind, "items": len(body["items"])},
+    )
+    queue_actions(case.id, "received", timezone.now())
+    return {"case": case.id, "new": True}
+
+
+def _take_action(partner: Partner, message: protocol.Message, request) -> dict:
+    body = message.body
+    reference = body["case"]
+    forwarded = (
+        FederatedCase.objects.filter(
+            partner=partner, direction=Direction.OUTBOUND, case_id=int(reference)
+        ).first()
+        if reference.isdigit()
+        else None
+    )
+    if forwarded is None:
+        raise Refused(404, "unknown_case", f"no case {reference} was forwarded to {partner.name}")
+    at = datetime.fromisoformat(body["at"].replace("Z", "+00:00")).astimezone(UTC)
+    label = dict(vocabulary().action.choices()).get(body["action"], body["action"].replace("_", " "))
+    text = f"{partner.name}: {label}" + (f" ({body['note']})" if body["note"] else "")
+    network.record_event(
+        forwarded.case_id,
+        Channel.FEDERATION,
+        partner=partner.name,
+        action=body["action"],
+        at=at,
+        text=text,
+        dedupe_key=f"fed:{partner.pk}:{reference}:{body['action']}",
+    )
+    audit.record(
+        "exchange.federation.receive",
+        request=request,
+        object_type="hotline.case",
+        object_id=str(forwarded.case_id),
+        detail={"partner": partner.name, "kind": message.kind, "action": body["action"]},
+    )
+    return {"case": forwarded.case_id}
