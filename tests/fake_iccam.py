@@ -175,6 +175,7 @@ class FakeIccam:
     tokens: dict = field(default_factory=dict)  # bearer -> expiry (server time)
     refresh_tokens: dict = field(default_factory=dict)  # refresh -> bearer
     next_id: int = 9000
+    added: int = 0
     lookups: dict = field(default_factory=dict)
 
     # --- test helpers ---------------------------------------------------------------------------
@@ -230,7 +231,9 @@ class FakeIccam:
     ) -> list[int]:
         """A partner's report whose content items are assigned to our country; their ids."""
         ids = content_ids or [report_id * 10 + n for n in range(1, len(urls) + 1)]
-        assigned_at = assigned_at or datetime.now(UTC) - timedelta(minutes=5)
+        # Reports are assigned one second apart, in the order the test adds them.
+        self.added += 1
+        assigned_at = assigned_at or datetime.now(UTC) - timedelta(minutes=10) + timedelta(seconds=self.added)
         for number, (content_id, url) in enumerate(zip(ids, urls, strict=True)):
             self.contents[content_id] = {
                 "contentId": content_id,

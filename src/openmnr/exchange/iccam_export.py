@@ -297,7 +297,7 @@ def follow(client: IccamClient, report) -> None:
         if row.result.get("report_id") and not row.result.get("mapped"):
             try:
                 _map_report(client, row.case_id, row.result["report_id"], row.payload)
-            except (IccamDataError, IccamRejected) as exc:
+            except (IccamDataError, IccamProtocolError, IccamRejected) as exc:
                 report.item_errors.append(f"report {row.result['report_id']}: {exc}")
                 continue
             OutboxRow.objects.filter(pk=row.pk).update(result={**row.result, "mapped": True})
@@ -305,7 +305,7 @@ def follow(client: IccamClient, report) -> None:
     for item in items[:FOLLOW_LIMIT]:
         try:
             content = read_content(client.content(item.content_id))
-        except (IccamDataError, IccamRejected) as exc:
+        except (IccamDataError, IccamProtocolError, IccamRejected) as exc:
             report.item_errors.append(f"content {item.content_id}: {exc}")
             continue
         labels = dict(vocabulary().action.choices())

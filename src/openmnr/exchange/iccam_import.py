@@ -29,13 +29,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from openmnr.audit import service as audit
-from openmnr.core.exchange.iccam import IccamClient, IccamRejected
+from openmnr.core.exchange.iccam import IccamClient, IccamProtocolError, IccamRejected
 from openmnr.core.exchange.iccam_data import (
     IccamContent,
     IccamDataError,
     IccamReport,
     queue_entries,
     read_content,
+    read_content_date,
     read_report,
 )
 from openmnr.hotline import services as hotline
@@ -105,11 +106,11 @@ def _import_report(
     if waiting:
         try:
             partner_report = read_report(report_id, client.report(report_id))
-        except (IccamDataError, IccamRejected) as exc:
+        except (IccamDataError, IccamProtocolError, IccamRejected) as exc:
             partner_report = None
             for content_id in waiting:
                 _item_error(report_id, content_id, f"report {report_id} cannot be read: {exc}", report)
-                outcomes[content_id] = (False, None)
+                outcomes[content_id] = (False, _date_hint(client, content_id))
         if partner_report is not None:
             for content_id in waiting:
                 outcomes[content_id] = _import_item(client, partner_report, content_id, report)
@@ -121,11 +122,16 @@ def _import_item(
 ) -> tuple[bool, datetime | None]:
     report_id = partner_report.report_id
     try:
-        content = read_content(client.content(content_id))
-    except (IccamDataError, IccamRejected) as exc:
+        raw = client.content(content_id)
+    except (IccamProtocolError, IccamRejected) as exc:
         _item_error(report_id, content_id, f"content {content_id} cannot be read: {exc}", report)
         return False, None
-    date = content.assignment_date
+    date = _lenient_date(raw)
+    try:
+        content = read_content(raw)
+    except IccamDataError as exc:
+        _item_error(report_id, content_id, f"content {content_id} cannot be read: {exc}", report)
+        return False, date
     if content.content_id != content_id:
         _item_error(
             report_id, content_id, f"asked for content {content_id}, ICCAM sent {content.content_id}", report
@@ -145,6 +151,21 @@ def _import_item(
     report.imported += 1
     _acknowledge(client, item, report)
     return True, date
+
+
+def _lenient_date(raw) -> datetime | None:
+    """The assignment date of a content item whatever else is wrong with it: paging needs it."""
+    try:
+        return read_content_date(raw)
+    except IccamDataError:
+        return None
+
+
+def _date_hint(client, content_id: int) -> datetime | None:
+    try:
+        return _lenient_date(client.content(content_id))
+    except (IccamProtocolError, IccamRejected):
+        return None
 
 
 def _file(partner_report: IccamReport, content: IccamContent) -> tuple[NetworkItem, bool]:

@@ -156,6 +156,13 @@ def read_content(data: Any, vocab: Vocabulary | None = None) -> IccamContent:
     )
 
 
+def read_content_date(data: Any) -> datetime | None:
+    """Only the assignment date of a content item (the import pages by it)."""
+    if not isinstance(data, dict):
+        raise IccamDataError("the content item is not an object")
+    return _date(data.get("countryAssignmentDate"), "the content item")
+
+
 def read_assessment(data: Any, vocab: Vocabulary, where: str) -> Classification:
     if not isinstance(data, dict):
         raise IccamDataError(f"{where}: an assessment is not an object")
