@@ -10,6 +10,21 @@ import pytest
 from fake_iccam import FakeIccam, make_pki
 
 
+def write_key(path, key=None):
+    """An Ed25519 private key in a PEM file (a new one unless given); the path."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = key or Ed25519PrivateKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return path
+
+
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory):
     return make_pki(tmp_path_factory.mktemp("iccam-pki"))
@@ -25,7 +40,7 @@ def _exchange_settings(settings, tmp_path):
     settings.TAKEDOWN_HOME_COUNTRY = "PT"
     settings.TAKEDOWN_FROM_EMAIL = "hotline@hotline.test"
     settings.ICCAM_URL = ""
-    settings.FEDERATION_SIGNING_KEY = str(tmp_path / "keys" / "federation.pem")
+    settings.FEDERATION_SIGNING_KEY = str(write_key(tmp_path / "keys" / "federation.pem"))
     settings.FEDERATION_ALLOW_HTTP = ["127.0.0.1"]
     settings.FEDERATION_TIMEOUT_SECONDS = 5
 
@@ -132,3 +147,16 @@ def administrator(make_user, db):
     user.email = "admin@hotline.test"
     user.save(update_fields=["email"])
     return user
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """Django's live server on 127.0.0.1, plain HTTP: middleware reads the transport settings when
+    the server starts, so they are set before it does (as in tests/browser)."""
+    from django.test import override_settings
+    from pytest_django.live_server_helper import LiveServer
+
+    with override_settings(SECURE_SSL_REDIRECT=False, SECURE_HSTS_SECONDS=0):
+        server = LiveServer("127.0.0.1")
+        yield server
+        server.stop()

@@ -2,6 +2,7 @@
 its Ed25519 signature (see openmnr.core.exchange.federation), checked in federation.receive."""
 
 from ninja import Router, Schema
+from ninja.responses import Status
 
 from openmnr.core.exchange.federation import SIGNATURE_HEADER
 
@@ -42,4 +43,7 @@ class Refusal(Schema):
     },
 )
 def inbox(request):
-    return federation.receive(request.body, request.headers.get(SIGNATURE_HEADER, ""), request=request)
+    status, answer = federation.receive(
+        request.body, request.headers.get(SIGNATURE_HEADER, ""), request=request
+    )
+    return Status(status, answer)
