@@ -289,3 +289,30 @@ def test_an_administrator_enters_a_partner_with_checks(partner_key):
     partner = Partner(name="x", base_url="https://hotline.example/", public_key=good, country="ex")
     partner.full_clean()
     assert partner.country == "EX" and partner.key_id == protocol.key_id(partner_key.public_key())
+
+
+def test_our_outcome_goes_back_to_the_partner_once(live_server, partner, partner_key, assess):
+    data, signature = forward_message(partner_key)
+    case_id = post(live_server, data, signature).json()["case"]
+    assert federation.queue_outcomes() == 0  # not assessed yet
+    assess(case_id, "not_illegal")
+    assert federation.queue_outcomes() == 1
+    assert federation.queue_outcomes() == 0
+    actions = [
+        r.payload["body"]["action"] for r in OutboxRow.objects.filter(channel="federation").order_by("pk")
+    ]
+    assert actions == ["received", "not_illegal"]
+
+
+@pytest.mark.django_db
+def test_a_flood_of_refused_messages_does_not_flood_the_audit_log():
+    from openmnr.audit.models import AuditEvent
+
+    for _ in range(federation.REFUSALS_PER_MINUTE):
+        assert federation.receive(b"garbage", "")[0] == 400
+    status, answer = federation.receive(b"garbage", "")
+    assert status == 429 and answer["reason"] == "too_many_refusals"
+    assert (
+        AuditEvent.objects.filter(action="exchange.federation.refuse").count()
+        == federation.REFUSALS_PER_MINUTE
+    )

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from openmnr.accounts import ratelimit
 from openmnr.audit import service as audit
 from openmnr.core.exchange import federation as protocol
 from openmnr.core.vocabulary import vocabulary
@@ -141,6 +142,32 @@ def queue_actions(
         key = f"fed:action:{federated.partner_id}:{federated.remote_reference}:{action}"
         created += _enqueue("case.action", key, body, federated.partner, case_id)[1]
     return created
+
+
+def queue_outcomes() -> int:
+    """Tell the partner how we assessed each case it forwarded, once: not illegal, or nothing there
+    to assess (unavailable). An illegal outcome needs no message: our actions follow as they happen."""
+    queued = 0
+    waiting = FederatedCase.objects.filter(direction=Direction.INBOUND, outcome_queued=False)
+    for federated in waiting.select_related("partner"):
+        case = hotline.case_summary(federated.case_id)
+        if case.state == hotline.State.NOT_ACTIONABLE:
+            action = "unavailable"
+        elif case.state == hotline.State.DUPLICATE:
+            action = ""
+        elif case.assessment in ("not_illegal", "not_assessable"):
+            action = "not_illegal"
+        elif case.assessment:
+            action = ""
+        else:
+            continue  # not assessed yet
+        with transaction.atomic():
+            if action:
+                queued += queue_actions(federated.case_id, action, timezone.now())
+            FederatedCase.objects.filter(case_id=federated.case_id, direction=Direction.INBOUND).update(
+                outcome_queued=True
+            )
+    return queued
 
 
 def _enqueue(kind, key, body, partner, case_id) -> tuple[OutboxRow, bool]:
@@ -262,8 +289,21 @@ _STATUS = {
 }
 
 
+# Refusals one client address may cause per minute before it is answered 429 without more audit
+# rows: the inbox needs no key, so a flood of garbage must not flood the audit log.
+REFUSALS_PER_MINUTE = 60
+
+
+def _refusal_key(request) -> str:
+    from openmnr.common.request import client_address
+
+    return f"federation-refusals:{client_address(request) if request is not None else 'local'}"
+
+
 def receive(data: bytes, signature: str, *, request=None) -> tuple[int, dict]:
     """(HTTP status, answer) for one incoming message; every refusal is audited."""
+    if ratelimit.exceeded(_refusal_key(request), REFUSALS_PER_MINUTE, 60):
+        return 429, {"reason": "too_many_refusals", "detail": "too many refused messages; retry in a minute"}
     partners = {p.key_id: p for p in Partner.objects.filter(active=True)}
     try:
         own = config.own_key_id()
@@ -298,6 +338,7 @@ def receive(data: bytes, signature: str, *, request=None) -> tuple[int, dict]:
 
 
 def _refuse(request, reason: str, detail: str, sender: str, message_id: str) -> tuple[int, dict]:
+    ratelimit.hit(_refusal_key(request), REFUSALS_PER_MINUTE, 60)
     audit.record(
         "exchange.federation.refuse",
         request=request,

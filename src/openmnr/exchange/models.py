@@ -209,6 +209,7 @@ class FederatedCase(models.Model):
     classification = models.JSONField(default=dict, blank=True)
     hosting = models.JSONField(default=dict, blank=True)
     items = models.JSONField(default=list, blank=True, help_text="Inbound: URLs, classifications, signals.")
+    outcome_queued = models.BooleanField(default=False, help_text="Inbound: our outcome is in the outbox.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

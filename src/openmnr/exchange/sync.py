@@ -193,4 +193,5 @@ def clock_job() -> None:
                 log.warning("ICCAM cycle failed: %s", report.error)
         except config.NotConfigured as exc:
             log.error("ICCAM is half configured: %s", exc)
+    federation.queue_outcomes()
     federation.send_due()
