@@ -6,3 +6,8 @@ class ExchangeConfig(AppConfig):
 
     name = "openmnr.exchange"
     label = "exchange"
+
+    def ready(self) -> None:
+        from . import hooks
+
+        hooks.connect()
