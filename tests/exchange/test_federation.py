@@ -316,3 +316,31 @@ def test_a_flood_of_refused_messages_does_not_flood_the_audit_log():
         AuditEvent.objects.filter(action="exchange.federation.refuse").count()
         == federation.REFUSALS_PER_MINUTE
     )
+
+
+@pytest.mark.django_db
+def test_a_forward_carries_signals_but_a_long_video_hash_stays_home(partner, public_case, assess):
+    import hashlib
+
+    from openmnr.hotline.models import MediaItem
+
+    case_id = public_case("https://host.example/page")
+    assess(case_id, "baseline", age_group="prepubescent", category="A")
+    frames = "\n".join(f"{n},100,{'0' * 64},{n / 30:.3f}" for n in range(3000))
+    for position, vpdq in enumerate(["", frames]):
+        url = f"https://host.example/{position}.mp4"
+        MediaItem.objects.create(
+            case_id=case_id,
+            position=position,
+            url=url,
+            url_sha256=hashlib.sha256(url.encode()).hexdigest(),
+            md5="1" * 32,
+            vpdq=vpdq,
+        )
+    row = federation.forward(case_id, partner, hosting={"country": "EX"})
+    items = row.payload["body"]["items"]
+    assert [item["signals"] for item in items] == [{"md5": "1" * 32}, {"md5": "1" * 32}]
+    assert len(json.dumps(row.payload)) < protocol.MAX_MESSAGE_BYTES
+    from openmnr.audit.models import AuditEvent
+
+    assert not AuditEvent.objects.filter(action="exchange.forward").exists()  # services.forward audits

@@ -160,6 +160,14 @@ def test_a_case_hosted_in_another_member_country_is_created_in_iccam(fake, publi
     hosting = {"country": "DE", "ip": "192.0.2.10", "isp": "Other Hosting GmbH"}
     assert services.forward(case_id, hosting=hosting) == "iccam"
     assert services.forward(case_id, hosting=hosting) == "iccam"  # asked twice: one row
+    from openmnr.audit.models import AuditEvent
+
+    forwards = AuditEvent.objects.filter(action="exchange.forward", object_id=str(case_id))
+    assert forwards.count() == 2 and forwards.first().detail == {
+        "channel": "iccam",
+        "hosting_country": "DE",
+        "to": "ICCAM",
+    }
 
     sync.run_cycle()
     (post,) = fake.calls("POST", r"/reports$")

@@ -238,3 +238,17 @@ def test_the_clock_runs_the_cycle_only_when_iccam_is_configured(fake, settings):
     settings.ICCAM_URL = fake.url
     sync.clock_job()
     assert NetworkItem.objects.count() == 1
+
+
+def test_the_cursor_moves_on_only_past_what_was_read(fake, monkeypatch):
+    from openmnr.exchange import iccam_import
+
+    monkeypatch.setattr(iccam_import, "MAX_PAGES", 1)
+    for report_id in range(80, 84):
+        fake.add_report(report_id, [f"https://site{report_id}.example/"])
+    first = sync.run_cycle()
+    assert first.imported == 3  # one page of 3, and the page limit
+    assert SyncState.objects.get().cursor is None  # something was left unread: the cursor stays
+    sync.run_cycle()
+    assert NetworkItem.objects.count() == 4
+    assert SyncState.objects.get().cursor is not None  # read to the end: it moves on

@@ -15,6 +15,7 @@ signals kept beside it), and the partner is told "received"; an action on a case
 on that case's network timeline. Every refusal is audited with its reason.
 """
 
+import json
 import logging
 import secrets
 from datetime import UTC, datetime
@@ -88,6 +89,10 @@ def forward(case_id: int, partner: Partner, *, hosting: dict) -> OutboxRow:
         }
         for item in hotline.items_of(case_id)
     ]
+    if len(json.dumps(items)) > protocol.MAX_MESSAGE_BYTES // 2:
+        # A long video's vPDQ (a line per frame) would not fit one message: its other signals go.
+        for item in items:
+            item["signals"].pop("vpdq", None)
     body = protocol.forward_body(
         case=str(case_id),
         url=case.url,

@@ -62,6 +62,7 @@ def run(client: IccamClient, state, report, *, started: datetime) -> None:
     date_of: dict[int, datetime | None] = {}
     failed_dates: list[datetime] = []
     failed_undated = False
+    drained = False  # the queue was read to its end in this pass
     for _page in range(MAX_PAGES):
         entries = queue_entries(client.no_reference(page_size, since))
         fresh = [entry for entry in entries if entry.content_id not in date_of]
@@ -78,6 +79,7 @@ def run(client: IccamClient, state, report, *, started: datetime) -> None:
                 elif not ok:
                     failed_dates.append(date)
         if len(entries) < page_size:
+            drained = True
             break
         if not fresh:
             # A full page of items already handled in this pass: look past them, by date.
@@ -87,7 +89,8 @@ def run(client: IccamClient, state, report, *, started: datetime) -> None:
             since = max(dates) + timedelta(seconds=1)
     if failed_dates:
         state.cursor = min(failed_dates)
-    elif not failed_undated:
+    elif drained and not failed_undated:
+        # Only a queue read to its end lets the cursor move on: nothing older is left unread.
         state.cursor = max(filter(None, [state.cursor, started - CURSOR_MARGIN]))
 
 

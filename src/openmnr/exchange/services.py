@@ -20,6 +20,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from openmnr.audit import service as audit
 from openmnr.core.vocabulary import vocabulary
 
 from . import config, federation, iccam_export, network, outbox
@@ -34,11 +35,22 @@ def forward(case_id: int, *, hosting: dict) -> str | None:
         partner = federation.partner_for_country(country)
         if partner is not None:
             federation.forward(case_id, partner, hosting=hosting)
+            _audit_forward(case_id, Channel.FEDERATION, country, partner.name)
             return Channel.FEDERATION
         if config.iccam_configured() and country and country != config.iccam_country():
             _queue_iccam_report(case_id, hosting)
+            _audit_forward(case_id, Channel.ICCAM, country, "ICCAM")
             return Channel.ICCAM
     return None
+
+
+def _audit_forward(case_id: int, channel: str, country: str, to: str) -> None:
+    audit.record(
+        "exchange.forward",
+        object_type="hotline.case",
+        object_id=str(case_id),
+        detail={"channel": channel, "hosting_country": country, "to": to},
+    )
 
 
 def _queue_iccam_report(case_id: int, hosting: dict) -> None:
