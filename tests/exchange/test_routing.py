@@ -191,3 +191,29 @@ def test_the_statistics_show_forwarded_cases_and_removed_through_the_network(
     assert "Per route" in page and "removed through the network" in page
     csv = client.get("/staff/takedown/statistics/summary.csv").content.decode()
     assert "route,removed through the network,1,1,5.0" in csv
+
+
+def test_a_referral_and_a_move_abroad_reach_iccam_as_actions(fake, assess):
+    """Takedown's timeline rows for a referral and a new host in another country (as its referral
+    workflow and its trace write them) become a referred-to-police action and a move in ICCAM."""
+    from openmnr.takedown.models import Event, Trace
+
+    fake.add_report(41, ["https://host.example/page"])
+    sync.run_cycle()
+    item = NetworkItem.objects.get()
+    assess(item.case_id, "baseline", age_group="prepubescent", category="A")
+    services.open_assessed(datetime.now(UTC))
+    now = datetime.now(UTC)
+    Event.objects.create(takedown_id=item.case_id, at=now, kind="referral", text="referral sent")
+    moved = FixedTracer("NL", ip="198.51.100.20").trace("host.example")
+    Trace.objects.create(takedown_id=item.case_id, traced_at=now, data=moved.to_dict(), host_changed=True)
+    Event.objects.create(takedown_id=item.case_id, at=now, kind="host_changed", text="host changed")
+    # A new host at home is no move for the network.
+    Event.objects.create(takedown_id=item.case_id, at=now, kind="traced", text="traced")
+    sync.run_cycle()
+    content = fake.contents[item.content_id]
+    assert [a["actionType"] for a in content["actions"]] == [1]
+    assert (
+        content["url"]["hostingCountryCode"] == "NL" and content["url"]["hostingIpAddress"] == "198.51.100.20"
+    )
+    assert content["assignedCountryCode"] == "NL"
