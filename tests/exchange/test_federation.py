@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from openmnr.core.exchange import federation as protocol
-from openmnr.exchange import config, federation, services
+from openmnr.core.exchange import federation_body as bodies
+from openmnr.exchange import config, federation, inbox, services
 from openmnr.exchange.models import FederatedCase, NetworkEvent, OutboxRow, Partner, RowState
 
 
@@ -34,16 +35,16 @@ def partner(partner_key, db):
 
 
 def forward_message(key, *, url="https://pics.example/gallery", case="A-17", recipient=None, **changes):
-    body = protocol.forward_body(
+    body = bodies.forward_body(
         case=case,
         url=url,
         reported_at=datetime(2026, 5, 1, 9, 0, tzinfo=UTC),
-        classification=protocol.classification("baseline", category="A", age_group="prepubescent"),
+        classification=bodies.classification("baseline", category="A", age_group="prepubescent"),
         hosting={"country": "PT", "ip": "203.0.113.7", "isp": "Example Hosting Lda"},
         items=[
             {
                 "url": f"{url}/1.jpg",
-                "classification": protocol.classification("baseline", category="A", age_group="prepubescent"),
+                "classification": bodies.classification("baseline", category="A", age_group="prepubescent"),
                 "signals": {"md5": "0" * 32, "pdq": "f" * 64},
             }
         ],
@@ -164,9 +165,7 @@ def test_a_partner_reports_its_action_on_a_case_we_forwarded(
     assess(case_id, "baseline", age_group="prepubescent", category="A")
     assert services.forward(case_id, hosting={"country": "EX"}) == "federation"
 
-    body = protocol.action_body(
-        case=str(case_id), action="removed", at=datetime(2026, 5, 2, 8, 30, tzinfo=UTC)
-    )
+    body = bodies.action_body(case=str(case_id), action="removed", at=datetime(2026, 5, 2, 8, 30, tzinfo=UTC))
     data, signature = protocol.seal(
         "case.action", body, private_key=partner_key, recipient=config.own_key_id()
     )
@@ -175,7 +174,7 @@ def test_a_partner_reports_its_action_on_a_case_we_forwarded(
     assert event.partner == "Hotline of Examplestan" and "Removed" in event.text
     assert services.removed_through_network(case_id) == datetime(2026, 5, 2, 8, 30, tzinfo=UTC)
 
-    body = protocol.action_body(case="99999", action="removed", at=datetime.now(UTC))
+    body = bodies.action_body(case="99999", action="removed", at=datetime.now(UTC))
     data, signature = protocol.seal(
         "case.action", body, private_key=partner_key, recipient=config.own_key_id()
     )
@@ -308,14 +307,11 @@ def test_our_outcome_goes_back_to_the_partner_once(live_server, partner, partner
 def test_a_flood_of_refused_messages_does_not_flood_the_audit_log():
     from openmnr.audit.models import AuditEvent
 
-    for _ in range(federation.REFUSALS_PER_MINUTE):
-        assert federation.receive(b"garbage", "")[0] == 400
-    status, answer = federation.receive(b"garbage", "")
+    for _ in range(inbox.REFUSALS_PER_MINUTE):
+        assert inbox.receive(b"garbage", "")[0] == 400
+    status, answer = inbox.receive(b"garbage", "")
     assert status == 429 and answer["reason"] == "too_many_refusals"
-    assert (
-        AuditEvent.objects.filter(action="exchange.federation.refuse").count()
-        == federation.REFUSALS_PER_MINUTE
-    )
+    assert AuditEvent.objects.filter(action="exchange.federation.refuse").count() == inbox.REFUSALS_PER_MINUTE
 
 
 @pytest.mark.django_db

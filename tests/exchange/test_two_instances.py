@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from openmnr.core.exchange import federation as protocol
+from openmnr.core.exchange import federation_body as bodies
 
 from .conftest import Site, write_key
 
@@ -223,11 +224,11 @@ def test_forward_removal_and_refusals_between_two_instances(instances):
     assert text == "Hotline B: Removed (host took it down)"
 
     # A message signed with A's key, then tampered with, then replayed: both refused and audited.
-    body = protocol.forward_body(
+    body = bodies.forward_body(
         case="999",
         url="https://other.example/page",
         reported_at=datetime.now(UTC),
-        classification=protocol.classification("nationally_illegal", category="B", age_group="pubescent"),
+        classification=bodies.classification("nationally_illegal", category="B", age_group="pubescent"),
         hosting={"country": "BR"},
         items=[],
     )

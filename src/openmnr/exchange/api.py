@@ -1,12 +1,12 @@
 """The federation inbox: POST /api/v1/federation/inbox. No API key: a message proves its sender by
-its Ed25519 signature (see openmnr.core.exchange.federation), checked in federation.receive."""
+its Ed25519 signature (see openmnr.core.exchange.federation), checked in inbox.receive."""
 
 from ninja import Router, Schema
 from ninja.responses import Status
 
 from openmnr.core.exchange.federation import SIGNATURE_HEADER
 
-from . import federation
+from . import inbox as federation_inbox
 
 router = Router(tags=["exchange"])
 
@@ -43,7 +43,7 @@ class Refusal(Schema):
     },
 )
 def inbox(request):
-    status, answer = federation.receive(
+    status, answer = federation_inbox.receive(
         request.body, request.headers.get(SIGNATURE_HEADER, ""), request=request
     )
     return Status(status, answer)

@@ -17,13 +17,13 @@ What the receiver checks, in this order, and refuses with a `MessageRefused` nam
 the size; the JSON; the sender (a key it knows); the signature (any change to one byte fails);
 the recipient (a message for another instance is not replayed here); the time (within
 ``MAX_SKEW`` of its clock, so an old message cannot be replayed once its id has been forgotten); the
-kind and the body. The message id makes delivery idempotent: the receiver keeps the ids it has
+kind. The body is then read by ``federation_body.read_body``, in the vocabulary's terms. The message id makes delivery idempotent: the receiver keeps the ids it has
 applied and refuses one it has seen (``replayed``), which is also how a sender learns that a retry
 after a lost answer had in fact arrived. Keeping the ids is the receiver's job (the Django app's),
 not this module's.
 
-Bodies carry URLs, hosting, classification in the vocabulary's terms, and signals (hashes) - never
-media. Signals are validated with the signal type that owns them.
+What the bodies carry (URLs, hosting, classification, signals; never media) is in
+``federation_body``.
 """
 
 import base64
@@ -41,8 +41,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from openmnr.core.vocabulary import VocabularyError, vocabulary
-
 from . import ExchangeError
 
 FORMAT = "openmnr-federation/1"
@@ -51,22 +49,9 @@ SIGNATURE_HEADER = "X-OpenMNR-Federation-Signature"
 INBOX_PATH = "api/v1/federation/inbox"
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_SKEW = timedelta(minutes=10)
-MAX_ITEMS = 200
 KINDS = ("case.forward", "case.action")
-# What a partner tells the hotline that forwarded a case, as it happens.
-ACTIONS = (
-    "received",
-    "referred_to_police",
-    "notice_to_host",
-    "removed",
-    "unavailable",
-    "moved",
-    "not_illegal",
-)
-SIGNAL_NAMES = ("pdq", "md5", "sha256", "vpdq")
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 class FederationError(ExchangeError):
@@ -139,7 +124,7 @@ class Message:
     body: dict
 
 
-def _utc(moment: datetime) -> str:
+def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -161,7 +146,7 @@ def seal(
         "kind": kind,
         "sender": key_id(private_key.public_key()),
         "recipient": recipient,
-        "sent_at": _utc(sent_at or datetime.now(UTC)),
+        "sent_at": utc_text(sent_at or datetime.now(UTC)),
         "body": body,
     }
     data = json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
@@ -214,21 +199,17 @@ def open_message(
         raise MessageRefused("malformed", "the message id is not 32 hex digits", **ids)
     if envelope.get("recipient") != own_key_id:
         raise MessageRefused("wrong_recipient", "the message is addressed to another instance", **ids)
-    sent_at = _parse_time(envelope.get("sent_at"))
+    sent_at = parse_time(envelope.get("sent_at"))
     if sent_at is None:
         raise MessageRefused("malformed", "sent_at is not a time", **ids)
     if abs(now - sent_at) > MAX_SKEW:
-        raise MessageRefused("stale", f"sent at {_utc(sent_at)}, more than {MAX_SKEW} from now", **ids)
+        raise MessageRefused("stale", f"sent at {utc_text(sent_at)}, more than {MAX_SKEW} from now", **ids)
     kind = envelope.get("kind")
     if kind not in KINDS:
         raise MessageRefused("malformed", f"unknown message kind {kind!r}", **ids)
     body = envelope.get("body")
     if not isinstance(body, dict):
         raise MessageRefused("malformed", "the body is not an object", **ids)
-    try:
-        body = read_forward(body) if kind == "case.forward" else read_action(body)
-    except FederationError as exc:
-        raise MessageRefused("malformed", str(exc), **ids) from None
     return Message(id=message_id, kind=kind, sender=sender, recipient=own_key_id, sent_at=sent_at, body=body)
 
 
@@ -242,7 +223,7 @@ def _signature_bytes(header: str) -> bytes | None:
         return None
 
 
-def _parse_time(value: Any) -> datetime | None:
+def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
@@ -250,175 +231,3 @@ def _parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else None
-
-
-# --- bodies ---------------------------------------------------------------------------------------
-
-
-def classification(
-    assessment: str,
-    *,
-    category: str = "",
-    age_group: str = "",
-    gender: str = "",
-    flags: list[str] | None = None,
-) -> dict:
-    return {
-        "assessment": assessment,
-        "category": category,
-        "age_group": age_group,
-        "gender": gender,
-        "flags": sorted(flags) if flags is not None else None,
-    }
-
-
-def forward_body(
-    *,
-    case: str,
-    url: str,
-    reported_at: datetime,
-    classification: dict,
-    hosting: dict,
-    items: list[dict],
-) -> dict:
-    """A case handed to a partner: its reference here, URL, hosting, classification and items
-    (each a URL, its classification and its signals). Checked as the receiver will check it."""
-    body = {
-        "case": case,
-        "url": url,
-        "reported_at": _utc(reported_at),
-        "classification": classification,
-        "category_scheme": vocabulary().default_scheme,
-        "vocabulary": vocabulary().version,
-        "hosting": hosting,
-        "items": items,
-    }
-    return read_forward(body)
-
-
-def action_body(*, case: str, action: str, at: datetime, note: str = "", hosting: dict | None = None) -> dict:
-    body = {"case": case, "action": action, "at": _utc(at), "note": note, "hosting": hosting}
-    return read_action(body)
-
-
-def read_forward(body: dict) -> dict:
-    case = _string(body, "case", 100)
-    url = _string(body, "url", 4000)
-    if _parse_time(body.get("reported_at")) is None:
-        raise FederationError("reported_at is not a time")
-    items = body.get("items")
-    if not isinstance(items, list) or len(items) > MAX_ITEMS:
-        raise FederationError(f"items must be a list of at most {MAX_ITEMS}")
-    checked_items = []
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise FederationError(f"item {index + 1} is not an object")
-        checked_items.append(
-            {
-                "url": _string(item, "url", 4000),
-                "classification": _classification(item.get("classification"), optional=True),
-                "signals": _signals(item.get("signals"), index + 1),
-            }
-        )
-    return {
-        "case": case,
-        "url": url,
-        "reported_at": body["reported_at"],
-        "classification": _classification(body.get("classification")),
-        "category_scheme": _string(body, "category_scheme", 40),
-        "vocabulary": _string(body, "vocabulary", 40),
-        "hosting": _hosting(body.get("hosting")),
-        "items": checked_items,
-    }
-
-
-def read_action(body: dict) -> dict:
-    case = _string(body, "case", 100)
-    action = body.get("action")
-    if action not in ACTIONS:
-        raise FederationError(f"unknown action {action!r}")
-    if _parse_time(body.get("at")) is None:
-        raise FederationError("at is not a time")
-    note = body.get("note") or ""
-    if not isinstance(note, str) or len(note) > 2000:
-        raise FederationError("note must be text of at most 2000 characters")
-    hosting = body.get("hosting")
-    return {
-        "case": case,
-        "action": action,
-        "at": body["at"],
-        "note": note,
-        "hosting": _hosting(hosting) if hosting is not None else None,
-    }
-
-
-def _string(data: dict, name: str, limit: int) -> str:
-    value = data.get(name)
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise FederationError(f"{name} must be text of 1 to {limit} characters")
-    return value.strip()
-
-
-def _classification(data: Any, *, optional: bool = False) -> dict | None:
-    if data is None and optional:
-        return None
-    if not isinstance(data, dict):
-        raise FederationError("classification must be an object")
-    vocab = vocabulary()
-    try:
-        assessment = vocab.assessment.term(data.get("assessment") or "").code
-        age_group = vocab.age_group.term(data["age_group"]).code if data.get("age_group") else ""
-        gender = vocab.gender.term(data["gender"]).code if data.get("gender") else ""
-        flags = data.get("flags")
-        if flags is not None:
-            if not isinstance(flags, list):
-                raise FederationError("flags must be a list or null")
-            flags = sorted(vocab.close_flags(flags))
-    except VocabularyError as exc:
-        raise FederationError(f"classification: {exc}") from None
-    category = data.get("category") or ""
-    if not isinstance(category, str) or len(category) > 64:
-        raise FederationError("category must be a short text")
-    return {
-        "assessment": assessment,
-        "category": category,
-        "age_group": age_group,
-        "gender": gender,
-        "flags": flags,
-    }
-
-
-def _hosting(data: Any) -> dict:
-    if not isinstance(data, dict):
-        raise FederationError("hosting must be an object")
-    country = data.get("country") or ""
-    if country and (not isinstance(country, str) or not _COUNTRY.match(country)):
-        raise FederationError("hosting.country must be an ISO 3166-1 alpha-2 code")
-    result = {"country": country}
-    for name in ("ip", "isp"):
-        value = data.get(name) or ""
-        if not isinstance(value, str) or len(value) > 200:
-            raise FederationError(f"hosting.{name} must be a short text")
-        result[name] = value
-    return result
-
-
-def _signals(data: Any, number: int) -> dict:
-    from openmnr.core import signals
-    from openmnr.core.signals.base import InvalidSignalValue
-
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise FederationError(f"item {number}: signals must be an object")
-    checked = {}
-    for name, value in data.items():
-        if name not in SIGNAL_NAMES:
-            raise FederationError(f"item {number}: unknown signal type {name!r}")
-        if not isinstance(value, str) or len(value) > 200_000:
-            raise FederationError(f"item {number}: the {name} signal is not text")
-        try:
-            checked[name] = signals.get(name).validate(value)
-        except InvalidSignalValue as exc:
-            raise FederationError(f"item {number}: the {name} signal is not valid ({exc})") from None
-    return checked
