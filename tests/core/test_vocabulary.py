@@ -383,3 +383,13 @@ def test_every_error_is_a_vocabulary_error():
         UnknownExternalIdError,
     ):
         assert issubclass(kind, VocabularyError)
+
+
+def test_docs_exchange_holds_the_mapping_table():
+    """docs/exchange.md shows the file's mapping; regenerate with python -m openmnr.core.vocabulary.table."""
+    from pathlib import Path
+
+    from openmnr.core.vocabulary.table import mapping_tables
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "exchange.md"
+    assert mapping_tables().rstrip() in doc.read_text()

@@ -88,6 +88,12 @@ def receive_partner(
     return earlier, False
 
 
+def receive_network(report: ReportInput, *, request=None) -> Submission:
+    """File a report that a partner hotline sent through a network (ICCAM, OpenMNR federation); the
+    exchange app keeps who sent it. Triaged like any report."""
+    return _receive(report, source=Source.PARTNER, request=request)
+
+
 def _receive(
     report: ReportInput, *, source: str, request=None, is_demo: bool = False, **fields
 ) -> Submission:

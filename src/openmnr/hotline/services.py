@@ -6,6 +6,12 @@ notices and referrals, and moves the cases on.
     case_summary(case_id)                                            -> CaseSummary
     new_tracking_code(), display_tracking_code(code), normalise_tracking_code(text)
                                        the public tracking codes (codes.py), for other public pages
+    items_of(case_id)                                                -> [ItemSummary], in page order
+    file_partner_report(url, *, partner_reference, description="")   -> CaseSummary
+
+`file_partner_report` is for reports that arrive through a hotline network (ICCAM, OpenMNR
+federation) rather than a partner's API key: the URL opens or joins a case and is triaged like any
+report.
 
 States are `State` values (states.py): the takedown app moves an assessed case to `actioned` when a
 notice or referral went out, and an actioned case to `closed` when the content is gone. A move the
@@ -21,7 +27,8 @@ from datetime import datetime
 
 from . import cases, codes
 from .classification import ILLEGAL
-from .errors import CaseNotFound, HotlineError, InvalidTrackingCode, TransitionNotAllowed
+from .errors import CaseNotFound, HotlineError, InvalidReport, InvalidTrackingCode, TransitionNotAllowed
+from .intake import ReportInput, receive_network
 from .models import Case
 from .states import State
 
@@ -37,6 +44,18 @@ class CaseSummary:
     opened_at: datetime
     reporter_count: int
     is_demo: bool
+    age_group: str = ""
+    assessed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ItemSummary:
+    url: str
+    media_type: str
+    assessment: str
+    category: str
+    age_group: str
+    signals: dict  # signal type -> value, for the partners a case is forwarded to; never logged
 
 
 def _summary(case: Case) -> CaseSummary:
@@ -50,6 +69,8 @@ def _summary(case: Case) -> CaseSummary:
         case.opened_at,
         case.reporter_count,
         case.is_demo,
+        case.age_group,
+        case.assessed_at,
     )
 
 
@@ -63,6 +84,31 @@ def case_summary(case_id: int) -> CaseSummary:
     if case is None:
         raise CaseNotFound(f"there is no case {case_id}")
     return _summary(case)
+
+
+def items_of(case_id: int) -> list[ItemSummary]:
+    """The media found at a case's URL, with their classification and signals."""
+    return [
+        ItemSummary(
+            item.url,
+            item.media_type,
+            item.assessment,
+            item.category,
+            item.age_group,
+            {name: getattr(item, name) for name in ("pdq", "md5", "sha256", "vpdq") if getattr(item, name)},
+        )
+        for item in Case.objects.get(pk=case_id).items.all()
+    ]
+
+
+def file_partner_report(url: str, *, partner_reference: str, description: str = "") -> CaseSummary:
+    """File one URL a partner hotline reported through a network, inside the caller's transaction if
+    there is one; the case it opened or joined. Raises `InvalidReport` for a URL that cannot be
+    checked."""
+    submission = receive_network(
+        ReportInput(urls=[url], description=description[:5000], partner_reference=partner_reference[:200])
+    )
+    return _summary(submission.urls.get().case)
 
 
 def cases_to_act_on() -> list[CaseSummary]:
@@ -89,12 +135,16 @@ __all__ = [
     "CaseNotFound",
     "CaseSummary",
     "HotlineError",
+    "InvalidReport",
     "InvalidTrackingCode",
+    "ItemSummary",
     "State",
     "TransitionNotAllowed",
     "case_summary",
     "cases_to_act_on",
     "display_tracking_code",
+    "file_partner_report",
+    "items_of",
     "new_tracking_code",
     "normalise_tracking_code",
     "transition",

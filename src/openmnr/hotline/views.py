@@ -115,6 +115,7 @@ def case_view(request, case_id: int):
             "reports": case.reports.select_related("submission").order_by("submission__received_at")[:50],
             # The takedown app fills this section by providing the first template.
             "hosting_template": select_template(["takedown/case_hosting.html", "hotline/_hosting.html"]),
+            "exchange_template": select_template(["exchange/case_exchange.html", "hotline/_exchange.html"]),
             "page_form": ClassificationForm() if held and not case.items.exists() else None,
             "set_aside_form": SetAsideForm() if held else None,
             **_exposure(request),

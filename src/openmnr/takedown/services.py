@@ -50,7 +50,7 @@ from openmnr.hotline.classification import ILLEGAL
 from openmnr.hotline.models import Case
 from openmnr.hotline.states import State
 
-from . import config, directory, notices
+from . import config, directory, network, notices
 from .charts import hours_text
 from .errors import AcknowledgementInvalid, DecisionRefused
 from .models import DirectoryEntry, EntryKind, EventKind, Notice, NoticeKind, Status, TakedownCase, Trace
@@ -519,6 +519,8 @@ def _escalate(takedown_id, token, state, now, tools):
 
 def _forward(takedown_id, token, now, tools) -> tuple[TakedownCase, bool]:
     takedown = TakedownCase.objects.select_related("case").get(pk=takedown_id)
+    if _forward_through_network(takedown_id, token, now):
+        return TakedownCase.objects.get(pk=takedown_id), True
     recipients = [
         (a, NoticeKind.FORWARD) for a in takedown.actions if a["kind"] == "forward_partner" and a["to"]
     ]
@@ -534,6 +536,25 @@ def _forward(takedown_id, token, now, tools) -> tuple[TakedownCase, bool]:
         mark_actioned(takedown, "forwarded to a partner hotline")
         takedown.save(update_fields=["forward_pending", "first_notice_at", "status"])
     return takedown, True
+
+
+def _forward_through_network(takedown_id, token, now) -> bool:
+    """Hand the case to a hotline network (ICCAM, federation; see network.py) instead of e-mail."""
+    with transaction.atomic():
+        takedown = _locked(takedown_id, token)
+        ips = _latest_trace(takedown).get("ips") or [""]
+        hosting = {"country": takedown.hosting_country, "ip": ips[0], "isp": takedown.provider}
+        channel = network.forward(takedown.pk, hosting)
+        if not channel:
+            return False
+        _event(takedown, now, EventKind.FORWARDED, f"forwarded through {channel}", channel=channel)
+        takedown.forward_pending = False
+        takedown.first_notice_at = takedown.first_notice_at or now
+        if takedown.status in (Status.TRACING, Status.HOST_CHANGED):
+            takedown.status = Status.FORWARDED
+        mark_actioned(takedown, f"forwarded through {channel}")
+        takedown.save(update_fields=["forward_pending", "first_notice_at", "status"])
+    return True
 
 
 # --- availability ------------------------------------------------------------------------------

@@ -153,6 +153,7 @@ def stats_view(request):
         ("country", "Country", "Per hosting country", result.by_country),
         ("asn", "Provider", "Per provider (AS number)", result.by_asn),
         ("month", "Month", "Per month of report", result.by_month),
+        ("route", "Route", "Per route (forwarded cases; removed through the network)", stats.by_route()),
     ]
     sections = [
         {
@@ -191,7 +192,7 @@ def _csv(text: str, name: str) -> HttpResponse:
 
 @permission_required("takedown.view_removal_stats", raise_exception=True)
 def stats_csv_view(request):
-    return _csv(stats.summary_csv(stats.measure()), "removal-times.csv")
+    return _csv(stats.summary_csv(stats.measure(), stats.by_route()), "removal-times.csv")
 
 
 @permission_required("takedown.view_removal_stats", raise_exception=True)

@@ -16,6 +16,7 @@ JOBS = [
     "openmnr.hotline.triage.resume_stalled",  # re-enqueue triage that a killed worker left behind
     "openmnr.takedown.services.tick",  # trace, notify and check every takedown case that is due
     "openmnr.industry.lifecycle.expire_open_reports",  # unfinished industry reports past their time
+    "openmnr.exchange.sync.clock_job",  # an ICCAM cycle when configured; federation messages due
 ]
 
 

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "openmnr.assessment",
     "openmnr.industry",
     "openmnr.survivors",
+    "openmnr.exchange",
 ]
 
 MIDDLEWARE = [
@@ -240,7 +241,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("OPENMNR_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
 
 # --- assessment (MNR self-assessment) ---
@@ -392,3 +393,24 @@ SURVIVORS_FLOOD_ITEMS_PER_HOUR = env_int("OPENMNR_SURVIVORS_FLOOD_ITEMS_PER_HOUR
 SURVIVORS_CONTACT_KEY = os.environ.get("OPENMNR_SURVIVORS_CONTACT_KEY", "")
 # The sender of the (deliberately vague) update e-mails.
 SURVIVORS_FROM_EMAIL = os.environ.get("OPENMNR_SURVIVORS_FROM_EMAIL", "updates@hotline.invalid")
+# --- exchange (INHOPE's ICCAM API 3 and OpenMNR federation; see docs/exchange.md) ---
+# ICCAM: the base URL (paths are appended), the API user, the client certificate and key INHOPE
+# issued (PEM files), the CA that signs ICCAM's server certificate (empty: the system's), and our
+# ISO country code (empty: OPENMNR_HOME_COUNTRY). Set OPENMNR_ICCAM_URL and the worker's clock runs a
+# cycle (import, then export) every minute.
+ICCAM_URL = os.environ.get("OPENMNR_ICCAM_URL", "").strip()
+ICCAM_USERNAME = os.environ.get("OPENMNR_ICCAM_USERNAME", "")
+ICCAM_PASSWORD = os.environ.get("OPENMNR_ICCAM_PASSWORD", "")
+ICCAM_CLIENT_CERT = os.environ.get("OPENMNR_ICCAM_CLIENT_CERT", "")
+ICCAM_CLIENT_KEY = os.environ.get("OPENMNR_ICCAM_CLIENT_KEY", "")
+ICCAM_CA_CERT = os.environ.get("OPENMNR_ICCAM_CA_CERT", "")
+ICCAM_COUNTRY = os.environ.get("OPENMNR_ICCAM_COUNTRY", "").strip().upper()
+# Items read from ICCAM's queue per page (ICCAM allows at most 200), and the time one call may take.
+ICCAM_MAX_RESULTS = env_int("OPENMNR_ICCAM_MAX_RESULTS", 50)
+ICCAM_TIMEOUT_SECONDS = env_int("OPENMNR_ICCAM_TIMEOUT_SECONDS", 30)
+# Federation: our Ed25519 signing key (PEM; empty: keys/federation-signing.pem under VAR_DIR, made on
+# first use in demo mode only), the time a partner may take to answer, and the hosts a partner may be
+# reached on over plain http (tests only: 127.0.0.1).
+FEDERATION_SIGNING_KEY = os.environ.get("OPENMNR_FEDERATION_SIGNING_KEY", "")
+FEDERATION_TIMEOUT_SECONDS = env_int("OPENMNR_FEDERATION_TIMEOUT_SECONDS", 15)
+FEDERATION_ALLOW_HTTP = env_list("OPENMNR_FEDERATION_ALLOW_HTTP", [])

@@ -1,0 +1,49 @@
+"""The federation inbox: POST /api/v1/federation/inbox. No API key: a message proves its sender by
+its Ed25519 signature (see openmnr.core.exchange.federation), checked in inbox.receive."""
+
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from openmnr.core.exchange.federation import SIGNATURE_HEADER
+
+from . import inbox as federation_inbox
+
+router = Router(tags=["exchange"])
+
+
+class Accepted(Schema):
+    status: str
+    message: str
+    case: int | None = None
+    new: bool | None = None
+
+
+class Refusal(Schema):
+    reason: str
+    detail: str
+
+
+@router.post(
+    "/federation/inbox",
+    auth=None,
+    summary="Receive a signed message from a federation partner",
+    description=(
+        "The body is the message envelope (JSON), the header X-OpenMNR-Federation-Signature its "
+        "Ed25519 signature. 202: applied. 409 with reason 'replayed': this message id was applied "
+        "before (a sender's retry learns that its first try arrived)."
+    ),
+    response={
+        202: Accepted,
+        400: Refusal,
+        401: Refusal,
+        404: Refusal,
+        409: Refusal,
+        413: Refusal,
+        503: Refusal,
+    },
+)
+def inbox(request):
+    status, answer = federation_inbox.receive(
+        request.body, request.headers.get(SIGNATURE_HEADER, ""), request=request
+    )
+    return Status(status, answer)
