@@ -214,18 +214,31 @@ def reduced_quality(reduced: media.Reduced) -> int:
 def dihedral_from_reduced(reduced: media.Reduced) -> TurnedHashes:
     """Both kinds of dihedral variants of one fast-mode decode."""
     grey = np.asarray(reduced.grey)
+    # Every variant is a mirroring of rows and/or columns, then perhaps a transpose; the samples
+    # (and so the DCT) of a transposed picture are the transposed samples, so four passes suffice.
+    dcts: dict[tuple[bool, bool], np.ndarray] = {}
     exact = []
     for steps in DIHEDRAL_STEPS.values():
-        full, (rows, cols) = reduced.full_size, reduced.reversed_axes
+        mirror_rows, mirror_cols, transposed = False, False, False
         for step in steps:
             if step == "T":
-                full, rows, cols = full[::-1], cols, rows
-            elif step == "R":
-                rows = not rows
+                transposed = not transposed
+            elif (step == "R") != transposed:
+                mirror_rows = not mirror_rows
             else:
-                cols = not cols
-        dct, _ = _dct_from_grey(_turn(grey, steps), full, reduced.scale, reduced.jpeg_scaled, (rows, cols))
-        exact.append(_bits_to_hex(_threshold(dct)))
+                mirror_cols = not mirror_cols
+        if (mirror_rows, mirror_cols) not in dcts:
+            rows, cols = reduced.reversed_axes
+            flipped = grey[:: -1 if mirror_rows else 1, :: -1 if mirror_cols else 1]
+            dcts[mirror_rows, mirror_cols] = _dct_from_grey(
+                flipped,
+                reduced.full_size,
+                reduced.scale,
+                reduced.jpeg_scaled,
+                (rows != mirror_rows, cols != mirror_cols),
+            )[0]
+        dct = dcts[mirror_rows, mirror_cols]
+        exact.append(_bits_to_hex(_threshold(dct.T if transposed else dct)))
     signs = tuple(_bits_to_hex(_threshold(variant)) for variant in _dihedral_dcts(_fast_dct(reduced)[0]))
     return TurnedHashes(tuple(exact), signs)
 
