@@ -13,7 +13,7 @@ What a bank entry stores: ``ENTRY_POINTS`` keypoints (default 64) at 36 bytes ea
 coordinates and the 32-byte descriptor): ``Features.to_bytes`` is 2,306 bytes, 72 times a PDQ
 hash. That is why they are an option for banks of up to some hundred thousand entries (a
 hotline's own confirmed bank), not for ten-million-entry lists: ``FeatureIndex`` compares every
-query descriptor with every stored one (in OpenCV's SIMD Hamming matcher), which is linear in the
+query descriptor with every stored one (OpenCV's SIMD Hamming matcher), which is linear in the
 bank. docs/matching.md gives the measured costs.
 
 The decision (``FeatureIndex.query``): an entry matches when at least ``MIN_INLIERS`` of its
@@ -146,20 +146,19 @@ class FeatureIndex:
         if len(query) < 2 or not len(self._ids):
             return []
         cv2 = _cv2()
+        # The two nearest query descriptors of every stored one (OpenCV's SIMD Hamming matcher).
         pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(self._descriptors, query.descriptors, k=2)
-        stored, seen = [], []
-        for pair in pairs:
-            if len(pair) == 2 and pair[0].distance <= MAX_DESCRIPTOR_DISTANCE:
-                if pair[0].distance < RATIO * pair[1].distance:
-                    stored.append(pair[0].queryIdx)
-                    seen.append(pair[0].trainIdx)
-        stored, seen = np.array(stored, np.int64), np.array(seen, np.int64)
+        nearest = np.array([(p[0].distance, p[1].distance, p[0].trainIdx) for p in pairs if len(p) == 2])
+        nearest = nearest.reshape(-1, 3)
+        which = np.array([p[0].queryIdx for p in pairs if len(p) == 2], np.int64)
+        good = (nearest[:, 0] <= MAX_DESCRIPTOR_DISTANCE) & (nearest[:, 0] < RATIO * nearest[:, 1])
+        stored = which[good]
+        seen = nearest[good, 2].astype(np.int64)
         entries = self._ids[stored]
+        ids, counts = np.unique(entries, return_counts=True)
         found = []
-        for entry_id in np.unique(entries):
+        for entry_id in ids[counts >= MIN_CANDIDATE_MATCHES]:
             rows = entries == entry_id
-            if rows.sum() < MIN_CANDIDATE_MATCHES:
-                continue
             count = _consistent(self._points[stored[rows]], query.points[seen[rows]])
             if count:
                 found.append((int(entry_id), count))
