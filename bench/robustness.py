@@ -43,6 +43,7 @@ import io
 import json
 import multiprocessing
 import os
+import pickle
 import sys
 import time
 from pathlib import Path
@@ -318,7 +319,9 @@ def _query_one(task) -> list[dict]:
         found = signature(data, bank=False, timed=len(out) % 8 == 0)
         sig = found["sig"]
         match = {}
-        match["ThreatExchange PdqSignal"] = _nearest([sig["tx"]], bank["tx"]) <= RADIUS if sig["tx"] else None
+        match["ThreatExchange PdqSignal"] = (
+            (_nearest([sig["tx"]], bank["tx"]) <= RADIUS) & ~bank["tx_missing"] if sig["tx"] else None
+        )
         match["pdqhash"] = _nearest(sig["pdqhash"][:1], bank["pdqhash"]) <= RADIUS
         match["pdqhash dihedral"] = _nearest(sig["pdqhash"], bank["pdqhash"]) <= RADIUS
         match["PDQ fast"] = _nearest([sig["fast"]], bank["fast"]) <= RADIUS
@@ -379,7 +382,9 @@ def main(argv=None) -> int:
     with context.Pool(args.jobs) as pool:
         bank_sigs = pool.map(_bank_one, paths, chunksize=4)
     bank = {
-        "tx": _words([s["sig"]["tx"] for s in bank_sigs]),
+        # ThreatExchange returns no hash for some flat pictures: those entries never match.
+        "tx": _words([s["sig"]["tx"] or "0" * 64 for s in bank_sigs]),
+        "tx_missing": np.array([not s["sig"]["tx"] for s in bank_sigs]),
         "pdqhash": _words([s["sig"]["pdqhash"][0] for s in bank_sigs]),
         "fast": _words([s["sig"]["fast"] for s in bank_sigs]),
     }
@@ -409,6 +414,8 @@ def main(argv=None) -> int:
                 )
     seconds = time.time() - started
     load_after = os.getloadavg()
+    with open(Path(args.json).with_suffix(".raw.pickle"), "wb") as file:  # for re-summarising
+        pickle.dump({"results": results, "sources": sources, "others": others, "bank_sigs": bank_sigs}, file)
 
     table = summarise(results, sources, others, n)
     times = {}
