@@ -178,10 +178,10 @@ def hash_dihedral_exact(
     ``hash_dihedral`` derives the variants from one DCT by sign changes, which assumes the 64
     sampling points are symmetric about the centre; the reference places them at
     ``int((i + 0.5) * n / 64)``, which is not, so on a 300-pixel picture the derived variant can be
-    12-22 bits from the hash of the turned picture. Here the decoded pixels are turned and each
-    variant is sampled anew, so a variant equals (reference mode) or is as close as fast mode is to
-    (fast mode) the hash that the turned picture gets. Costs: fast mode one decode and eight
-    sampling passes (about 1.5x ``hash_dihedral``), reference mode eight reference hashes.
+    16 bits from the hash of the turned picture (docs/hashing.md). Here the decoded pixels are
+    turned and each variant is sampled anew, so a variant equals (reference mode) or is as close as
+    fast mode is to (fast mode) the hash that the turned picture gets. Costs: fast mode one decode
+    and four sampling passes, reference mode eight reference hashes.
     """
     if mode == "reference":
         rgb = np.asarray(media.decode_rgb(source, max_pixels=max_pixels))
@@ -239,7 +239,7 @@ def dihedral_from_reduced(reduced: media.Reduced) -> TurnedHashes:
             )[0]
         dct = dcts[mirror_rows, mirror_cols]
         exact.append(_bits_to_hex(_threshold(dct.T if transposed else dct)))
-    signs = tuple(_bits_to_hex(_threshold(variant)) for variant in _dihedral_dcts(_fast_dct(reduced)[0]))
+    signs = tuple(_bits_to_hex(_threshold(variant)) for variant in _dihedral_dcts(dcts[False, False]))
     return TurnedHashes(tuple(exact), signs)
 
 
