@@ -1,0 +1,195 @@
+"""Local features: a second, independent way to recognise a picture after crops, frames and rotations.
+
+PDQ describes the whole frame, so anything that moves the picture inside the frame (a cut of a
+few per cent at one side, a frame, a rotation of a few degrees) moves its hash far away: on the
+natural corpus a 3% cut or a 2 degree rotation already leaves most copies beyond 31 bits. Local
+features do not care about the frame. Each picture is described by its strongest ORB keypoints
+(position, and a 256-bit binary descriptor of the patch around it, oriented by the patch's own
+gradient, so rotation does not change it); two pictures are the same when enough keypoint pairs
+with close descriptors agree on one similarity transform (shift, turn, scale), which a random
+set of pairs almost never does.
+
+What a bank entry stores: ``ENTRY_POINTS`` keypoints (default 64) at 36 bytes each (two 16-bit
+coordinates and the 32-byte descriptor): ``Features.to_bytes`` is 2,306 bytes, 72 times a PDQ
+hash. That is why they are an option for banks of up to some hundred thousand entries (a
+hotline's own confirmed bank), not for ten-million-entry lists: ``FeatureIndex`` compares every
+query descriptor with every stored one (OpenCV's SIMD Hamming matcher), which is linear in the
+bank. docs/matching.md gives the measured costs.
+
+The decision (``FeatureIndex.query``): an entry matches when at least ``MIN_INLIERS`` of its
+keypoints have a query keypoint within ``MAX_DESCRIPTOR_DISTANCE`` bits that passes Lowe's ratio
+test *against the other query keypoints* (so the test does not weaken as the bank grows) and
+RANSAC finds a similarity transform, with a scale between 1/8 and 8, that puts them within
+``REPROJECTION`` (of the longer side) of where they were seen. Coordinates are relative to the
+picture's longer side after scaling it to ``SIDE`` pixels, so a resized copy has the same ones.
+
+OpenCV (``opencv-python-headless``) is needed only here and is imported on first use; without it
+``extract`` raises ``FeaturesUnavailable``.
+"""
+
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+from openmnr.core import media
+
+SIDE = 512
+ENTRY_POINTS = 64
+QUERY_POINTS = 500
+MAX_DESCRIPTOR_DISTANCE = 64
+RATIO = 0.8
+REPROJECTION = 0.01
+MIN_INLIERS = 16
+#: Entries with fewer raw descriptor matches than this are not checked geometrically.
+MIN_CANDIDATE_MATCHES = 8
+_VERSION = 1
+
+
+class FeaturesUnavailable(RuntimeError):
+    """OpenCV is not installed, so local features cannot be computed."""
+
+
+class InvalidFeatures(ValueError):
+    """Stored features are malformed."""
+
+
+@dataclass(frozen=True)
+class Features:
+    """Keypoints of one picture: ``points`` (n, 2) float32 in [0, 1] of the longer side,
+    ``descriptors`` (n, 32) uint8."""
+
+    points: np.ndarray
+    descriptors: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def to_bytes(self) -> bytes:
+        """Version, count, then per keypoint x and y as 16-bit fractions and the descriptor."""
+        coords = np.round(np.clip(self.points, 0, 1) * 65535).astype("<u2")
+        rows = np.concatenate([coords.view(np.uint8).reshape(-1, 4), self.descriptors], axis=1)
+        return struct.pack("<BH", _VERSION, len(self)) + rows.tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Features":
+        if len(data) < 3:
+            raise InvalidFeatures("local features: too short")
+        version, count = struct.unpack_from("<BH", data)
+        if version != _VERSION or len(data) != 3 + 36 * count:
+            raise InvalidFeatures("local features: unknown version or wrong length")
+        rows = np.frombuffer(data, np.uint8, offset=3).reshape(count, 36)
+        points = rows[:, :4].copy().view("<u2").astype(np.float32) / 65535
+        return cls(points.reshape(count, 2), rows[:, 4:].copy())
+
+
+def _cv2():
+    try:
+        import cv2
+    except ImportError as error:  # pragma: no cover - exercised only without the dependency
+        raise FeaturesUnavailable("local features need the opencv-python-headless package") from error
+    return cv2
+
+
+def extract_grey(grey: np.ndarray, count: int = ENTRY_POINTS) -> Features:
+    """The ``count`` strongest keypoints of a luma plane (height, width), 0-255."""
+    cv2 = _cv2()
+    grey = np.ascontiguousarray(grey, dtype=np.uint8)
+    scale = SIDE / max(grey.shape)
+    size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
+    grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    orb = cv2.ORB_create(nfeatures=count, fastThreshold=10, edgeThreshold=15, patchSize=31)
+    keypoints, descriptors = orb.detectAndCompute(grey, None)
+    if descriptors is None:
+        return Features(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
+    points = np.float32([point.pt for point in keypoints]) / SIDE
+    return Features(points[:count], descriptors[:count])
+
+
+def extract(
+    source: media.Source, count: int = ENTRY_POINTS, *, max_pixels: int = media.MAX_PIXELS
+) -> Features:
+    """Local features of an image given as bytes, a path or a file object."""
+    return extract_grey(np.asarray(media.decode_rgb(source, max_pixels=max_pixels).convert("L")), count)
+
+
+class FeatureIndex:
+    """Every stored keypoint of a bank, with the entry it belongs to; see the module docstring."""
+
+    def __init__(self):
+        self._points = np.zeros((0, 2), np.float32)
+        self._descriptors = np.zeros((0, 32), np.uint8)
+        self._ids = np.zeros(0, np.int64)
+
+    def __len__(self) -> int:
+        return len(np.unique(self._ids))
+
+    def add(self, entry_id: int, features: Features) -> None:
+        self._points = np.concatenate([self._points, features.points])
+        self._descriptors = np.concatenate([self._descriptors, features.descriptors])
+        self._ids = np.concatenate([self._ids, np.full(len(features), entry_id, np.int64)])
+
+    def remove(self, entry_id: int) -> None:
+        keep = self._ids != entry_id
+        self._points, self._descriptors, self._ids = (
+            self._points[keep],
+            self._descriptors[keep],
+            self._ids[keep],
+        )
+
+    def query(self, query: Features, min_inliers: int = MIN_INLIERS) -> list[tuple[int, int]]:
+        """(entry id, inliers) of every entry that matches, most inliers first."""
+        return [(i, n) for i, n in self.inliers(query) if n >= min_inliers]
+
+    def inliers(self, query: Features) -> list[tuple[int, int]]:
+        """(entry id, inliers) of every entry with enough raw matches to be checked, most first."""
+        if len(query) < 2 or not len(self._ids):
+            return []
+        cv2 = _cv2()
+        # The two nearest query descriptors of every stored one (OpenCV's SIMD Hamming matcher).
+        pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(self._descriptors, query.descriptors, k=2)
+        nearest = np.array([(p[0].distance, p[1].distance, p[0].trainIdx) for p in pairs if len(p) == 2])
+        nearest = nearest.reshape(-1, 3)
+        which = np.array([p[0].queryIdx for p in pairs if len(p) == 2], np.int64)
+        good = (nearest[:, 0] <= MAX_DESCRIPTOR_DISTANCE) & (nearest[:, 0] < RATIO * nearest[:, 1])
+        stored = which[good]
+        seen = nearest[good, 2].astype(np.int64)
+        entries = self._ids[stored]
+        ids, counts = np.unique(entries, return_counts=True)
+        found = []
+        for entry_id in ids[counts >= MIN_CANDIDATE_MATCHES]:
+            rows = entries == entry_id
+            count = _consistent(self._points[stored[rows]], query.points[seen[rows]])
+            if count:
+                found.append((int(entry_id), count))
+        return sorted(found, key=lambda item: (-item[1], item[0]))
+
+
+def inliers(query: Features, entry: Features) -> int:
+    """How many of ``entry``'s keypoints agree with ``query`` on one similarity transform."""
+    index = FeatureIndex()
+    index.add(0, entry)
+    found = index.inliers(query)
+    return found[0][1] if found else 0
+
+
+def _consistent(source: np.ndarray, target: np.ndarray) -> int:
+    """Inliers of the best similarity transform from ``source`` to ``target`` points (RANSAC)."""
+    cv2 = _cv2()
+    transform, mask = cv2.estimateAffinePartial2D(
+        source, target, method=cv2.RANSAC, ransacReprojThreshold=REPROJECTION, maxIters=2000, confidence=0.995
+    )
+    if transform is None or mask is None:
+        return 0
+    scale = float(np.hypot(transform[0, 0], transform[1, 0]))
+    if not 1 / 8 <= scale <= 8:
+        return 0
+    # Count distinct keypoints on both sides: one query keypoint matched by many stored ones
+    # (a repeated texture) is one piece of evidence.
+    chosen = mask.ravel().astype(bool)
+    return int(
+        min(
+            len(np.unique(np.round(source[chosen], 3), axis=0)),
+            len(np.unique(np.round(target[chosen], 3), axis=0)),
+        )
+    )
