@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import sign_in_client
+from helpers import Site, new_bank, sign_in_client
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -61,3 +61,23 @@ def staff_client(client, make_user):
         return sign_in_client(client, user, verified=verified), user
 
     return make
+
+
+@pytest.fixture
+def site():
+    """A web site on 127.0.0.1 whose pages the test sets (helpers.Site)."""
+    server = Site()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def make_bank(db):
+    """make_bank(purpose="confirmed_csam", name=..., match_roles=..., **fields) -> a Bank."""
+    return new_bank
+
+
+@pytest.fixture
+def seniors(make_user):
+    """Two senior analysts: the four eyes that confirm an entry."""
+    return make_user("senior_analyst"), make_user("senior_analyst")
