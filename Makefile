@@ -8,13 +8,17 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 CHROMIUM := /usr/bin/chromium
 export OPENMNR_VAR_DIR ?= $(CURDIR)/var
+# Test processes (pytest-xdist), each with a database of its own; `JOBS=0 make test` runs in one.
+JOBS ?= auto
+PYTEST := $(BIN)/pytest -n $(JOBS) --dist worksteal
 
-.PHONY: help run test lint migrations-check test-sqlite test-postgres test-browser bench clean
+.PHONY: help run test test-fast lint migrations-check test-sqlite test-postgres test-browser bench clean
 
 help:
-	@echo "make run   - install, migrate, load the demo and serve on http://127.0.0.1:$(PORT)"
-	@echo "make test  - lint, migration check, tests on SQLite and PostgreSQL, browser tests"
-	@echo "make bench - run the benchmarks in bench/"
+	@echo "make run       - install, migrate, load the demo and serve on http://127.0.0.1:$(PORT)"
+	@echo "make test      - lint, migration check, tests on SQLite and PostgreSQL, browser tests"
+	@echo "make test-fast - the tests on SQLite without the slow and browser ones (the inner loop)"
+	@echo "make bench     - run the benchmarks in bench/"
 
 # The virtual environment, rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -43,7 +47,7 @@ migrations-check: $(VENV)/.installed
 
 test-sqlite: $(VENV)/.installed
 	@echo "=== pytest on SQLite ==="
-	env -u DATABASE_URL $(BIN)/pytest -m "not browser"
+	env -u DATABASE_URL $(PYTEST) -m "not browser"
 
 test-postgres: $(VENV)/.installed
 	@echo "=== pytest on PostgreSQL ==="
@@ -52,7 +56,7 @@ test-postgres: $(VENV)/.installed
 	  if [ "$$CI" = "true" ]; then echo "FAIL: PostgreSQL is not reachable at $$url (required in CI)"; exit 1; fi; \
 	  echo "!!!!! SKIPPED: PostgreSQL is not reachable at $$url; the PostgreSQL run did NOT happen !!!!!"; exit 0; \
 	fi; \
-	DATABASE_URL="$$url" $(BIN)/pytest -m "not browser"
+	DATABASE_URL="$$url" $(PYTEST) -m "not browser"
 
 test-browser: $(VENV)/.installed
 	@echo "=== browser tests (Playwright, $(CHROMIUM)) ==="
@@ -64,15 +68,20 @@ test-browser: $(VENV)/.installed
 	  if [ "$$CI" = "true" ]; then echo "FAIL: $(CHROMIUM) is missing (required in CI)"; exit 1; fi; \
 	  echo "!!!!! SKIPPED: $(CHROMIUM) is missing (apt-get install chromium); browser tests did NOT run !!!!!"; exit 0; \
 	fi; \
-	env -u DATABASE_URL $(BIN)/pytest -m browser
+	env -u DATABASE_URL $(PYTEST) -m browser
 
 test: lint migrations-check test-sqlite test-postgres test-browser
 	@echo "make test: all checks passed"
+
+# The inner loop: add --lf to run only what failed last time, e.g. make test-fast ARGS=--lf
+test-fast: $(VENV)/.installed
+	env -u DATABASE_URL $(PYTEST) -m "not browser and not slow" $(ARGS)
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/hashing.py
 	$(BIN)/python bench/index.py
 	$(BIN)/python bench/takedown_sim.py
+	$(BIN)/python bench/propagation.py
 
 clean:
-	rm -rf $(VENV) var/test-*.sqlite3
+	rm -rf $(VENV) var/test-*.sqlite3* .pytest_cache

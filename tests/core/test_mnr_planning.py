@@ -163,6 +163,7 @@ def state_of(states, number):
     return states.get(number, S(0, 0))
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(assessments(), weights)
 def test_no_action_without_a_gap_and_one_level_per_action(states, weights):
@@ -191,6 +192,7 @@ def test_no_action_without_a_gap_and_one_level_per_action(states, weights):
             assert a.owner == state.owner
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(assessments(), weights, st.integers(1, 365))
 def test_every_action_comes_after_and_is_due_after_what_it_waits_for(states, weights, period):
@@ -206,6 +208,7 @@ def test_every_action_comes_after_and_is_due_after_what_it_waits_for(states, wei
     assert [a.due for a in plan.actions] == sorted(a.due for a in plan.actions)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(assessments(), weights)
 def test_a_blocked_capability_is_never_scheduled_before_its_blocker_reaches_the_level(states, weights):
@@ -231,6 +234,7 @@ def test_a_blocked_capability_is_never_scheduled_before_its_blocker_reaches_the_
 @given(assessments(), weights, st.sampled_from(DOMAINS), st.floats(min_value=0, max_value=1))
 # The trap of a plain "highest score first among ready actions" rule: raising Societal puts 13 ahead of
 # Legislation (3), which then delays the hotline step (12) that waits for Legislation.
+@pytest.mark.slow
 @example({3: S(1, 2), 4: S(1, 1), 12: S(1, 2), 13: S(0, 1), 21: S(1, 1)}, {}, "societal", 0.02)
 def test_raising_a_domain_weight_never_moves_its_actions_later(states, weights, domain, rise):
     before_weight = weights.get(domain, 1.0)
@@ -247,6 +251,7 @@ def test_raising_a_domain_weight_never_moves_its_actions_later(states, weights, 
             assert position_after[step] <= position_before[step]
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(assessments(), weights)
 def test_the_plan_does_not_depend_on_input_order(states, weights):

@@ -38,6 +38,7 @@ def _wait_for(condition, timeout=60):
         time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_case_loses_nothing_and_repeats_nothing(site, corpus, worker, tmp_path):
     site.image("/img/1.jpg", corpus["coffee"])
     site.image("/img/2.jpg", corpus["chelsea"])

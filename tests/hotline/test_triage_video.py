@@ -9,7 +9,7 @@ from openmnr.hotline.models import Case
 from .test_triage_flow import report
 
 # The worker commits and closes connections as in production, so these tests commit too.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 @pytest.fixture
