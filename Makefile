@@ -38,9 +38,12 @@ run: $(VENV)/.installed
 	echo "Current TOTP codes: OPENMNR_DEBUG=1 $(BIN)/openmnr manage demo_codes" && echo "" && \
 	$(BIN)/openmnr serve --port $(PORT) --with-worker
 
+# ruff, then the import contracts of pyproject.toml (the layers; tests/web/test_layers.py shows that
+# a bad import breaks them).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports --no-cache
 
 migrations-check: $(VENV)/.installed
 	OPENMNR_DEBUG=1 $(BIN)/openmnr manage makemigrations --check --dry-run
