@@ -30,12 +30,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]" 2>&1 | { grep -v "^WARNING: Location" || true; }
 	@touch $@
 
+# var/local.env (written once by `openmnr local-settings`) holds the demo's key, debug and plain
+# HTTP, so every openmnr command in this checkout works afterwards with no variable set.
 run: $(VENV)/.installed
-	@export OPENMNR_DEBUG=1 OPENMNR_HTTPS=0; \
+	@$(BIN)/openmnr local-settings && \
 	$(BIN)/openmnr manage migrate --verbosity 0 && \
 	$(BIN)/openmnr demo && \
 	echo "" && echo "OpenMNR demo: open http://127.0.0.1:$(PORT)/  (staff sign-in: http://127.0.0.1:$(PORT)/accounts/sign-in/)" && \
-	echo "Current TOTP codes: OPENMNR_DEBUG=1 $(BIN)/openmnr manage demo_codes" && echo "" && \
+	echo "Current TOTP codes: $(BIN)/openmnr manage demo_codes" && echo "" && \
 	$(BIN)/openmnr serve --port $(PORT) --with-worker
 
 # ruff, then the import contracts of pyproject.toml (the layers; tests/web/test_layers.py shows that
