@@ -22,7 +22,7 @@ from openmnr.core.mnr import (
 )
 from openmnr.core.mnr.framework import FRAMEWORK_DIR
 
-# The 21 capabilities and their domains exactly as issue 7 (and the MNR) lists them.
+# The 21 capabilities and their domains exactly as the MNR lists them.
 EXPECTED = {
     1: ("Leadership", "Policy and Governance"),
     2: ("Research, analysis and monitoring", "Policy and Governance"),

@@ -178,10 +178,6 @@ class Framework:
         """What capability ``number`` waits for."""
         return tuple(p for p in self.prerequisites if p.capability == number)
 
-    def dependants_of(self, number: int) -> tuple[Prerequisite, ...]:
-        """Which capabilities wait for capability ``number``."""
-        return tuple(p for p in self.prerequisites if p.requires == number)
-
     def criterion(self, criterion_id: str) -> Criterion:
         for capability in self.capabilities:
             for criterion in capability.criteria:
