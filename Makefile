@@ -20,13 +20,19 @@ help:
 	@echo "make test-fast - the tests on SQLite without the slow and browser ones (the inner loop)"
 	@echo "make bench     - run the benchmarks in bench/"
 
-# The virtual environment, rebuilt when pyproject.toml changes.
+# The virtual environment, rebuilt when pyproject.toml changes: the application and the test tools;
+# the benchmarks' extra packages (faiss, imagehash and their scipy) only for `make bench`.
 $(VENV)/.installed: pyproject.toml
 	@python=$$(scripts/find-python) || exit 1; \
 	if [ ! -x $(BIN)/python ] || ! $(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'; then \
 	  rm -rf $(VENV); echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV) || exit 1; \
 	fi
 	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
+	$(BIN)/python -m pip install --quiet -e ".[dev]" 2>&1 | { grep -v "^WARNING: Location" || true; }
+	@rm -f $(VENV)/.installed-bench
+	@touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed-bench
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]" 2>&1 | { grep -v "^WARNING: Location" || true; }
 	@touch $@
 
@@ -82,7 +88,7 @@ test: lint migrations-check test-sqlite test-postgres test-browser
 test-fast: $(VENV)/.installed
 	env -u DATABASE_URL $(PYTEST) -m "not browser and not slow" $(ARGS)
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/hashing.py
 	$(BIN)/python bench/index.py
 	$(BIN)/python bench/takedown_sim.py
