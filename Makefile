@@ -32,7 +32,7 @@ $(VENV)/.installed: pyproject.toml
 	@rm -f $(VENV)/.installed-bench
 	@touch $@
 
-$(VENV)/.installed-bench: $(VENV)/.installed-bench
+$(VENV)/.installed-bench: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]" 2>&1 | { grep -v "^WARNING: Location" || true; }
 	@touch $@
 
