@@ -8,42 +8,57 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 CHROMIUM := /usr/bin/chromium
 export OPENMNR_VAR_DIR ?= $(CURDIR)/var
+# Test processes (pytest-xdist), each with a database of its own; `JOBS=0 make test` runs in one.
+JOBS ?= auto
+PYTEST := $(BIN)/pytest -n $(JOBS) --dist worksteal
 
-.PHONY: help run test lint migrations-check test-sqlite test-postgres test-browser bench clean
+.PHONY: help run test test-fast lint migrations-check test-sqlite test-postgres test-browser bench clean
 
 help:
-	@echo "make run   - install, migrate, load the demo and serve on http://127.0.0.1:$(PORT)"
-	@echo "make test  - lint, migration check, tests on SQLite and PostgreSQL, browser tests"
-	@echo "make bench - run the benchmarks in bench/"
+	@echo "make run       - install, migrate, load the demo and serve on http://127.0.0.1:$(PORT)"
+	@echo "make test      - lint, migration check, tests on SQLite and PostgreSQL, browser tests"
+	@echo "make test-fast - the tests on SQLite without the slow and browser ones (the inner loop)"
+	@echo "make bench     - run the benchmarks in bench/"
 
-# The virtual environment, rebuilt when pyproject.toml changes.
+# The virtual environment, rebuilt when pyproject.toml changes: the application and the test tools;
+# the benchmarks' extra packages (faiss, imagehash and their scipy) only for `make bench`.
 $(VENV)/.installed: pyproject.toml
 	@python=$$(scripts/find-python) || exit 1; \
 	if [ ! -x $(BIN)/python ] || ! $(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'; then \
 	  rm -rf $(VENV); echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV) || exit 1; \
 	fi
 	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
+	$(BIN)/python -m pip install --quiet -e ".[dev]" 2>&1 | { grep -v "^WARNING: Location" || true; }
+	@rm -f $(VENV)/.installed-bench
+	@touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]" 2>&1 | { grep -v "^WARNING: Location" || true; }
 	@touch $@
 
+# var/local.env (written once by `openmnr local-settings`) holds the demo's key, debug and plain
+# HTTP, so every openmnr command in this checkout works afterwards with no variable set.
 run: $(VENV)/.installed
-	@export OPENMNR_DEBUG=1 OPENMNR_HTTPS=0; \
+	@$(BIN)/openmnr local-settings && \
 	$(BIN)/openmnr manage migrate --verbosity 0 && \
 	$(BIN)/openmnr demo && \
 	echo "" && echo "OpenMNR demo: open http://127.0.0.1:$(PORT)/  (staff sign-in: http://127.0.0.1:$(PORT)/accounts/sign-in/)" && \
-	echo "Current TOTP codes: OPENMNR_DEBUG=1 $(BIN)/openmnr manage demo_codes" && echo "" && \
+	echo "Current TOTP codes: $(BIN)/openmnr manage demo_codes" && echo "" && \
 	$(BIN)/openmnr serve --port $(PORT) --with-worker
 
+# ruff, then the import contracts of pyproject.toml (the layers; tests/web/test_layers.py shows that
+# a bad import breaks them).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports --no-cache
 
 migrations-check: $(VENV)/.installed
 	OPENMNR_DEBUG=1 $(BIN)/openmnr manage makemigrations --check --dry-run
 
 test-sqlite: $(VENV)/.installed
 	@echo "=== pytest on SQLite ==="
-	env -u DATABASE_URL $(BIN)/pytest -m "not browser"
+	env -u DATABASE_URL $(PYTEST) -m "not browser"
 
 test-postgres: $(VENV)/.installed
 	@echo "=== pytest on PostgreSQL ==="
@@ -52,7 +67,7 @@ test-postgres: $(VENV)/.installed
 	  if [ "$$CI" = "true" ]; then echo "FAIL: PostgreSQL is not reachable at $$url (required in CI)"; exit 1; fi; \
 	  echo "!!!!! SKIPPED: PostgreSQL is not reachable at $$url; the PostgreSQL run did NOT happen !!!!!"; exit 0; \
 	fi; \
-	DATABASE_URL="$$url" $(BIN)/pytest -m "not browser"
+	DATABASE_URL="$$url" $(PYTEST) -m "not browser"
 
 test-browser: $(VENV)/.installed
 	@echo "=== browser tests (Playwright, $(CHROMIUM)) ==="
@@ -64,15 +79,20 @@ test-browser: $(VENV)/.installed
 	  if [ "$$CI" = "true" ]; then echo "FAIL: $(CHROMIUM) is missing (required in CI)"; exit 1; fi; \
 	  echo "!!!!! SKIPPED: $(CHROMIUM) is missing (apt-get install chromium); browser tests did NOT run !!!!!"; exit 0; \
 	fi; \
-	env -u DATABASE_URL $(BIN)/pytest -m browser
+	env -u DATABASE_URL $(PYTEST) -m browser
 
 test: lint migrations-check test-sqlite test-postgres test-browser
 	@echo "make test: all checks passed"
 
-bench: $(VENV)/.installed
+# The inner loop: add --lf to run only what failed last time, e.g. make test-fast ARGS=--lf
+test-fast: $(VENV)/.installed
+	env -u DATABASE_URL $(PYTEST) -m "not browser and not slow" $(ARGS)
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/hashing.py
 	$(BIN)/python bench/index.py
 	$(BIN)/python bench/takedown_sim.py
+	$(BIN)/python bench/propagation.py
 
 clean:
-	rm -rf $(VENV) var/test-*.sqlite3
+	rm -rf $(VENV) var/test-*.sqlite3* .pytest_cache

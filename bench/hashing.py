@@ -16,7 +16,7 @@ wall clock of the whole run) and writes bench/results/hashing.json, with the bit
 mode against reference mode on every image. Fast mode's per-size weight cache is emptied before
 every timed pass, so no image benefits from an earlier one of the same size.
 
-Targets (issue 3): openmnr fast >= 3x pdqhash images/s on one core; all cores >= 1.8x one core.
+Targets: openmnr fast >= 3x pdqhash images/s on one core; all cores >= 1.8x one core.
 
     .venv/bin/python bench/hashing.py [--repeat 3]
 """

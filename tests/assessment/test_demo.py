@@ -11,6 +11,7 @@ from openmnr.assessment.models import Cycle, HistoryEntry
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.slow
 def test_demo_country_has_a_signed_off_and_an_open_cycle_and_loads_once(client, as_user, settings, tmp_path):
     from django.contrib.auth import get_user_model
 

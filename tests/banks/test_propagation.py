@@ -1,6 +1,6 @@
 """Changes reach every process: a second Python process on the same database (SQLite file or
-PostgreSQL) matches an entry confirmed here within 5 s, and drops it from its index once it is
-disabled here, without restarting."""
+PostgreSQL) matches an entry confirmed here, and drops it from its index once it is disabled here,
+without restarting. How soon (the 5 s target) is measured by bench/propagation.py, not here."""
 
 import json
 import subprocess
@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from helpers import LineReader
 from openmnr.banks import services
 from openmnr.banks.models import MatcherHeartbeat
 
 PDQ = "d8f8f0cce0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 NEAR = PDQ[:-2] + "dd"  # six bits away
-LIVE_WITHIN = 5.0
+# How long the test waits for a change before it fails: a bound against hanging, not a measure.
+GIVE_UP_AFTER = 60.0
 
 
 class OtherProcess:
@@ -33,31 +35,36 @@ class OtherProcess:
             stdout=subprocess.PIPE,
             text=True,
         )
-        self.pid = json.loads(self.process.stdout.readline())["ready"]
+        self.output = LineReader(self.process.stdout)
+        self.pid = json.loads(self.output.readline(timeout=120))["ready"]
 
     def ask(self, item: dict) -> dict:
         self.process.stdin.write(json.dumps(item) + "\n")
         self.process.stdin.flush()
-        return json.loads(self.process.stdout.readline())
+        return json.loads(self.output.readline(timeout=60))
 
-    def wait_for(self, item: dict, condition) -> tuple[float, dict]:
-        """Ask until ``condition(answer)`` holds; return the seconds it took (or the last answer
-        once past twice the allowed time)."""
-        started = time.monotonic()
+    def wait_for(self, item: dict, condition) -> dict:
+        """Ask until ``condition(answer)`` holds; the last answer (the test's assertion shows it
+        when the change never arrived)."""
+        deadline = time.monotonic() + GIVE_UP_AFTER
         while True:
             answer = self.ask(item)
-            elapsed = time.monotonic() - started
-            if condition(answer) or elapsed > 2 * LIVE_WITHIN:
-                return elapsed, answer
+            if condition(answer) or time.monotonic() > deadline:
+                return answer
             time.sleep(0.05)
 
     def close(self):
         self.process.stdin.close()
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_a_change_made_here_is_matched_in_another_process_within_5_s(make_bank, make_user, tmp_path):
+def test_a_change_made_here_is_matched_in_another_process_without_a_restart(make_bank, make_user, tmp_path):
     analyst, first, second = make_user("analyst"), make_user("senior_analyst"), make_user("senior_analyst")
     bank = make_bank()
     other = OtherProcess(tmp_path / "index", analyst.username)
@@ -69,12 +76,12 @@ def test_a_change_made_here_is_matched_in_another_process_within_5_s(make_bank, 
         )
         services.confirm_entry(entry, by=first)
         services.confirm_entry(entry, by=second)
-        elapsed, answer = other.wait_for({"pdq": NEAR}, lambda a: a["service"] == [entry.pk])
-        assert answer["service"] == [entry.pk] and elapsed <= LIVE_WITHIN, (elapsed, answer)
+        answer = other.wait_for({"pdq": NEAR}, lambda a: a["service"] == [entry.pk])
+        assert answer["service"] == [entry.pk]
 
         services.disable_entry(entry, by=first, reason="test")
-        elapsed, answer = other.wait_for({"pdq": NEAR}, lambda a: a["index"] == [])
-        assert answer == {"service": [], "index": [], "seq": 2} and elapsed <= LIVE_WITHIN, (elapsed, answer)
+        answer = other.wait_for({"pdq": NEAR}, lambda a: a["index"] == [])
+        assert answer == {"service": [], "index": [], "seq": 2}
 
         beat = MatcherHeartbeat.objects.get(pid=other.pid)
         assert beat.applied_seq == 2 and beat.loaded_from == "database"
@@ -82,6 +89,7 @@ def test_a_change_made_here_is_matched_in_another_process_within_5_s(make_bank, 
         other.close()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_process_started_later_loads_the_snapshot_and_replays_the_rest(make_bank, make_user, tmp_path):
     analyst, senior = make_user("analyst"), make_user("senior_analyst")

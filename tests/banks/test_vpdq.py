@@ -84,6 +84,7 @@ def test_a_video_entry_is_one_row_identified_by_its_frames_and_matched_after_fou
     assert entry.value not in json.dumps(proposal.detail) and "dadb999c" not in json.dumps(proposal.detail)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_an_analyst_uploading_the_video_sees_the_entry_and_both_percentages(staff_client, video_bank, videos):
     bank, entry = video_bank

@@ -109,6 +109,7 @@ def test_reference_mode_and_signal_choice(folder, shared, capsys):
     ]
 
 
+@pytest.mark.slow
 def test_several_workers_give_the_same_output_in_the_same_order(folder, capsys):
     (folder / "empty.jpg").write_bytes(b"")
     _, alone = hash_command(capsys, str(folder), "--jobs", "1", "--per-second", "2")
@@ -134,6 +135,7 @@ def test_bad_arguments_exit_2(folder, capsys):
     assert code == 2
 
 
+@pytest.mark.slow
 def test_runs_as_a_program(folder):
     result = subprocess.run(
         [
@@ -156,6 +158,7 @@ def test_runs_as_a_program(folder):
     assert result.stderr == ""
 
 
+@pytest.mark.slow
 def test_isolated_run_gives_the_same_hashes(folder, capsys):
     (folder / "empty.jpg").write_bytes(b"")
     argv = [str(folder / "photo.jpg"), str(folder / "empty.jpg"), str(folder / "clips"), "--per-second", "1"]

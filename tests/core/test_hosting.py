@@ -5,15 +5,11 @@ Nothing here leaves the machine: DNS answers come from a StaticResolver or from 
 """
 
 import json
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from mmdb_writer import MMDBWriter
-from netaddr import IPSet
 
-from helpers import local_dns_server
+from helpers import Rdap, local_dns_server, mmdb_files
 from openmnr.core.hosting import HostingError
 from openmnr.core.hosting.cdn import CdnCatalog, CdnDataError
 from openmnr.core.hosting.dns import (
@@ -111,19 +107,7 @@ NETWORKS = {
 @pytest.fixture
 def mmdb(tmp_path):
     """(asn_path, country_path): small databases in MaxMind's GeoLite2 layouts."""
-    asn_writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-ASN")
-    country_writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-Country")
-    for network, (asn, org, country) in NETWORKS.items():
-        asn_writer.insert_network(
-            IPSet([network]), {"autonomous_system_number": asn, "autonomous_system_organization": org}
-        )
-        country_writer.insert_network(
-            IPSet([network]), {"country": {"iso_code": country, "names": {"en": country}}}
-        )
-    asn_path, country_path = tmp_path / "asn.mmdb", tmp_path / "country.mmdb"
-    asn_writer.to_db_file(str(asn_path))
-    country_writer.to_db_file(str(country_path))
-    return asn_path, country_path
+    return mmdb_files(tmp_path, NETWORKS)
 
 
 def test_geo_lookup_gives_asn_organisation_and_country_for_both_families(mmdb):
@@ -233,53 +217,9 @@ DOMAIN_ANSWER = {
 }
 
 
-class RdapServer:
-    """http.server on 127.0.0.1 serving fixed answers by path; counts requests; can hang."""
-
-    def __init__(self):
-        self.routes: dict[str, tuple[int, dict, bytes]] = {}
-        self.requests: list[str] = []
-        self.release = threading.Event()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                server.requests.append(self.path)
-                if self.path.startswith("/hang/"):
-                    server.release.wait(10)
-                status, headers, body = server.routes.get(
-                    self.path, (404, {}, json.dumps({"errorCode": 404, "title": "Not Found"}).encode())
-                )
-                self.send_response(status)
-                for name, value in {"Content-Type": "application/rdap+json", **headers}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    def answer(self, path, data, status=200, headers=None):
-        body = data if isinstance(data, bytes) else json.dumps(data).encode()
-        self.routes[path] = (status, headers or {}, body)
-
-    def close(self):
-        self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
 def rdap_server():
-    server = RdapServer()
+    server = Rdap()
     server.answer("/ip/203.0.113.7", IP_ANSWER)
     server.answer("/domain/example.pt", DOMAIN_ANSWER)
     yield server
@@ -295,7 +235,7 @@ class FakeClock:
 
 
 def test_rdap_abuse_contact_for_an_ip_and_registrar_for_the_registered_domain(rdap_server):
-    client = RdapClient(base_url=rdap_server.url)
+    client = RdapClient(base_url=rdap_server.url())
     ip_record = client.ip("203.0.113.7")
     assert ip_record.abuse_emails == ("abuse@host.example",)  # nested, lower-cased; not the NOC address
     domain_record = client.domain("www.example.pt")  # www.example.pt is unknown: the parent is asked
@@ -307,7 +247,7 @@ def test_rdap_abuse_contact_for_an_ip_and_registrar_for_the_registered_domain(rd
 
 def test_rdap_answers_are_cached_until_the_ttl_runs_out(rdap_server):
     clock = FakeClock()
-    client = RdapClient(base_url=rdap_server.url, cache_ttl=600, clock=clock)
+    client = RdapClient(base_url=rdap_server.url(), cache_ttl=600, clock=clock)
     client.ip("203.0.113.7")
     clock.now += 599
     client.ip("203.0.113.7")
@@ -319,23 +259,23 @@ def test_rdap_answers_are_cached_until_the_ttl_runs_out(rdap_server):
 
 def test_rdap_timeout_and_server_errors_are_unavailable(rdap_server):
     rdap_server.answer("/ip/192.0.2.1", {"errorCode": 503}, status=503)
-    client = RdapClient(base_url=rdap_server.url, timeout=0.3)
+    client = RdapClient(base_url=rdap_server.url(), timeout=0.3)
     with pytest.raises(RdapUnavailable):
         client.ip("192.0.2.1")
-    hanging = RdapClient(base_url=rdap_server.url + "hang/", timeout=0.3)
+    hanging = RdapClient(base_url=rdap_server.url("/hang/"), timeout=0.3)
     with pytest.raises(RdapUnavailable):
         hanging.ip("203.0.113.7")
 
 
 def test_rdap_refuses_a_redirect_outside_the_configured_server(rdap_server):
-    elsewhere = RdapServer()
+    elsewhere = Rdap()
     try:
         elsewhere.answer("/ip/192.0.2.1", IP_ANSWER)
         rdap_server.answer(
-            "/ip/192.0.2.1", b"", status=302, headers={"Location": elsewhere.url + "ip/192.0.2.1"}
+            "/ip/192.0.2.1", b"", status=302, headers={"Location": elsewhere.url("/ip/192.0.2.1")}
         )
         rdap_server.answer("/ip/192.0.2.2", b"", status=301, headers={"Location": "/ip/203.0.113.7"})
-        client = RdapClient(base_url=rdap_server.url)
+        client = RdapClient(base_url=rdap_server.url())
         with pytest.raises(RdapNotAllowed):
             client.ip("192.0.2.1")
         assert elsewhere.requests == []
@@ -347,12 +287,12 @@ def test_rdap_refuses_a_redirect_outside_the_configured_server(rdap_server):
 def test_rdap_answer_that_is_not_json_is_a_bad_response(rdap_server):
     rdap_server.answer("/ip/192.0.2.3", b"<html>hello</html>")
     with pytest.raises(RdapBadResponse):
-        RdapClient(base_url=rdap_server.url).ip("192.0.2.3")
+        RdapClient(base_url=rdap_server.url()).ip("192.0.2.3")
 
 
 def test_rdap_bootstrap_files_choose_the_server(rdap_server, tmp_path):
     (tmp_path / "dns.json").write_text(
-        json.dumps({"version": "1.0", "services": [[["pt"], [rdap_server.url]]]})
+        json.dumps({"version": "1.0", "services": [[["pt"], [rdap_server.url()]]]})
     )
     (tmp_path / "ipv4.json").write_text(
         json.dumps(
@@ -360,7 +300,7 @@ def test_rdap_bootstrap_files_choose_the_server(rdap_server, tmp_path):
                 "version": "1.0",
                 "services": [
                     [["203.0.0.0/8"], ["http://127.0.0.1:9/"]],  # less specific: must lose
-                    [["203.0.113.0/24"], [rdap_server.url]],
+                    [["203.0.113.0/24"], [rdap_server.url()]],
                 ],
             }
         )
@@ -396,7 +336,7 @@ def tracer(mmdb, rdap_server):
         resolver=StaticResolver(ZONE),
         cdn_catalog=CdnCatalog.load(),
         geo=geo,
-        rdap=RdapClient(base_url=rdap_server.url),
+        rdap=RdapClient(base_url=rdap_server.url()),
         clock=lambda: TRACED_AT,
     )
     geo.close()

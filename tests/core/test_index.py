@@ -81,6 +81,7 @@ def layout(request, monkeypatch):
     return 40_000
 
 
+@pytest.mark.slow
 def test_answers_equal_brute_force_at_every_radius(layout):
     rng = np.random.default_rng(1)
     hashes, ids = planted(rng, layout)
@@ -131,6 +132,7 @@ class Model:
                 assert answer(matches) == within(d, self.ids, radius)
 
 
+@pytest.mark.slow
 def test_adds_and_removes_are_live_without_rebuild():
     rng = np.random.default_rng(3)
     hashes, ids = planted(rng, 20_000)
@@ -171,6 +173,7 @@ def test_one_id_may_hold_several_hashes_and_is_listed_once():
     assert answer(index.query(base[0])) == {}
 
 
+@pytest.mark.slow
 def test_save_and_load_memory_mapped(tmp_path):
     rng = np.random.default_rng(6)
     hashes, ids = planted(rng, 30_000)
@@ -221,6 +224,7 @@ def test_compact_keeps_every_live_entry():
     size=st.sampled_from([0, 1, 500, 5_000]),
     steps=st.lists(st.tuples(st.booleans(), st.integers(1, 5_000)), max_size=5),
 )
+@pytest.mark.slow
 def test_any_sequence_of_changes_matches_brute_force(seed, size, steps):
     rng = np.random.default_rng(seed)
     hashes, ids = planted(rng, size)

@@ -48,6 +48,7 @@ records = st.builds(
 ) | st.builds(HashRecord, signal_type=st.just("md5"), value=hex_digits.map(lambda v: v[:32]))
 
 
+@pytest.mark.slow
 @settings(max_examples=40)
 @given(st.lists(records, max_size=20))
 def test_csv_and_json_round_trip(entries):

@@ -209,6 +209,7 @@ def state_of(states, number):
     return states.get(number, S(0, 0))
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(assessments(), weights)
 def test_no_action_without_a_gap_and_one_level_per_action(states, weights):
@@ -235,6 +236,7 @@ def test_no_action_without_a_gap_and_one_level_per_action(states, weights):
             assert a.owner == state.owner
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(assessments(), weights, st.integers(1, 365))
 def test_every_action_comes_after_and_is_due_after_what_it_waits_for(states, weights, period):
@@ -250,6 +252,7 @@ def test_every_action_comes_after_and_is_due_after_what_it_waits_for(states, wei
     assert [a.due for a in plan.actions] == sorted(a.due for a in plan.actions)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(assessments(), weights)
 # The plan raises the hotline, but not far enough for takedown's prerequisite: advice only. (The
@@ -280,6 +283,7 @@ def test_a_step_never_comes_before_a_prerequisite_the_plan_meets(states, weights
 @given(assessments(), weights, st.sampled_from(DOMAINS), st.floats(min_value=0, max_value=1))
 # The trap of a plain "highest score first among ready actions" rule: raising Societal puts 13 ahead of
 # Legislation (3), which then delays the hotline step (12) that waits for Legislation.
+@pytest.mark.slow
 @example({3: S(1, 2), 4: S(1, 1), 12: S(1, 2), 13: S(0, 1)}, {}, "societal", 0.02)
 def test_raising_a_domain_weight_never_moves_its_actions_later(states, weights, domain, rise):
     before_weight = weights.get(domain, 1.0)
@@ -296,6 +300,7 @@ def test_raising_a_domain_weight_never_moves_its_actions_later(states, weights, 
             assert position_after[step] <= position_before[step]
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(assessments(), weights)
 def test_the_plan_does_not_depend_on_input_order(states, weights):

@@ -51,12 +51,14 @@ def small_photo(photo) -> Image.Image:
     return photo.resize((800, 502), Image.Resampling.LANCZOS)
 
 
+@pytest.mark.slow
 def test_reference_mode_is_bit_identical_to_the_published_vectors(shared, expected, reference_hashes):
     for row in expected:
         value = reference_hashes[shared / "vectors/pdq" / row["path"]]
         assert (value.value, value.quality) == (row["pdq_reference"], int(row["quality"])), row["path"]
 
 
+@pytest.mark.slow
 def test_reference_mode_is_bit_identical_to_pdqhash_on_the_corpus(shared, reference_hashes):
     corpus = sorted((shared / "corpus/natural").glob("*.jpg"))
     assert len(corpus) == 204
@@ -68,6 +70,7 @@ def test_reference_mode_is_bit_identical_to_pdqhash_on_the_corpus(shared, refere
         assert f"{int(value.value, 16):0256b}" == expected_hex and value.quality == quality, path.name
 
 
+@pytest.mark.slow
 def test_fast_mode_stays_within_the_tolerances(all_images, reference_hashes):
     good = []
     for path in all_images:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from openmnr.core.hosting.trace import HostingTrace
 from openmnr.core.takedown.routing import (
     DEFAULT_RULES,
+    ActionKind,
     Contact,
     Directory,
     RoutingError,
@@ -178,3 +179,18 @@ def test_default_rules_always_give_someone_something_to_do(country, cdn, abuse, 
             assert action.to.emails or action.to.api_url
     if cdn:
         assert "notice_host" not in kinds(actions) and "refer_law_enforcement" not in kinds(actions)
+
+
+def test_action_kinds_are_what_rules_name_each_with_its_label():
+    assert [str(kind) for kind in ActionKind] == [
+        "notice_host",
+        "notice_cdn",
+        "notice_registrar",
+        "refer_law_enforcement",
+        "forward_partner",
+        "analyst_decides",
+    ]
+    assert ActionKind.NOTICE_CDN.label == "Notice to the CDN" and all(kind.label for kind in ActionKind)
+    assert [kind.is_notice for kind in ActionKind] == [True, True, True, False, False, False]
+    (rule,) = parse_rules([{"name": "abroad", "when": {}, "then": ["forward_partner"]}])
+    assert rule.then == (ActionKind.FORWARD_PARTNER,) and json.dumps(list(rule.then)) == '["forward_partner"]'

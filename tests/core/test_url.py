@@ -120,6 +120,7 @@ def variant(p: Parts, rnd) -> str:
     return f"{scheme}://{authority}{path}" + (f"?{query}" if query or rnd.random() < 0.3 else "") + fragment
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(p=parts, rnd=st.randoms(use_true_random=False))
 def test_equivalent_spellings_collapse(p, rnd):
@@ -127,6 +128,7 @@ def test_equivalent_spellings_collapse(p, rnd):
     assert canonicalize(spelled) == canonicalize(p.plain()), spelled
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(p=parts, rnd=st.randoms(use_true_random=False))
 def test_canonical_form_is_idempotent(p, rnd):
@@ -175,6 +177,7 @@ def different(p: Parts, change: str) -> tuple[Parts, Parts]:
         ["host", "port", "scheme", "extra segment", "path case", "query value", "extra parameter"]
     ),
 )
+@pytest.mark.slow
 def test_different_resources_stay_apart(p, change):
     a, b = different(p, change)
     assert canonicalize(a.plain()) != canonicalize(b.plain())

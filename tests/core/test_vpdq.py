@@ -34,11 +34,13 @@ def assert_conforms(found: list[vpdq.Frame], expected: list[vpdq.Frame]) -> None
             assert pdq.distance(ours.pdq, theirs.pdq) <= 31, ours.number
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", VIDEOS)
 def test_fast_mode_matches_the_reference_frame_by_frame(shared, fast_frames, name):
     assert_conforms(fast_frames[name], reference(shared, name))
 
 
+@pytest.mark.slow
 def test_reference_mode_matches_the_reference_frame_by_frame(shared):
     name = "test-padded-dimensions"
     with open(shared / f"vectors/pdq/video/{name}.mp4", "rb") as file:
@@ -106,6 +108,7 @@ def test_bad_videos_get_typed_errors(shared):
         vpdq.hash_video(shared / "vectors/pdq/video/test-padded-dimensions.mp4", max_pixels=1_000_000)
 
 
+@pytest.mark.slow
 def test_isolated_video_hashing(shared, fast_frames):
     path = shared / "vectors/pdq/video/test-padded-dimensions.mp4"
     assert vpdq.hash_video(path, isolate=True) == fast_frames["test-padded-dimensions"]

@@ -2,10 +2,10 @@
 confirmed material holding some of them, and a way to run the task worker."""
 
 import hashlib
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from helpers import confirmed_entry
 
 
 @pytest.fixture(autouse=True)
@@ -18,70 +18,6 @@ def _hotline_settings(settings, tmp_path):
     settings.EVIDENCE_DIR = tmp_path / "evidence"
     settings.KEEP_EVIDENCE = False
     settings.EVIDENCE_KEY = ""
-
-
-class Site:
-    """A tiny web site: path -> (content type, body). A path can be held: its request waits until
-    the test releases it, which lets a test stop a worker in the middle of a case."""
-
-    def __init__(self):
-        self.pages: dict[str, tuple[str, bytes]] = {}
-        self.held: dict[str, threading.Event] = {}
-        self.requests: list[str] = []
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                site.requests.append(self.path)
-                if self.path in site.held:
-                    site.held[self.path].wait(30)
-                content_type, body = site.pages.get(self.path, ("text/plain", b"not found"))
-                self.send_response(200 if self.path in site.pages else 404)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}{path}"
-
-    def image(self, path: str, file) -> bytes:
-        data = file.read_bytes()
-        self.pages[path] = ("image/jpeg", data)
-        return data
-
-    def page(self, path: str, *images: str) -> str:
-        tags = "".join(f'<img src="{src}" alt="">' for src in images)
-        self.pages[path] = (
-            "text/html; charset=utf-8",
-            f"<!doctype html><html><body>{tags}</body></html>".encode(),
-        )
-        return self.url(path)
-
-    def hold(self, path: str) -> threading.Event:
-        self.held[path] = threading.Event()
-        return self.held[path]
-
-    def close(self):
-        for event in self.held.values():
-            event.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def site():
-    site = Site()
-    yield site
-    site.close()
 
 
 @pytest.fixture
@@ -107,16 +43,8 @@ def known_bank(make_user):
             by=admin,
         )
         for file in files:
-            entry = banks.propose_entry(
-                bank,
-                signal_type="sha256",
-                value=hashlib.sha256(file.read_bytes()).hexdigest(),
-                classification="baseline",
-                category="A",
-                by=analyst,
-            )
-            for senior in seniors:
-                banks.confirm_entry(entry, by=senior)
+            digest = hashlib.sha256(file.read_bytes()).hexdigest()
+            confirmed_entry(bank, "sha256", digest, by=analyst, seniors=seniors, category="A")
         return bank
 
     return make

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 
 from openmnr.audit.models import AuditEvent
-from openmnr.hotline import triage
+from openmnr.hotline import tasks
 from openmnr.hotline.intake import ReportInput, receive_public
 from openmnr.hotline.models import Case, MediaItem
 
@@ -38,6 +38,7 @@ def _wait_for(condition, timeout=60):
         time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_case_loses_nothing_and_repeats_nothing(site, corpus, worker, tmp_path):
     site.image("/img/1.jpg", corpus["coffee"])
     site.image("/img/2.jpg", corpus["chelsea"])
@@ -65,7 +66,7 @@ def test_a_worker_killed_mid_case_loses_nothing_and_repeats_nothing(site, corpus
     assert [i.url for i in case.items.all()] == [site.url("/img/1.jpg")]
 
     second_image.set()
-    assert triage.resume_stalled(older_than=timedelta(0)) == 1
+    assert tasks.resume_stalled(older_than=timedelta(0)) == 1
     worker()
 
     case.refresh_from_db()
@@ -86,9 +87,9 @@ def test_a_case_whose_task_was_lost_is_resumed_only_once_stalled():
     from django.core.management import call_command
 
     case = Case.objects.create(url="https://example.org/lost", url_sha256="0" * 64)
-    assert triage.resume_stalled() == 0  # just opened: its task may simply be waiting its turn
+    assert tasks.resume_stalled() == 0  # just opened: its task may simply be waiting its turn
     Case.objects.filter(pk=case.pk).update(opened_at=case.opened_at - timedelta(minutes=60))
     out = StringIO()
     call_command("hotline_resume", stdout=out)
     assert out.getvalue().strip() == "re-enqueued triage for 1 case(s)"
-    assert triage.resume_stalled() == 0  # touched when re-enqueued; not again until it stalls again
+    assert tasks.resume_stalled() == 0  # touched when re-enqueued; not again until it stalls again

@@ -123,3 +123,26 @@ def test_running_triage_again_adds_nothing(client, site, corpus, worker):
     case = Case.objects.get()
     assert triage.run(case.pk) == "nothing to do"
     assert case.items.count() == 1 and case.transitions.count() == 1
+
+
+def test_a_server_error_is_tried_again_later_then_set_aside(client, site, corpus, worker, settings):
+    """Triage does not enqueue: it raises TryAgain and the task queues the case again, later each
+    time; once the attempts are spent the case is set aside with the reason."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.HOTLINE_FETCH_ATTEMPTS = 2
+    url = site.serve("/busy.html", b"busy", "text/html", status=503)
+    report(client, url)
+    worker()  # first attempt: 503; the retry waits its delay, so this worker run ends
+
+    case = Case.objects.get()
+    assert case.state == "received" and case.triage_attempts == 1
+    assert "HTTP 503" in case.fetch_error
+    (waiting,) = DBTaskResult.objects.filter(status="READY")
+    assert waiting.args_kwargs["args"] == [case.pk] and waiting.run_after > case.opened_at
+
+    DBTaskResult.objects.filter(pk=waiting.pk).update(run_after=case.opened_at)  # the delay has passed
+    worker()
+    case.refresh_from_db()
+    assert case.state == "not_actionable" and "unreachable after 2 attempts" in case.fetch_error
+    assert not DBTaskResult.objects.filter(status="READY").exists()

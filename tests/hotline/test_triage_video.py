@@ -3,12 +3,13 @@ and assessed without anyone viewing it; an unknown video waits in the queue; a b
 
 import pytest
 
+from helpers import confirmed_entry
 from openmnr.hotline.models import Case
 
 from .test_triage_flow import report
 
 # The worker commits and closes connections as in production, so these tests commit too.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 @pytest.fixture
@@ -37,12 +38,8 @@ def video_bank(make_user):
             match_accounts=[],
             by=admin,
         )
-        entry = banks.propose_entry(
-            bank, signal_type="vpdq", value=frames, classification="baseline", category="A", by=analyst
-        )
-        for _ in range(2):
-            banks.confirm_entry(entry, by=make_user("senior_analyst"))
-        return entry
+        seniors = make_user("senior_analyst"), make_user("senior_analyst")
+        return confirmed_entry(bank, "vpdq", frames, by=analyst, seniors=seniors, category="A")
 
     return make
 
@@ -50,13 +47,11 @@ def video_bank(make_user):
 def serve_video_page(site, path: str, videos: dict[str, bytes]) -> str:
     """A page showing each video with a <video src>; returns its URL."""
     for src, data in videos.items():
-        site.pages[src] = ("video/mp4", data)
+        site.serve(src, data, "video/mp4")
     tags = "".join(f'<video src="{src}" controls></video>' for src in videos)
-    site.pages[path] = (
-        "text/html; charset=utf-8",
-        f"<!doctype html><html><body>{tags}</body></html>".encode(),
+    return site.serve(
+        path, f"<!doctype html><html><body>{tags}</body></html>".encode(), "text/html; charset=utf-8"
     )
-    return site.url(path)
 
 
 def test_a_known_video_is_assessed_without_reaching_the_queue(client, site, videos, video_bank, worker):

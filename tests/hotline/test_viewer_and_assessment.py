@@ -123,8 +123,8 @@ def test_only_the_holder_sees_media_and_known_material_is_never_shown(
 
 def test_video_never_autoplays_and_starts_muted(site, shared, keep_evidence, staff_client):
     video = shared / "vectors" / "pdq" / "video" / "test-padded-dimensions.mp4"
-    site.pages["/v/clip.mp4"] = ("video/mp4", video.read_bytes())
-    site.pages["/page.html"] = ("text/html", b'<html><body><a href="/v/clip.mp4">clip</a></body></html>')
+    site.serve("/v/clip.mp4", video.read_bytes(), "video/mp4")
+    site.serve("/page.html", b'<html><body><a href="/v/clip.mp4">clip</a></body></html>', "text/html")
     case = receive_public(ReportInput(urls=[site.url("/page.html")])).urls.get().case
     triage.run(case.pk)
     item = case.items.get()
@@ -229,7 +229,7 @@ def test_a_case_found_not_illegal_is_closed(site, corpus, staff_client):
 
 
 def test_a_page_without_media_takes_its_outcome_directly(site, staff_client):
-    site.pages["/chat.html"] = ("text/html", b"<html><body><p>Only words here.</p></body></html>")
+    site.serve("/chat.html", b"<html><body><p>Only words here.</p></body></html>", "text/html")
     case = receive_public(ReportInput(urls=[site.url("/chat.html")], content_kind="grooming")).urls.get().case
     triage.run(case.pk)
     client, _ = claimed(staff_client, case)

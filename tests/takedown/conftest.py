@@ -2,17 +2,11 @@
 whose pages can change or vanish, a DNS server, an RDAP server, an SMTP server (aiosmtpd) and a
 webhook receiver; the .mmdb databases are built in tmp_path with mmdb-writer."""
 
-import json
-import socket
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from mmdb_writer import MMDBWriter
-from netaddr import IPSet
 
-from helpers import local_dns_server
+from helpers import LocalServer, Rdap, local_dns_server, mmdb_files, smtp_server
 
 # Documentation ranges (RFC 5737, RFC 3849) stand in for real hosts.
 NETWORKS = {
@@ -102,115 +96,9 @@ def directory(db):
 @pytest.fixture
 def mmdb(tmp_path, settings):
     """Builds ASN and country databases for NETWORKS and configures the app to read them."""
-    asn = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-ASN")
-    country = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-Country")
-    for network, (number, org, iso) in NETWORKS.items():
-        asn.insert_network(
-            IPSet([network]), {"autonomous_system_number": number, "autonomous_system_organization": org}
-        )
-        country.insert_network(IPSet([network]), {"country": {"iso_code": iso}})
-    paths = tmp_path / "asn.mmdb", tmp_path / "country.mmdb"
-    asn.to_db_file(str(paths[0]))
-    country.to_db_file(str(paths[1]))
+    paths = mmdb_files(tmp_path, NETWORKS)
     settings.TAKEDOWN_ASN_DB, settings.TAKEDOWN_COUNTRY_DB = str(paths[0]), str(paths[1])
     return paths
-
-
-class _Server:
-    """A ThreadingHTTPServer on 127.0.0.1 in a daemon thread."""
-
-    def __init__(self, handler):
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.server.server_port}{path}"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class Site(_Server):
-    """A web site whose answers a test changes: path -> (status, content type, body)."""
-
-    def __init__(self):
-        self.pages: dict[str, tuple[int, str, bytes]] = {}
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                status, content_type, body = site.pages.get(self.path, (404, "text/plain", b"not found"))
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(Handler)
-
-    def serve(self, path: str, body: bytes, content_type: str = "image/jpeg", status: int = 200) -> str:
-        self.pages[path] = (status, content_type, body)
-        return self.url(path)
-
-    def page(self, path: str, *images: str) -> str:
-        tags = "".join(f'<img src="{src}" alt="">' for src in images)
-        html = f"<!doctype html><html><body><p>gallery</p>{tags}</body></html>".encode()
-        return self.serve(path, html, "text/html; charset=utf-8")
-
-
-@pytest.fixture
-def site():
-    server = Site()
-    yield server
-    server.close()
-
-
-class Rdap(_Server):
-    """An RDAP server: /ip/<address> and /domain/<name> answer from dicts, else 404."""
-
-    def __init__(self):
-        self.ips: dict[str, dict] = {}
-        self.domains: dict[str, dict] = {}
-        rdap = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                kind, _, key = self.path.strip("/").partition("/")
-                answer = (rdap.ips if kind == "ip" else rdap.domains).get(key)
-                body = json.dumps(answer or {"errorCode": 404}).encode()
-                self.send_response(200 if answer else 404)
-                self.send_header("Content-Type", "application/rdap+json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(Handler)
-
-    @staticmethod
-    def abuse(email: str, role: str = "abuse") -> dict:
-        return {
-            "roles": [role],
-            "vcardArray": ["vcard", [["version", {}, "text", "4.0"], ["email", {}, "text", email]]],
-        }
-
-    def network(self, ip: str, abuse_email: str) -> None:
-        self.ips[ip] = {"objectClassName": "ip network", "entities": [self.abuse(abuse_email)]}
-
-    def domain(self, name: str, registrar: str, abuse_email: str) -> None:
-        entity = {
-            "roles": ["registrar"],
-            "vcardArray": ["vcard", [["version", {}, "text", "4.0"], ["fn", {}, "text", registrar]]],
-            "entities": [self.abuse(abuse_email)],
-        }
-        self.domains[name] = {"objectClassName": "domain", "ldhName": name, "entities": [entity]}
 
 
 @pytest.fixture
@@ -232,68 +120,23 @@ def dns_zone(settings):
         yield zone
 
 
-class Mailbox:
-    """What a local SMTP server (aiosmtpd) received."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        from email import message_from_bytes, policy
-
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(settings):
     """A real SMTP server on 127.0.0.1; the app sends through Django's SMTP backend to it."""
-    from aiosmtpd.controller import Controller
-
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": controller.port, "timeout": 5},
+    with smtp_server() as (port, mailbox):
+        settings.MAILERS = {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+            }
         }
-    }
-    yield mailbox
-    controller.stop()
-
-
-class Webhook(_Server):
-    """Receives webhook POSTs; answers `status` (a test may make it fail)."""
-
-    def __init__(self):
-        self.received: list[tuple[dict, bytes]] = []
-        self.status = 200
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                hook.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(hook.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(Handler)
+        yield mailbox
 
 
 @pytest.fixture
 def webhook():
-    server = Webhook()
+    """Receives webhook POSTs in `posts`; answers `post_status` (a test may make it fail)."""
+    server = LocalServer()
     yield server
     server.close()
 

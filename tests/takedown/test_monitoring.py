@@ -51,7 +51,7 @@ def test_removal_is_confirmed_after_three_misses_at_least_three_minutes_apart(wa
     services.tick(clock.advance(minutes=30), tools=tools)  # checks speed up after a notice
     assert _checks(case) == ["online"]
 
-    del site.pages["/photo.jpg"]  # the host deleted the photo; the page stays
+    site.forget("/photo.jpg")  # the host deleted the photo; the page stays
     services.tick(clock.advance(minutes=30), tools=tools)
     first_miss = clock.now
     services.tick(clock.advance(minutes=2), tools=tools)  # too soon for the next check
@@ -73,7 +73,7 @@ def test_content_back_online_reopens_the_case_and_the_watch_end_closes_it(
     watched, site, photos, clock, mailoutbox
 ):
     case, tools, _ = watched
-    site.pages["/gallery"] = (404, "text/html", b"gone")
+    site.serve("/gallery", b"gone", "text/html", status=404)
     for minutes in (30, 3, 3):
         services.tick(clock.advance(minutes=minutes), tools=tools)
     takedown = TakedownCase.objects.get(pk=case.pk)
@@ -90,7 +90,7 @@ def test_content_back_online_reopens_the_case_and_the_watch_end_closes_it(
     assert takedown.events.filter(kind=EventKind.REOPENED).exists()
     assert len(mailoutbox) == sent + 1 and mailoutbox[-1].subject.startswith("Notice:")  # at once, from one
 
-    site.pages["/gallery"] = (410, "text/html", b"gone")
+    site.serve("/gallery", b"gone", "text/html", status=410)
     for minutes in (30, 3, 3):
         services.tick(clock.advance(minutes=minutes), tools=tools)
     takedown.refresh_from_db()
@@ -119,7 +119,7 @@ def test_each_kind_of_answer(watched, site, photos):
         (503, Check.INCONCLUSIVE),
         (403, Check.INCONCLUSIVE),
     ):
-        site.pages["/gallery"] = (status, "text/html", b"")
+        site.serve("/gallery", b"", "text/html", status=status)
         result = check_case(case, resolver)
         assert (result.outcome, result.http_status) == (outcome, status)
 

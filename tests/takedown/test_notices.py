@@ -131,7 +131,7 @@ def test_a_provider_with_an_api_gets_a_signed_webhook(
     services.tick(clock.now, tools=hosted)
 
     assert mailoutbox == []
-    [(headers, body)] = webhook.received
+    [(headers, body)] = webhook.posts
     timestamp, signature = re.fullmatch(
         r"t=(\d+),v1=([0-9a-f]{64})", headers[SIGNATURE_HEADER.lower()]
     ).groups()
@@ -151,7 +151,7 @@ def test_a_provider_with_an_api_gets_a_signed_webhook(
 
 def test_a_failed_delivery_is_recorded_and_tried_again(hosted, webhook, webhook_entry, assessed_case, clock):
     case = assessed_case("https://example.pt/gallery", known=True)
-    webhook.status = 500
+    webhook.post_status = 500
 
     services.tick(clock.now, tools=hosted)
 
@@ -161,7 +161,7 @@ def test_a_failed_delivery_is_recorded_and_tried_again(hosted, webhook, webhook_
     assert "HTTP 500" in failure.text
     assert takedown.next_due_at == clock.now + timedelta(minutes=5)
 
-    webhook.status = 200
+    webhook.post_status = 200
     services.tick(clock.advance(minutes=5), tools=hosted)
     takedown.refresh_from_db()
     assert takedown.notices.get().reference == f"NTD-{case.pk}-01"

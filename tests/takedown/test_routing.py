@@ -155,3 +155,22 @@ def test_a_provider_entry_replaces_the_rdap_contact(directory, world, assessed_c
     assert takedown.actions[0]["to"]["name"] == "Example Hosting abuse desk"
     assert mailoutbox[0].to == ["desk@hosting.test"]
     assert [a["kind"] for a in takedown.actions] == ["notice_host", "refer_law_enforcement"]
+
+
+def test_the_case_page_names_the_actions_and_offers_routing_only_until_removal(
+    directory, world, assessed_case, clock, staff_client, mailoutbox
+):
+    directory()
+    takedown = _routed(assessed_case, world, clock, "https://shop.example.org/item")
+    client, _ = staff_client("analyst")
+    decide = f"/staff/takedown/cases/{takedown.pk}/decide/"
+    page = client.get(f"/staff/takedown/cases/{takedown.pk}/").content.decode()
+    assert "Notice to the CDN" in page and "An analyst decides" in page
+    assert f'action="{decide}"' in page
+
+    TakedownCase.objects.filter(pk=takedown.pk).update(status="removed")
+    page = client.get(f"/staff/takedown/cases/{takedown.pk}/").content.decode()
+    assert decide not in page
+    refused = client.post(decide, {"emails": "abuse@origin-host.test"}, follow=True).content.decode()
+    assert "already removed" in refused
+    assert not AuditEvent.objects.filter(action="takedown.case.decide").exists()

@@ -34,7 +34,7 @@ def history(assessed_case):
         case = assessed_case(f"https://example.org/{number}")
         reported = now - timedelta(days=days)
         Case.objects.filter(pk=case.pk).update(opened_at=reported, assessed_at=reported + H / 2)
-        services.open_case(Case.objects.get(pk=case.pk), now)
+        services.open_case(case.pk, now)
         TakedownCase.objects.filter(pk=case.pk).update(
             first_notice_at=reported + notice * H,
             acknowledged_at=reported + notice * H + H,

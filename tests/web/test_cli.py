@@ -1,5 +1,9 @@
+import os
+import stat
 import subprocess
 import sys
+
+import pytest
 
 from openmnr import __version__
 
@@ -12,7 +16,7 @@ def _openmnr(*args):
 
 def test_help_lists_every_command_with_a_line_each():
     out = _openmnr("--help").stdout
-    for command in ("serve", "worker", "demo", "manage", "audit", "hash"):
+    for command in ("serve", "worker", "demo", "manage", "audit", "hash", "referral", "local-settings"):
         assert any(line.strip().startswith(command) and len(line.split()) > 1 for line in out.splitlines()), (
             command
         )
@@ -20,3 +24,60 @@ def test_help_lists_every_command_with_a_line_each():
 
 def test_version():
     assert _openmnr("--version").stdout.strip() == f"openmnr {__version__}"
+
+
+def _bare_env(var_dir) -> dict:
+    """The environment of a shell in a fresh checkout: no key, no debug, no database URL (and not
+    under pytest, whose runs ignore var/local.env)."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("OPENMNR_") and name not in ("SECRET_KEY", "DATABASE_URL", "PYTEST_VERSION")
+    }
+    return {**env, "OPENMNR_VAR_DIR": str(var_dir)}
+
+
+def _in(var_dir, *args, **env):
+    return subprocess.run(
+        [sys.executable, "-m", "openmnr.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**_bare_env(var_dir), **env},
+    )
+
+
+def test_without_local_settings_a_command_asks_for_the_secret_key(tmp_path):
+    result = _in(tmp_path, "audit", "verify")
+    assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.slow
+def test_after_make_runs_first_step_every_command_works_without_a_variable(tmp_path):
+    made = _in(tmp_path, "local-settings")
+    assert made.returncode == 0, made.stderr
+    local = tmp_path / "local.env"
+    assert stat.S_IMODE(local.stat().st_mode) == 0o600
+    key = local.read_text()
+    assert _in(tmp_path, "local-settings").returncode == 0 and local.read_text() == key  # kept
+
+    assert _in(tmp_path, "manage", "migrate", "--verbosity", "0").returncode == 0
+    verified = _in(tmp_path, "audit", "verify")
+    assert verified.returncode == 0 and "audit chain intact" in verified.stdout, verified.stderr
+
+    show_debug = [
+        "manage",
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.DEBUG)",
+    ]
+    assert _in(tmp_path, *show_debug).stdout.strip() == "True"
+    assert _in(tmp_path, *show_debug, OPENMNR_DEBUG="0").stdout.strip() == "False"  # the environment wins
+
+
+def test_local_settings_readable_by_others_are_refused(tmp_path):
+    assert _in(tmp_path, "local-settings").returncode == 0
+    (tmp_path / "local.env").chmod(0o644)
+    result = _in(tmp_path, "audit", "verify")
+    assert result.returncode != 0 and "chmod 600" in result.stderr

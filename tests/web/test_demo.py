@@ -8,6 +8,7 @@ from openmnr.accounts.roles import ROLES
 from openmnr.web.demo import load_demo
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_demo_creates_one_user_per_role_and_rerunning_keeps_everything(settings, tmp_path):
     settings.DEBUG = True

@@ -11,6 +11,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[2] / "src" / "openmnr"
 
 
+@pytest.mark.slow
 def test_production_settings_pass_the_deploy_check(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENMNR_", "DATABASE_URL", "PYTEST"))}
     env.update(

@@ -1,8 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from .roles import ROLE_BY_NAME
-
 
 class SignInForm(forms.Form):
     username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username"}))
@@ -42,7 +40,3 @@ class ApiKeyForm(forms.Form):
     def __init__(self, *args, scope_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["scopes"].choices = scope_choices
-
-
-def role_label(name: str) -> str:
-    return ROLE_BY_NAME[name].label if name in ROLE_BY_NAME else name

@@ -46,11 +46,14 @@ from .cycles import transition
 from .errors import CycleLocked, InvalidInput, NotAllowed
 from .frameworks import framework_of
 from .history import check_editable, locked, log, state_error
+from .indicators import IndicatorValue, period_bounds
+from .indicators import register as register_indicator
 from .models import CapabilityAssessment, Comment, Cycle, CycleDomain, Evidence
 
 State = Cycle.State
 
 __all__ = [
+    "IndicatorValue",
     "add_comment",
     "add_evidence",
     "assign_domain",
@@ -63,7 +66,9 @@ __all__ = [
     "may_edit_capability",
     "open_cycle",
     "open_document",
+    "period_bounds",
     "record_capability",
+    "register_indicator",
     "remove_evidence",
     "state_error",
     "transition",

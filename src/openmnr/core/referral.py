@@ -401,10 +401,6 @@ def load_verify_key(path: Path | str) -> Ed25519PublicKey:
     return _load_key(path, False, Ed25519PublicKey, "Ed25519 public")
 
 
-def load_recipient_key(path: Path | str) -> X25519PublicKey:
-    return _load_key(path, False, X25519PublicKey, "X25519 public")
-
-
 def load_decryption_key(path: Path | str) -> X25519PrivateKey:
     return _load_key(path, True, X25519PrivateKey, "X25519 private")
 

@@ -78,9 +78,9 @@ def connect() -> None:
 
     if not apps.is_installed("openmnr.takedown"):
         return
-    from openmnr.takedown import network
+    from openmnr.takedown import services as takedown
 
-    network.register(network.Network(forward=forward, removals=removals))
+    takedown.register_network(takedown.Network(forward=forward, removals=removals))
     post_save.connect(
         on_timeline_event, sender=apps.get_model("takedown", "Event"), dispatch_uid="exchange-timeline"
     )

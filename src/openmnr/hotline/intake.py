@@ -17,7 +17,7 @@ from django.db.models import F
 from openmnr.audit import service as audit
 from openmnr.core.signals.url import CanonicalURL, InvalidURL, canonicalize
 
-from . import codes
+from . import codes, tasks
 from .errors import IdempotencyConflict, InvalidReport, UnknownTrackingCode
 from .models import Case, ContentKind, FoundWhere, ReportedURL, Source, Submission
 from .states import OPEN, PublicStatus, public_status
@@ -124,10 +124,8 @@ def _receive(
             client_address=source != Source.PUBLIC,
         )
         if not is_demo:
-            from .tasks import triage_case
-
             for case_id in opened:
-                triage_case.enqueue(case_id)
+                tasks.enqueue_triage(case_id)
     return submission
 
 

@@ -15,8 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .classification import Assessment
-from .states import OPEN, State
+from .classification import ILLEGAL, Assessment
+from .states import FINISHED, OPEN, State
 
 
 class FoundWhere(models.TextChoices):
@@ -127,6 +127,35 @@ class Case(models.Model):
     def __str__(self):
         return f"case {self.pk}"
 
+    # What the pages and other apps ask of a case, answered here rather than in templates.
+    @property
+    def triage_pending(self) -> bool:
+        """Reported, and triage has not finished."""
+        return self.state == State.RECEIVED
+
+    @property
+    def in_queue(self) -> bool:
+        """Waiting in the analyst queue: the state in which it may be claimed and assessed."""
+        return self.state == State.TRIAGED
+
+    @property
+    def awaits_action(self) -> bool:
+        """Assessed and not closed: notices, forwards and referrals may still go out."""
+        return self.state in (State.ASSESSED, State.ACTIONED)
+
+    @property
+    def is_finished(self) -> bool:
+        """Closed, a duplicate or not actionable: nothing more happens to it."""
+        return self.state in FINISHED
+
+    def is_held_by(self, user) -> bool:
+        """The analyst holds (has claimed) this case."""
+        return self.claimed_by_id is not None and self.claimed_by_id == user.pk
+
+    def assessable_by(self, user) -> bool:
+        """The analyst holds the case and it waits for assessment: its media may be classified."""
+        return self.in_queue and self.is_held_by(user)
+
 
 class ReportedURL(models.Model):
     """Which case each URL of a submission went to, and how the reporter wrote it."""
@@ -185,6 +214,11 @@ class MediaItem(models.Model):
 
     def __str__(self):
         return f"item {self.pk} of case {self.case_id}"
+
+    @property
+    def classified_illegal_by_analyst(self) -> bool:
+        """An analyst (not the bank match) judged it illegal: its hashes may be proposed to a bank."""
+        return not self.auto_assessed and self.assessment in ILLEGAL
 
     @property
     def is_video(self) -> bool:

@@ -1,13 +1,21 @@
-"""What other apps call. The takedown app above all: it traces the hosting of illegal cases, sends
-notices and referrals, and moves the cases on.
+"""What other apps call: the hotline's one interface (the import contracts in `make lint` let no
+other app import any other hotline module). The takedown app above all: it traces the hosting of
+illegal cases, sends notices and referrals, and moves the cases on; the hotline exchange and
+industry reports will come in through here too.
 
+    receive_public(ReportInput(urls=[...]), is_demo=False)           -> Submission (see intake.py)
     transition(case_id, to, *, actor=None, request=None, reason="")  -> CaseSummary
+    advance(case_id, to, *, when_in, reason)                         -> moved?  (no error if not)
     cases_to_act_on()                                                -> [CaseSummary], oldest first
     case_summary(case_id)                                            -> CaseSummary
-    new_tracking_code(), display_tracking_code(code), normalise_tracking_code(text)
-                                       the public tracking codes (codes.py), for other public pages
+    kept_evidence(case_id)                                           -> [KeptMedia] (decrypted)
+    demo_case(url=None) / file_demo_report(url, description)         -> CaseSummary (demo data)
     items_of(case_id)                                                -> [ItemSummary], in page order
     file_partner_report(url, *, partner_reference, description="")   -> CaseSummary
+    new_tracking_code(), display_tracking_code(code), normalise_tracking_code(text)
+                                       the public tracking codes (codes.py), for other public pages
+    allow_public(request, purpose, ...)  the public pages' rate limits, without keeping addresses
+    blurred_thumbnail(data)              a blurred, greyed thumbnail for the protective viewer
 
 `file_partner_report` is for reports that arrive through a hotline network (ICCAM, OpenMNR
 federation) rather than a partner's API key: the URL opens or joins a case and is triaged like any
@@ -25,10 +33,15 @@ The case page includes the template `takedown/case_hosting.html` when the takedo
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import cases, codes
-from .classification import ILLEGAL
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from . import cases, codes, evidence, throttle
+from .classification import ILLEGAL, Assessment
 from .errors import CaseNotFound, HotlineError, InvalidReport, InvalidTrackingCode, TransitionNotAllowed
-from .intake import ReportInput, receive_network
+from .imaging import blurred_thumbnail
+from .intake import ReportInput, receive_network, receive_public
 from .models import Case
 from .states import State
 
@@ -44,8 +57,9 @@ class CaseSummary:
     opened_at: datetime
     reporter_count: int
     is_demo: bool
-    age_group: str = ""
     assessed_at: datetime | None = None
+    has_known_match: bool = False
+    age_group: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,19 +72,29 @@ class ItemSummary:
     signals: dict  # signal type -> value, for the partners a case is forwarded to; never logged
 
 
+@dataclass(frozen=True)
+class KeptMedia:
+    """One media item's kept bytes (decrypted), for a referral package."""
+
+    position: int
+    media_type: str
+    data: bytes
+
+
 def _summary(case: Case) -> CaseSummary:
     return CaseSummary(
-        case.pk,
-        case.url,
-        case.url_sha256,
-        case.state,
-        case.assessment,
-        case.category,
-        case.opened_at,
-        case.reporter_count,
-        case.is_demo,
-        case.age_group,
-        case.assessed_at,
+        id=case.pk,
+        url=case.url,
+        url_sha256=case.url_sha256,
+        state=case.state,
+        assessment=case.assessment,
+        category=case.category,
+        opened_at=case.opened_at,
+        reporter_count=case.reporter_count,
+        is_demo=case.is_demo,
+        assessed_at=case.assessed_at,
+        has_known_match=case.has_known_match,
+        age_group=case.age_group,
     )
 
 
@@ -79,11 +103,29 @@ def transition(case_id: int, to: str, *, actor=None, request=None, reason: str =
     return _summary(cases.transition(case_id, to, actor=actor, request=request, reason=reason))
 
 
+def advance(case_id: int, to: str, *, when_in, reason: str = "") -> bool:
+    """Move the case to `to` if, under its row lock, it is in one of the states `when_in`; False
+    (and nothing changed) when it is not, say because it was closed meanwhile. Audited like
+    `transition`; joins the caller's transaction."""
+    with transaction.atomic():
+        case = cases.locked(case_id)
+        if case.state not in when_in:
+            return False
+        cases.move(case, to, reason=reason)
+    return True
+
+
 def case_summary(case_id: int) -> CaseSummary:
     case = Case.objects.filter(pk=case_id).first()
     if case is None:
         raise CaseNotFound(f"there is no case {case_id}")
     return _summary(case)
+
+
+def cases_to_act_on() -> list[CaseSummary]:
+    """Assessed cases whose outcome is illegal: the ones that need a notice or a referral."""
+    found = Case.objects.filter(state=State.ASSESSED, assessment__in=ILLEGAL).order_by("assessed_at", "pk")
+    return [_summary(case) for case in found]
 
 
 def items_of(case_id: int) -> list[ItemSummary]:
@@ -111,12 +153,6 @@ def file_partner_report(url: str, *, partner_reference: str, description: str = 
     return _summary(submission.urls.get().case)
 
 
-def cases_to_act_on() -> list[CaseSummary]:
-    """Assessed cases whose outcome is illegal: the ones that need a notice or a referral."""
-    found = Case.objects.filter(state=State.ASSESSED, assessment__in=ILLEGAL).order_by("assessed_at", "pk")
-    return [_summary(case) for case in found]
-
-
 def new_tracking_code() -> str:
     """A fresh code (codes.py: 95 random bits, a check character), without separators."""
     return codes.new_code()
@@ -131,21 +167,87 @@ def normalise_tracking_code(text: str) -> str:
     return codes.normalise(text)
 
 
+def allow_public(request, purpose: str, **limits) -> bool:
+    """Count one request of a public page (see throttle.py: the client's address is never kept);
+    False once the limit of `purpose` is reached."""
+    return throttle.allow(request, purpose, **limits)
+
+
+def kept_evidence(case_id: int) -> list[KeptMedia]:
+    """The media of the case that the hotline kept, decrypted; empty when it keeps signals only."""
+    store = evidence.reader()
+    if store is None:
+        return []
+    items = Case.objects.get(pk=case_id).items.exclude(evidence_id="")
+    return [
+        KeptMedia(item.position, item.media_type, store.get(item.evidence_id, item.sha256)) for item in items
+    ]
+
+
+def demo_case(url: str | None = None) -> CaseSummary | None:
+    """For other apps' demo data: the demo case reported for `url`, or (no url) the first demo case
+    assessed illegal that is still open or was closed after action."""
+    found = Case.objects.filter(is_demo=True)
+    if url is not None:
+        found = found.filter(url=url)
+    else:
+        found = found.filter(assessment__in=ILLEGAL, state__in=[State.ASSESSED, State.ACTIONED, State.CLOSED])
+    case = found.order_by("pk").first()
+    return _summary(case) if case is not None else None
+
+
+def file_demo_report(url: str, description: str) -> CaseSummary:
+    """For other apps' demo data: a demo report of `url`, triaged and assessed as known material
+    (baseline, the first category) through the state machine, as triage would for a page whose
+    every item matched."""
+    case = receive_public(ReportInput(urls=[url], description=description), is_demo=True).urls.get().case
+    cases.transition(case.pk, State.TRIAGED, reason="demo: triage", has_known_match=True)
+    return _summary(
+        cases.transition(
+            case.pk,
+            State.ASSESSED,
+            reason="demo: known material",
+            assessment=Assessment.BASELINE,
+            category=settings.HOTLINE_CATEGORIES[0].partition(":")[0],
+            auto_assessed=True,
+            assessed_at=timezone.now(),
+        )
+    )
+
+
+def backdate_demo_case(case_id: int, *, opened_at: datetime, assessed_at: datetime) -> None:
+    """Move a demo case's report and assessment into the past, so a demo replayed on an earlier
+    clock reads in order. Only demo cases are touched."""
+    Case.objects.filter(pk=case_id, is_demo=True).update(opened_at=opened_at, assessed_at=assessed_at)
+
+
 __all__ = [
+    "Assessment",
     "CaseNotFound",
     "CaseSummary",
     "HotlineError",
+    "ILLEGAL",
     "InvalidReport",
     "InvalidTrackingCode",
     "ItemSummary",
+    "KeptMedia",
+    "ReportInput",
     "State",
     "TransitionNotAllowed",
+    "advance",
+    "allow_public",
+    "backdate_demo_case",
+    "blurred_thumbnail",
     "case_summary",
     "cases_to_act_on",
+    "demo_case",
     "display_tracking_code",
+    "file_demo_report",
     "file_partner_report",
     "items_of",
+    "kept_evidence",
     "new_tracking_code",
     "normalise_tracking_code",
+    "receive_public",
     "transition",
 ]

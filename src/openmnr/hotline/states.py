@@ -45,6 +45,8 @@ ALLOWED: dict[str, frozenset[str]] = {
 
 # A URL reported while a case for it is in one of these states joins that case.
 OPEN = (State.RECEIVED, State.TRIAGED, State.ASSESSED, State.ACTIONED)
+# The end states: nothing more happens to the case.
+FINISHED = (State.CLOSED, State.DUPLICATE, State.NOT_ACTIONABLE)
 
 
 class PublicStatus(models.TextChoices):
@@ -54,6 +56,21 @@ class PublicStatus(models.TextChoices):
     BEING_ASSESSED = "being_assessed", _("Being assessed")
     ACTION_TAKEN = "action_taken", _("Action taken")
     CLOSED = "closed", _("Closed")
+
+    @property
+    def explanation(self) -> str:
+        """One sentence for the reporter about what this status means."""
+        return _EXPLANATION[self]
+
+
+_EXPLANATION = {
+    PublicStatus.RECEIVED: _("We have your report and will look at it soon."),
+    PublicStatus.BEING_ASSESSED: _("An analyst is looking at what you reported."),
+    PublicStatus.ACTION_TAKEN: _(
+        "We have acted on your report, for example by asking for the content to be removed."
+    ),
+    PublicStatus.CLOSED: _("We have finished with this report."),
+}
 
 
 _PUBLIC = {

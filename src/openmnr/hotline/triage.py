@@ -1,6 +1,8 @@
 """Triage: fetch a reported URL, find its media, hash each item and match it against the banks.
 
-Runs in a task worker (tasks.triage_case), never in a web request. A case whose every media item
+Runs in a task worker (tasks.triage_case), never in a web request; this module only does the work
+and never enqueues: a fetch that may succeed later raises `TryAgain`, and tasks.py decides when
+the task runs again (and resumes stalled cases). A case whose every media item
 matches confirmed material is assessed automatically with the matched classification and never
 reaches a person; anything else waits in the analyst queue.
 
@@ -10,8 +12,9 @@ runs at once) adds nothing twice:
 - each media item is committed on its own as soon as it is hashed, and a (case, item URL) unique
   constraint makes a second copy impossible; a re-run skips the items already there;
 - the case leaves `received` in one locked transaction at the end, so only one run finishes it;
-- `triage_touched_at` is refreshed after every item, and `resume_stalled` re-enqueues cases whose
-  triage stopped showing signs of life (the worker was killed, and django-tasks-db does not retry).
+- `triage_touched_at` is refreshed after every item, and `tasks.resume_stalled` re-enqueues cases
+  whose triage stopped showing signs of life (`stalled`: the worker was killed, and django-tasks-db
+  does not retry).
 
 Only an evidence file can be left behind by a run killed between writing it and committing its item:
 encrypted, unreferenced and harmless.
@@ -42,7 +45,8 @@ NOT_FETCHABLE = (fetch.BadURL, fetch.BlockedAddress, fetch.TooManyRedirects, fet
 
 
 def run(case_id: int) -> str:
-    """Triage one case; returns what happened, in words, for the task's result."""
+    """Triage one case; returns what happened, in words, for the task's result. Raises `TryAgain`
+    when the address may answer later."""
     case = Case.objects.filter(pk=case_id).first()
     if case is None or case.state != State.RECEIVED:
         return "nothing to do"
@@ -64,21 +68,27 @@ def run(case_id: int) -> str:
     return finish(case_id)
 
 
-def resume_stalled(older_than: timedelta | None = None) -> int:
-    """Re-enqueue triage for cases still `received` with no sign of life for `older_than`
-    (default HOTLINE_STALLED_MINUTES); returns how many."""
-    from .tasks import triage_case
+class TryAgain(Exception):
+    """The reported address could not be fetched this time (a network error or a 5xx answer) and
+    attempts remain: run the case's triage again after `delay`."""
 
+    def __init__(self, delay: timedelta, reason: str):
+        super().__init__(reason)
+        self.delay = delay
+
+
+def stalled(older_than: timedelta | None = None) -> list[int]:
+    """Cases still `received` with no sign of life for `older_than` (default
+    HOTLINE_STALLED_MINUTES); each is touched, so the next sweep waits a full period before it
+    names the case again."""
     cutoff = timezone.now() - (older_than if older_than is not None else _stalled_after())
-    stalled = Case.objects.filter(state=State.RECEIVED).filter(
+    found = Case.objects.filter(state=State.RECEIVED).filter(
         Q(triage_touched_at__lte=cutoff) | Q(triage_touched_at__isnull=True, opened_at__lte=cutoff)
     )
-    count = 0
-    for case_id in stalled.values_list("pk", flat=True):
-        _touch(case_id)  # so the next sweep waits a full period before enqueuing it again
-        triage_case.enqueue(case_id)
-        count += 1
-    return count
+    case_ids = list(found.values_list("pk", flat=True))
+    for case_id in case_ids:
+        _touch(case_id)
+    return case_ids
 
 
 def _stalled_after() -> timedelta:
@@ -119,17 +129,14 @@ def _media_of(page: fetch.FetchResult) -> list[tuple[str, fetch.FetchResult | No
 
 
 def _not_fetched(case_id: int, exc: fetch.FetchError) -> str:
+    """Set the case aside when the address cannot work or attempts are spent; else `TryAgain`."""
     case = Case.objects.get(pk=case_id)
     if isinstance(exc, NOT_FETCHABLE):
         return _set_aside(case_id, f"not fetchable: {exc}", exc.log)
     if case.triage_attempts >= settings.HOTLINE_FETCH_ATTEMPTS:
         return _set_aside(case_id, f"unreachable after {case.triage_attempts} attempts: {exc}", exc.log)
-    from .tasks import triage_case
-
     Case.objects.filter(pk=case_id).update(fetch_log=_log(exc.log), fetch_error=str(exc))
-    delay = timedelta(minutes=2**case.triage_attempts)
-    triage_case.using(run_after=timezone.now() + delay).enqueue(case_id)
-    return f"will try again in {delay}"
+    raise TryAgain(timedelta(minutes=2**case.triage_attempts), str(exc))
 
 
 def _set_aside(case_id: int, reason: str, steps) -> str:

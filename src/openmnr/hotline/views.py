@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 from openmnr.accounts.stepup import step_up_required
 
 from . import assess, cases, codes, intake, throttle, viewer
-from .classification import ILLEGAL
 from .errors import HotlineError
 from .forms import ClassificationForm, ProposeForm, ReportForm, SetAsideForm, StatusForm
 from .models import Case, MediaItem
@@ -103,7 +102,7 @@ def queue_view(request):
 @permission_required("hotline.work_queue", raise_exception=True)
 def case_view(request, case_id: int):
     case = get_object_or_404(Case.objects.select_related("claimed_by", "duplicate_of"), pk=case_id)
-    held = case.claimed_by_id == request.user.pk
+    held = case.is_held_by(request.user)
     return render(
         request,
         "hotline/case.html",
@@ -199,7 +198,7 @@ def set_aside_view(request, case_id: int):
 def item_view(request, item_id: int):
     item = get_object_or_404(MediaItem.objects.select_related("case"), pk=item_id)
     shown = viewer.current(request.user)
-    held = item.case.claimed_by_id == request.user.pk and item.case.state == State.TRIAGED
+    held = item.case.assessable_by(request.user)
     return render(
         request,
         "hotline/item.html",
@@ -225,11 +224,7 @@ def item_view(request, item_id: int):
 
 def _propose_form(request, item):
     """Offered for media an analyst classified illegal, to those who may propose bank entries."""
-    if (
-        item.auto_assessed
-        or item.assessment not in ILLEGAL
-        or not request.user.has_perm("banks.propose_entry")
-    ):
+    if not item.classified_illegal_by_analyst or not request.user.has_perm("banks.propose_entry"):
         return None
     return ProposeForm(banks=assess.bank_choices(request.user))
 

@@ -104,16 +104,16 @@ def export_referral(case_id: int, user, *, recipient=None, request=None) -> tupl
     """Write the case as a signed referral package (openmnr.core.referral's format) and return its
     file name and bytes. Signals, the report document and kept files go in only encrypted to a
     law-enforcement recipient's key (the directory of the takedown app), as for hotline referrals."""
-    from openmnr.takedown import keys
+    from openmnr.takedown import services as takedown
 
     _require(user, "industry.export_referral")
     case = Case.objects.select_related("report").filter(pk=case_id).first()
     if case is None:
         raise CaseError(f"there is no industry case {case_id}")
     try:
-        signing_key = keys.signing_key()
+        signing_key = takedown.referral_signing_key()
         recipient_key = (
-            keys.parse_recipient_key(recipient.recipient_key)
+            takedown.parse_recipient_key(recipient.recipient_key)
             if recipient and recipient.recipient_key
             else None
         )

@@ -168,7 +168,7 @@ def signals_of(upload: SpooledFile) -> Signals:
 
 def _thumbnail(store, data: bytes) -> tuple[str, str]:
     """The blurred, greyscale thumbnail the protective viewer shows by default (the hotline's)."""
-    from openmnr.hotline.imaging import blurred_thumbnail
+    from openmnr.hotline.services import blurred_thumbnail
 
     try:
         small = media.run_isolated(blurred_thumbnail, data)

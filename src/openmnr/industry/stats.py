@@ -61,7 +61,7 @@ def summary(since: datetime, until: datetime) -> dict:
 
 
 def _indicator(key: str, start: date, end: date):
-    from openmnr.assessment.indicators import IndicatorValue, period_bounds
+    from openmnr.assessment.services import IndicatorValue, period_bounds
 
     if not Report.objects.filter(state=ReportState.FINISHED).exists():
         return None
@@ -95,7 +95,7 @@ KEYS = (
 
 
 def register_indicators() -> None:
-    from openmnr.assessment.indicators import register
+    from openmnr.assessment.services import register_indicator as register
 
     for key in KEYS:
         register(key, lambda start, end, key=key: _indicator(key, start, end))

@@ -59,9 +59,9 @@ def forwarding_view(request):
 
 
 def _recipients():
-    from openmnr.takedown.referrals import recipients
+    from openmnr.takedown.services import referral_recipients
 
-    return recipients()
+    return referral_recipients()
 
 
 @never_cache

@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime
 
 from django.urls import reverse
 
-from openmnr.assessment.indicators import IndicatorValue, period_bounds, register
+from openmnr.assessment.services import IndicatorValue, period_bounds
+from openmnr.assessment.services import register_indicator as register
 
 from .models import Case, Outcome
 

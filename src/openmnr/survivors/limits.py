@@ -1,6 +1,6 @@
 """Rate limits of the Take it down page.
 
-Per address, counted through the hotline's public counters (``hotline.throttle.allow``), which
+Per address, counted through the hotline's public counters (``hotline.services.allow_public``), which
 never write the address anywhere: new cases and submissions per day, status look-ups and
 withdrawals per hour. Per case, counted from the case's own rows: items in all, items added in
 the last day. A refusal is a ``TooMany`` with a plain explanation, and is tallied for the activity
@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from openmnr.hotline import throttle
+from openmnr.hotline import services as hotline
 
 from . import activity
 from .errors import TooMany
@@ -33,7 +33,7 @@ def submission(request, *, new_case: bool) -> None:
     request (the demo, a command) there is no address to count."""
     if request is None:
         return
-    if new_case and not throttle.allow(
+    if new_case and not hotline.allow_public(
         request, "survivors-case", limit=settings.SURVIVORS_CASES_PER_DAY, window_seconds=DAY
     ):
         _refuse(
@@ -41,7 +41,7 @@ def submission(request, *, new_case: bool) -> None:
                 "Too many new cases came from your network today. Please try again tomorrow, or add your pictures to the case you already opened."
             )
         )
-    if not throttle.allow(
+    if not hotline.allow_public(
         request, "survivors-submission", limit=settings.SURVIVORS_SUBMISSIONS_PER_DAY, window_seconds=DAY
     ):
         _refuse(_("Too many submissions came from your network today. Please try again tomorrow."))
@@ -51,7 +51,7 @@ def lookup(request) -> None:
     """Count one status look-up or withdrawal from this address."""
     if request is None:
         return
-    if not throttle.allow(
+    if not hotline.allow_public(
         request, "survivors-lookup", limit=settings.SURVIVORS_LOOKUPS_PER_HOUR, window_seconds=HOUR
     ):
         _refuse(_("Too many attempts came from your network in the last hour. Please try again later."))

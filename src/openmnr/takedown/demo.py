@@ -17,11 +17,7 @@ from django.utils import timezone
 
 from openmnr.core.hosting.trace import HostingTrace
 from openmnr.core.takedown.schedule import Check
-from openmnr.hotline import cases
-from openmnr.hotline.classification import ILLEGAL
-from openmnr.hotline.intake import ReportInput, receive_public
-from openmnr.hotline.models import Case
-from openmnr.hotline.states import State
+from openmnr.hotline import services as hotline
 
 from . import notices, referrals, services
 from .availability import CheckResult
@@ -45,46 +41,26 @@ class _Clock:
 
 def load(out) -> None:
     case = _demo_case()
-    takedown = TakedownCase.objects.filter(pk=case.pk).first()
+    takedown = TakedownCase.objects.filter(pk=case.id).first()
     if takedown is None:
         _entries()
         takedown = _replay(case)
     out.write("\nDemo notice and takedown (nothing is sent; the trace and the checks are scripted):\n")
     out.write(
-        f"  case {case.pk}: {takedown.get_status_display()}, {takedown.notices.count()} message(s), "
+        f"  case {case.id}: {takedown.get_status_display()}, {takedown.notices.count()} message(s), "
         f"removed {takedown.removed_at:%Y-%m-%d %H:%M} UTC\n"
         if takedown.removed_at
-        else f"  case {case.pk}: {takedown.get_status_display()}\n"
+        else f"  case {case.id}: {takedown.get_status_display()}\n"
     )
-    out.write(f"  Timeline: http://127.0.0.1:8000/staff/takedown/cases/{case.pk}/\n")
+    out.write(f"  Timeline: http://127.0.0.1:8000/staff/takedown/cases/{case.id}/\n")
     out.write("  Statistics: http://127.0.0.1:8000/staff/takedown/statistics/\n")
 
 
-def _demo_case() -> Case:
-    found = (
-        Case.objects.filter(
-            is_demo=True, assessment__in=ILLEGAL, state__in=[State.ASSESSED, State.ACTIONED, State.CLOSED]
-        )
-        .order_by("pk")
-        .first()
-    )
+def _demo_case() -> hotline.CaseSummary:
+    found = hotline.demo_case() or hotline.demo_case(DEMO_URL)
     if found is not None:
         return found
-    found = Case.objects.filter(url=DEMO_URL, is_demo=True).first()
-    if found is not None:
-        return found
-    report = ReportInput(urls=[DEMO_URL], description="Demo report for notice and takedown: a benign page.")
-    case = receive_public(report, is_demo=True).urls.get().case
-    cases.transition(case.pk, State.TRIAGED, reason="demo: triage", has_known_match=True)
-    return cases.transition(
-        case.pk,
-        State.ASSESSED,
-        reason="demo: known material",
-        assessment="baseline",
-        category=settings.HOTLINE_CATEGORIES[0].partition(":")[0],
-        auto_assessed=True,
-        assessed_at=timezone.now(),
-    )
+    return hotline.file_demo_report(DEMO_URL, "Demo report for notice and takedown: a benign page.")
 
 
 def _entries() -> None:
@@ -113,14 +89,13 @@ def _entries() -> None:
     )
 
 
-def _replay(case: Case) -> TakedownCase:
+def _replay(case: hotline.CaseSummary) -> TakedownCase:
     """Run the case through the real tick on a clock three days back."""
     start = timezone.now() - timedelta(days=3)
     # Only demo rows are moved back, so that the report comes before the replayed notices.
-    Case.objects.filter(pk=case.pk, is_demo=True).update(
-        opened_at=start - timedelta(minutes=20), assessed_at=start - timedelta(minutes=5)
+    hotline.backdate_demo_case(
+        case.id, opened_at=start - timedelta(minutes=20), assessed_at=start - timedelta(minutes=5)
     )
-    case.refresh_from_db()
     clock = _Clock(start)
     first_notice = start
     tools = Tools(
@@ -128,9 +103,9 @@ def _replay(case: Case) -> TakedownCase:
         check=lambda _case: _scripted_check(clock.now, first_notice),
         deliver=lambda _message: Delivery(True),
     )
-    services.open_case(case, clock.now)
+    services.open_case(case.id, clock.now)
     services.tick(clock.now, tools=tools)  # trace, route, first notice at once (known material)
-    notice = TakedownCase.objects.get(pk=case.pk).notices.first()
+    notice = TakedownCase.objects.get(pk=case.id).notices.first()
     if notice is not None:
         services.acknowledge(
             notices.ack_token(notice.reference),
@@ -141,14 +116,14 @@ def _replay(case: Case) -> TakedownCase:
         services.tick(clock.to(start + timedelta(minutes=minutes)), tools=tools)
     services.tick(clock.to(timezone.now()), tools=tools)  # the daily checks since: still gone
     _refer(case)
-    return TakedownCase.objects.get(pk=case.pk)
+    return TakedownCase.objects.get(pk=case.id)
 
 
-def _refer(case: Case) -> None:
+def _refer(case: hotline.CaseSummary) -> None:
     senior = get_user_model().objects.filter(groups__name="senior_analyst", username="senior-analyst").first()
     police = referrals.recipients().filter(name="Demo national cybercrime unit").first()
     if senior is not None and police is not None:
-        referrals.send(case.pk, senior, recipient_id=police.pk, deliver=lambda _message: Delivery(True))
+        referrals.send(case.id, senior, recipient_id=police.pk, deliver=lambda _message: Delivery(True))
 
 
 def _scripted_check(now, first_notice) -> CheckResult:

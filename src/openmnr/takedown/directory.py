@@ -13,11 +13,9 @@ import dataclasses
 from django.conf import settings
 
 from openmnr.core.hosting.trace import HostingTrace
-from openmnr.core.takedown.routing import Action, Contact, Directory, route
+from openmnr.core.takedown.routing import Action, ActionKind, Contact, Directory, route
 
 from .models import DirectoryEntry, EntryKind, Policy
-
-NOTICE_KINDS = ("notice_host", "notice_cdn", "notice_registrar")
 
 
 def _contact(entry: DirectoryEntry) -> Contact:
@@ -66,7 +64,7 @@ def route_trace(trace: HostingTrace) -> list[dict]:
     stored = []
     for action in actions:
         entry = entry_of.get(action.to)
-        if provider is not None and action.kind in ("notice_host", "notice_cdn"):
+        if provider is not None and action.kind in (ActionKind.NOTICE_HOST, ActionKind.NOTICE_CDN):
             entry = provider
             action = dataclasses.replace(action, to=_contact(provider))
         stored.append(as_dict(action, entry))

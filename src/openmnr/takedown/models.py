@@ -34,6 +34,36 @@ class Language(models.TextChoices):
     PORTUGUESE = "pt", "Português"
 
 
+FINISHED = (Status.REMOVED, Status.CLOSED)
+# The dashboard's filters (TakedownQuerySet.shown): key -> label.
+FILTERS = {
+    "open": "Open",
+    "analyst": "Waiting for an analyst",
+    "removed": "Removed, watching",
+    "closed": "Closed",
+    "all": "All",
+}
+
+
+class TakedownQuerySet(models.QuerySet):
+    def unfinished(self):
+        return self.exclude(status__in=FINISHED)
+
+    def waiting_for_analyst(self):
+        """Unfinished cases that routing (or an escalation) put in front of an analyst."""
+        return self.unfinished().exclude(analyst_note="")
+
+    def shown(self, show: str):
+        """The cases one of the dashboard's FILTERS lists (an unknown key lists the open ones)."""
+        if show == "analyst":
+            return self.waiting_for_analyst()
+        if show in (Status.REMOVED, Status.CLOSED):
+            return self.filter(status=show)
+        if show == "all":
+            return self.all()
+        return self.unfinished()
+
+
 class TakedownCase(models.Model):
     """The takedown side of one hotline case; its primary key is the hotline case's."""
 
@@ -62,6 +92,8 @@ class TakedownCase(models.Model):
     asn = models.PositiveBigIntegerField(null=True, blank=True)
     provider = models.CharField(max_length=200, blank=True, help_text="Network owner or CDN.")
 
+    objects = TakedownQuerySet.as_manager()
+
     class Meta:
         default_permissions = ()
         permissions = [
@@ -74,6 +106,16 @@ class TakedownCase(models.Model):
 
     def __str__(self):
         return f"takedown of case {self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        """Removed (and being watched) or closed: no notice goes out any more, nobody re-routes."""
+        return self.status in FINISHED
+
+    @property
+    def case_is_open(self) -> bool:
+        """The hotline case still wants takedown (assessed or actioned, not closed elsewhere)."""
+        return self.case.awaits_action
 
 
 class Trace(models.Model):

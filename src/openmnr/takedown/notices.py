@@ -14,7 +14,7 @@ from django.core import signing
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from openmnr.hotline.classification import Assessment
+from openmnr.hotline.services import Assessment
 
 from .delivery import Message
 from .errors import AcknowledgementExpired, AcknowledgementInvalid

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from openmnr.audit import service as audit
 from openmnr.core import referral as core
-from openmnr.hotline import evidence as hotline_evidence
+from openmnr.hotline import services as hotline
 
 from . import keys, notices
 from .delivery import deliver
@@ -68,7 +68,7 @@ def send(case_id: int, user, *, recipient_id: int, request=None, deliver=deliver
     now = timezone.now()
     items = list(takedown.case.items.all())
     package = _package(takedown, items, now, with_signals=recipient_key is not None)
-    evidence = _evidence(items) if recipient_key is not None and settings.REFERRAL_INCLUDE_EVIDENCE else []
+    evidence = _evidence(case_id) if recipient_key is not None and settings.REFERRAL_INCLUDE_EVIDENCE else []
 
     folder = referral_dir()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -170,23 +170,15 @@ def _package(takedown: TakedownCase, items, now, *, with_signals: bool) -> core.
     )
 
 
-def _evidence(items) -> list[core.EvidenceItem]:
-    store = hotline_evidence.reader()
-    if store is None:
-        return []
-    kept = []
-    for item in items:
-        if not item.evidence_id:
-            continue
-        extension = mimetypes.guess_extension(item.media_type or "") or ".bin"
-        kept.append(
-            core.EvidenceItem(
-                name=f"item-{item.position:03d}{extension}",
-                data=store.get(item.evidence_id, item.sha256),
-                media_type=item.media_type or "application/octet-stream",
-            )
+def _evidence(case_id: int) -> list[core.EvidenceItem]:
+    return [
+        core.EvidenceItem(
+            name=f"item-{kept.position:03d}{mimetypes.guess_extension(kept.media_type or '') or '.bin'}",
+            data=kept.data,
+            media_type=kept.media_type or "application/octet-stream",
         )
-    return kept
+        for kept in hotline.kept_evidence(case_id)
+    ]
 
 
 def _tell_recipient(takedown: TakedownCase, referral: Referral, now, deliver) -> None:

@@ -17,27 +17,7 @@ from openmnr.core.referral import KeyFileError
 from . import charts, keys, referrals, services, stats
 from .errors import AcknowledgementExpired, AcknowledgementInvalid, TakedownAppError
 from .forms import AcknowledgeForm, DecideForm, ReferralForm
-from .models import Status, TakedownCase
-
-FILTERS = {
-    "open": "Open",
-    "analyst": "Waiting for an analyst",
-    "removed": "Removed, watching",
-    "closed": "Closed",
-    "all": "All",
-}
-FINISHED = (Status.REMOVED, Status.CLOSED)
-
-
-def _filtered(show: str):
-    takedowns = TakedownCase.objects.select_related("case")
-    if show == "open":
-        return takedowns.exclude(status__in=FINISHED)
-    if show == "analyst":
-        return takedowns.exclude(status__in=FINISHED).exclude(analyst_note="")
-    if show in ("removed", "closed"):
-        return takedowns.filter(status=show)
-    return takedowns
+from .models import FILTERS, TakedownCase
 
 
 @permission_required("takedown.view_takedown", raise_exception=True)
@@ -45,7 +25,7 @@ def dashboard_view(request):
     show = request.GET.get("show", "open")
     if show not in FILTERS:
         show = "open"
-    takedowns = _filtered(show).order_by("next_due_at", "pk")[:300]
+    takedowns = TakedownCase.objects.select_related("case").shown(show).order_by("next_due_at", "pk")[:300]
     return render(
         request,
         "takedown/dashboard.html",
@@ -69,7 +49,9 @@ def case_view(request, case_id: int):
             "notices": takedown.notices.all(),
             "events": takedown.events.all(),
             "referral": referral,
-            "decide_form": DecideForm() if request.user.has_perm("takedown.act_takedown") else None,
+            "decide_form": DecideForm()
+            if request.user.has_perm("takedown.act_takedown") and not takedown.is_finished
+            else None,
             "referral_form": ReferralForm() if can_refer else None,
         },
     )

@@ -1,7 +1,9 @@
 """OpenMNR settings: the one place configuration is read, always from the environment.
 
-Production is the default. `make run` sets OPENMNR_DEBUG=1 and OPENMNR_HTTPS=0 for the local demo;
-nothing else turns the safeguards off. Every variable is listed in docs/configuration.md.
+Production is the default. The local demo's settings (a generated SECRET_KEY, OPENMNR_DEBUG=1,
+OPENMNR_HTTPS=0) are in var/local.env, which `make run` writes and which is read here when it
+exists, the environment taking precedence; nothing else turns the safeguards off. Every variable
+is listed in docs/configuration.md.
 """
 
 import os
@@ -40,9 +42,40 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def read_local_settings(path: Path) -> dict[str, str]:
+    """The KEY=value lines of the local demo's settings file (openmnr.commands.local_settings),
+    or {} when there is none. It may hold only SECRET_KEY, DATABASE_URL and OPENMNR_* variables,
+    and must be readable by its owner only, since it holds the secret key."""
+    if not path.is_file():
+        return {}
+    if path.stat().st_mode & 0o077:
+        raise ImproperlyConfigured(
+            f"{path} holds the secret key: make it readable by its owner only (chmod 600)"
+        )
+    found = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, equals, value = line.partition("=")
+        name = name.strip()
+        if not equals or not (name in ("SECRET_KEY", "DATABASE_URL") or name.startswith("OPENMNR_")):
+            raise ImproperlyConfigured(
+                f"{path}, line {number}: expected SECRET_KEY, DATABASE_URL or OPENMNR_*=value"
+            )
+        found[name] = value.strip()
+    return found
+
+
 # Where the code lives, and where this installation keeps its data (SQLite, evidence, index files).
 SRC_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("OPENMNR_VAR_DIR") or Path.cwd() / "var").resolve()
+
+# The local demo's settings, under what the environment says. Not under pytest: the suite tests the
+# production defaults, whatever demo ran in the same checkout.
+if "PYTEST_VERSION" not in os.environ:
+    for _name, _value in read_local_settings(VAR_DIR / "local.env").items():
+        os.environ.setdefault(_name, _value)
 
 DEBUG = env_bool("OPENMNR_DEBUG", False)
 # TLS is on unless the demo turns it off: the test client and the local demo speak plain HTTP.

@@ -35,18 +35,43 @@ The directory holds the contacts routing hands out:
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from openmnr.core.hosting.trace import HostingTrace
 from openmnr.core.takedown import TakedownError
 
-ACTION_KINDS = (
-    "notice_host",
-    "notice_cdn",
-    "notice_registrar",
-    "refer_law_enforcement",
-    "forward_partner",
-    "analyst_decides",
-)
+
+class ActionKind(StrEnum):
+    """What routing can ask for. The values are what rules name and what a case's stored actions
+    hold (a StrEnum compares equal to its value, so stored dicts need no conversion)."""
+
+    NOTICE_HOST = "notice_host"
+    NOTICE_CDN = "notice_cdn"
+    NOTICE_REGISTRAR = "notice_registrar"
+    REFER_LAW_ENFORCEMENT = "refer_law_enforcement"
+    FORWARD_PARTNER = "forward_partner"
+    ANALYST_DECIDES = "analyst_decides"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def is_notice(self) -> bool:
+        """A notice to a host, CDN or registrar (the ones the notice cadence repeats)."""
+        return self in NOTICE_KINDS
+
+
+_LABELS = {
+    ActionKind.NOTICE_HOST: "Notice to the host",
+    ActionKind.NOTICE_CDN: "Notice to the CDN",
+    ActionKind.NOTICE_REGISTRAR: "Notice to the registrar",
+    ActionKind.REFER_LAW_ENFORCEMENT: "Referral to law enforcement",
+    ActionKind.FORWARD_PARTNER: "Forward to a partner hotline",
+    ActionKind.ANALYST_DECIDES: "An analyst decides",
+}
+NOTICE_KINDS = frozenset({ActionKind.NOTICE_HOST, ActionKind.NOTICE_CDN, ActionKind.NOTICE_REGISTRAR})
+ACTION_KINDS = tuple(ActionKind)
 CONDITIONS = ("country", "cdn", "asn")
 COUNTRY_WORDS = ("home", "abroad", "unknown")
 
@@ -56,11 +81,15 @@ DEFAULT_RULES = [
     {
         "name": "hosted in our country",
         "when": {"country": "home"},
-        "then": ["notice_host", "refer_law_enforcement"],
+        "then": [ActionKind.NOTICE_HOST, ActionKind.REFER_LAW_ENFORCEMENT],
     },
-    {"name": "behind a CDN", "when": {"cdn": True}, "then": ["notice_cdn", "analyst_decides"]},
-    {"name": "hosted abroad", "when": {"country": "abroad"}, "then": ["forward_partner"]},
-    {"name": "host unknown", "when": {}, "then": ["analyst_decides"]},
+    {
+        "name": "behind a CDN",
+        "when": {"cdn": True},
+        "then": [ActionKind.NOTICE_CDN, ActionKind.ANALYST_DECIDES],
+    },
+    {"name": "hosted abroad", "when": {"country": "abroad"}, "then": [ActionKind.FORWARD_PARTNER]},
+    {"name": "host unknown", "when": {}, "then": [ActionKind.ANALYST_DECIDES]},
 ]
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -82,7 +111,7 @@ class Contact:
 class Action:
     """One thing to do. `to` is None only for analyst_decides; `rule` names the rule that chose it."""
 
-    kind: str
+    kind: ActionKind
     to: Contact | None
     rule: str
     note: str = ""
@@ -92,7 +121,7 @@ class Action:
 class Rule:
     name: str
     when: dict
-    then: tuple[str, ...]
+    then: tuple[ActionKind, ...]
 
 
 @dataclass(frozen=True)
@@ -194,7 +223,7 @@ def parse_rules(rules: list[dict]) -> tuple[Rule, ...]:
         for kind in then:
             if kind not in ACTION_KINDS:
                 raise RoutingError(f"{where}: unknown action {kind!r} (known: {', '.join(ACTION_KINDS)})")
-        parsed.append(Rule(name=name, when=when, then=tuple(then)))
+        parsed.append(Rule(name=name, when=when, then=tuple(ActionKind(kind) for kind in then)))
     return tuple(parsed)
 
 
@@ -231,36 +260,36 @@ def route(trace: HostingTrace, rules: list[dict], directory: Directory, home_cou
                 if action is not None and action not in actions:
                     actions.append(action)
             return actions
-    return [Action(kind="analyst_decides", to=None, rule="", note="no routing rule matched")]
+    return [Action(kind=ActionKind.ANALYST_DECIDES, to=None, rule="", note="no routing rule matched")]
 
 
-def _action(kind: str, rule: str, trace: HostingTrace, directory: Directory) -> Action | None:
+def _action(kind: ActionKind, rule: str, trace: HostingTrace, directory: Directory) -> Action | None:
     def analyst(note: str) -> Action:
-        return Action(kind="analyst_decides", to=None, rule=rule, note=note)
+        return Action(kind=ActionKind.ANALYST_DECIDES, to=None, rule=rule, note=note)
 
-    if kind == "notice_host":
+    if kind == ActionKind.NOTICE_HOST:
         if trace.cdn:
             return analyst(f"behind {trace.cdn} the host is unknown")
         if not trace.abuse_contacts:
             return analyst(f"no abuse contact found for {trace.org or trace.hostname}")
         host = Contact(name=trace.org or trace.hostname, emails=trace.abuse_contacts, country=trace.country)
         return Action(kind=kind, to=host, rule=rule)
-    if kind == "notice_cdn":
+    if kind == ActionKind.NOTICE_CDN:
         if not trace.cdn:
             return None  # "notify the CDN, if any"
         if not trace.abuse_contacts:
             return analyst(f"no abuse contact found for {trace.cdn}")
         return Action(kind=kind, to=Contact(name=trace.cdn, emails=trace.abuse_contacts), rule=rule)
-    if kind == "notice_registrar":
+    if kind == ActionKind.NOTICE_REGISTRAR:
         if not trace.registrar_abuse_contacts:
             return analyst(f"no registrar abuse contact found for {trace.hostname}")
         registrar = Contact(name=trace.registrar or "registrar", emails=trace.registrar_abuse_contacts)
         return Action(kind=kind, to=registrar, rule=rule)
-    if kind == "refer_law_enforcement":
+    if kind == ActionKind.REFER_LAW_ENFORCEMENT:
         if directory.law_enforcement is None:
             return analyst("no national law-enforcement contact in the directory")
         return Action(kind=kind, to=directory.law_enforcement, rule=rule)
-    if kind == "forward_partner":
+    if kind == ActionKind.FORWARD_PARTNER:
         country = trace.hosting_country
         if country is None:
             return analyst("hosting country unknown: no partner hotline to forward to")

@@ -5,15 +5,6 @@ from django import template
 
 register = template.Library()
 
-ACTION_LABELS = {
-    "notice_host": "Notice to the host",
-    "notice_cdn": "Notice to the CDN",
-    "notice_registrar": "Notice to the registrar",
-    "refer_law_enforcement": "Referral to law enforcement",
-    "forward_partner": "Forward to a partner hotline",
-    "analyst_decides": "An analyst decides",
-}
-
 
 @register.inclusion_tag("takedown/_panel.html", takes_context=True)
 def takedown_panel(context, case):
@@ -45,4 +36,10 @@ def share_text(value) -> str:
 
 @register.filter
 def action_label(kind: str) -> str:
-    return ACTION_LABELS.get(kind, kind)
+    """What an action of a case's routing is called (openmnr.core.takedown.routing.ActionKind)."""
+    from openmnr.core.takedown.routing import ActionKind
+
+    try:
+        return ActionKind(kind).label
+    except ValueError:
+        return kind

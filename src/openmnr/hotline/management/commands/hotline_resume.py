@@ -1,13 +1,14 @@
 """Restart triage that stopped: a killed worker, or an enqueue lost after its report committed.
 
-Run it every few minutes (cron or a systemd timer) beside `openmnr worker`.
+The worker's clock (`openmnr worker`) already runs this every minute; the command is for an operator
+who wants it now.
 """
 
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 
-from openmnr.hotline.triage import resume_stalled
+from openmnr.hotline.tasks import resume_stalled
 
 
 class Command(BaseCommand):

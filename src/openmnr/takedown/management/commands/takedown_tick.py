@@ -1,10 +1,8 @@
-"""Work every takedown case that is due: open newly assessed cases, trace, notify, check.
+"""Work every takedown case that is due now: open newly assessed cases, trace, notify, check.
 
-Run it every minute, from cron or a systemd timer beside `openmnr worker`:
-
-    * * * * *  cd /srv/openmnr && .venv/bin/openmnr manage takedown_tick
-
-or keep it running with `--every 60`. Several copies at once are safe: each case is taken by one.
+`openmnr worker` already does this every minute (its clock, openmnr.web.clock), so a deployment
+needs no cron job. This command is for an operator who wants a tick now, or a deployment that runs
+no worker (`--every 60` keeps it going). Several ticks at once are safe: each case is taken by one.
 """
 
 import time
