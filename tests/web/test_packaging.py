@@ -38,7 +38,9 @@ def _imported(folder: str) -> set[str]:
                 names |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
-    return {name for name in names if name not in sys.stdlib_module_names and name not in OUR_OWN}
+    # Modules of the folder itself, imported by their plain name (tests/helpers.py, bench/intake.py).
+    local = {path.stem for path in (REPO / folder).iterdir() if path.suffix == ".py" or path.is_dir()}
+    return {name for name in names if name not in sys.stdlib_module_names | OUR_OWN | local}
 
 
 @pytest.mark.parametrize(
