@@ -12,12 +12,14 @@ The whole interface::
     import_entries(bank, data, fmt=, by=, classification=)           -> ImportBatch
     confirm_import(batch, by=)               -> ImportBatch
     export_bank(bank, fmt=, passphrase=, by=)                        -> (file name, encrypted bytes)
-    hash_upload(data)                        -> {"pdq" or "vpdq": HashValue, "md5": ..., "sha256": ...}
+    hash_upload(data)                        -> Hashes: every signal of a picture or video
     match(items, user=)                      -> [ItemResult], one per {signal type: value} item
 
 Every function checks the caller's permission and, per object, that the bank is one the caller
 may see; refusals raise a ``BankError`` subclass and are audited as denied. Every change is
-audited inside its own transaction, never with a hash value in the detail.
+audited inside its own transaction, never with a hash value in the detail. Which signal types a
+bank holds, and how each is validated, hashed and matched, comes from the signal registry
+(``openmnr.core.signals``, through ``models.signal_types``).
 
 Four eyes. In a bank whose purpose needs confirmation (confirmed CSAM), an entry is proposed
 pending and becomes active, and matchable, once ``BANKS_CONFIRMATIONS_REQUIRED`` different senior
@@ -39,18 +41,13 @@ from django.utils import timezone
 
 from openmnr.accounts.roles import roles_of
 from openmnr.audit import service as audit
-from openmnr.core import fetch, lists, media
-from openmnr.core.signals import vpdq
-from openmnr.core.signals.base import HashValue
-from openmnr.core.signals.md5 import Md5Signal
-from openmnr.core.signals.pdq import PdqSignal
-from openmnr.core.signals.sha256 import Sha256Signal
+from openmnr.core import lists, signals
+from openmnr.core.signals import SignalError, UnknownSignalType
 
 from . import changes, crypto
 from .matcher import get_matcher
-from .models import ACTION_ORDER, Bank, BankEntry, Classification, Confirmation, ImportBatch
+from .models import ACTION_ORDER, Bank, BankEntry, Classification, Confirmation, ImportBatch, signal_types
 
-SIGNAL_TYPES = {"pdq": PdqSignal, "md5": Md5Signal, "sha256": Sha256Signal, "vpdq": vpdq.VpdqSignal}
 IMPORT_CHUNK = 50_000
 
 
@@ -154,22 +151,24 @@ def _record(signal_type: str, value: str, classification: str, category: str, qu
     """Check an entry's fields with the same rules as a hash list, so any entry can be exported.
 
     For vpdq ``value`` is the frames text; the record holds it in canonical form as ``frames`` and
-    its SHA-256 as ``value``, the entry's identity."""
+    its SHA-256 as ``value``, the entry's identity (for any signal type whose values are longer
+    than a key)."""
     if classification not in Classification.values:
         raise InvalidInput(f"classification must be one of {', '.join(Classification.values)}")
-    if signal_type not in SIGNAL_TYPES:
-        raise InvalidInput(f"a bank holds {', '.join(SIGNAL_TYPES)} signals")
-    framed = signal_type == lists.FRAMED
+    types = signal_types()
+    if signal_type not in types:
+        raise InvalidInput(f"a bank holds {', '.join(types)} signals")
+    whole = types[signal_type].digits is None
     try:
         return lists.HashRecord(
             signal_type,
-            None if framed else value.strip(),
+            None if whole else value.strip(),
             quality,
             _classification_text(classification, category),
             source_ref or None,
-            value if framed else None,
+            value if whole else None,
         )
-    except lists.HashListError as error:
+    except SignalError as error:
         raise InvalidInput(error.reason) from None
 
 
@@ -364,7 +363,7 @@ def import_entries(
             try:
                 records = lists.READERS[fmt](text)
                 batch.read = _insert_records(bank, batch, records, default, by, source_ref, now)
-            except lists.HashListError as error:
+            except SignalError as error:
                 raise InvalidInput(str(error)) from None
             batch.added = batch.entries.count()
             if not bank.needs_confirmation and batch.added:
@@ -419,6 +418,7 @@ def _insert_records(bank, batch, records, default, by, source_ref, now) -> int:
     fixed = (bank.pk, batch.pk, status, by.pk, now, now if active else None, "", None)
     table = BankEntry._meta.db_table
     staged = connection.vendor == "postgresql"
+    types = signal_types()
     read = 0
     with connection.cursor() as cursor:
         if staged:
@@ -429,8 +429,8 @@ def _insert_records(bank, batch, records, default, by, source_ref, now) -> int:
             rows = []
             for record in chunk:
                 read += 1
-                if record.signal_type not in SIGNAL_TYPES:
-                    raise InvalidInput(f"record {read}: a bank holds {', '.join(SIGNAL_TYPES)} signals")
+                if record.signal_type not in types:
+                    raise InvalidInput(f"record {read}: a bank holds {', '.join(types)} signals")
                 classification, category = _parse_classification(record.classification, default)
                 source = (record.source or source_ref)[:200]
                 rows.append(
@@ -546,7 +546,7 @@ def export_bank(bank: Bank, *, fmt: str, passphrase: str, by, request=None) -> t
         text = io.StringIO()
         try:
             count = lists.WRITERS[fmt](records, text)
-        except lists.UnknownSignalType as error:
+        except UnknownSignalType as error:
             raise InvalidInput(f"{error.reason}; export this bank as JSON Lines") from None
         try:
             sealed = crypto.encrypt(text.getvalue().encode(), passphrase)
@@ -566,36 +566,25 @@ def export_bank(bank: Bank, *, fmt: str, passphrase: str, by, request=None) -> t
 # --- hashing and matching ----------------------------------------------------------------------
 
 
-def hash_upload(data: bytes) -> dict[str, HashValue]:
-    """PDQ (vPDQ for a video, told by its first bytes), MD5 and SHA-256 of an uploaded file.
-    Raises ``openmnr.core.media.MediaError`` subclasses for content that cannot be decoded;
-    nothing is stored."""
-    if _is_video(data):
-        frames = vpdq.hash_video(data, mode="fast", isolate=settings.BANKS_ISOLATE_DECODE)
-        perceptual = {"vpdq": HashValue(vpdq.to_text(frames))}
-    else:
-        perceptual = {"pdq": PdqSignal.hash_bytes(data, isolate=settings.BANKS_ISOLATE_DECODE)}
-    return {**perceptual, "md5": Md5Signal.hash_bytes(data), "sha256": Sha256Signal.hash_bytes(data)}
+def thresholds() -> dict[str, int]:
+    """Match thresholds that differ from the signal types' own defaults: PDQ's radius is a
+    setting (``OPENMNR_BANKS_PDQ_RADIUS``)."""
+    return {"pdq": settings.BANKS_PDQ_RADIUS}
+
+
+def hash_upload(data: bytes) -> signals.Hashes:
+    """Every signal of an uploaded picture or video (``signals.hash_content``: a picture gets PDQ
+    with its quality, MD5 and SHA-256; a video vPDQ, MD5 and SHA-256). Raises
+    ``openmnr.core.media.MediaError`` subclasses for content that cannot be hashed; nothing is
+    stored."""
+    limits = signals.Limits(isolate=settings.BANKS_ISOLATE_DECODE)
+    return signals.hash_content(data, limits=limits).raise_for_error()
 
 
 def upload_signals(data: bytes) -> dict[str, str]:
-    """The signals of an uploaded file worth matching: MD5, SHA-256 and the perceptual hash (vPDQ
-    for a video; PDQ for a picture unless it is of low quality, since a flat picture's PDQ matches
-    too much to act on). Raises what ``hash_upload`` raises."""
-    hashes = hash_upload(data)
-    signals = {"md5": hashes["md5"].value, "sha256": hashes["sha256"].value}
-    if "vpdq" in hashes:
-        signals["vpdq"] = hashes["vpdq"].value
-    elif not hashes["pdq"].low_quality:
-        signals["pdq"] = hashes["pdq"].value
-    return signals
-
-
-def _is_video(data: bytes) -> bool:
-    """A video container by its first bytes. HEIC and AVIF pictures share MP4's container: their
-    brand says picture, and they go to the image decoder, which refuses them by name."""
-    head = data[:16]
-    return media.sniff(head) == "video" and not (fetch.sniff_type(head) or "").startswith("image/")
+    """The signals of an uploaded file worth matching: all of them but a hash of low quality (a
+    flat picture's PDQ matches too much to act on). Raises what ``hash_upload`` raises."""
+    return {name: hashed.value for name, hashed in hash_upload(data).items() if not hashed.low_quality}
 
 
 @dataclass(frozen=True)
@@ -610,7 +599,8 @@ class MatchDetail:
     distance: int
     classification: str
     category: str
-    # vpdq only: the share (%) of the item's good frames found in the entry's, and the reverse.
+    # For a value made of parts (vPDQ): the share (%) of the item's good frames found in the
+    # entry's, and the reverse.
     query_match_percent: int | None = None
     entry_match_percent: int | None = None
 
@@ -632,20 +622,22 @@ class ItemResult:
 
 def _validate_signals(item: dict[str, str | None]) -> dict[str, str]:
     """Normalise one item's values; raise InvalidInput naming the signal type (never the value)."""
+    types = signal_types()
     clean = {}
     for name, value in item.items():
         if value is None:
             continue
-        if name not in SIGNAL_TYPES:
-            raise InvalidInput(f"unknown signal type {name!r}; use {', '.join(SIGNAL_TYPES)}")
-        if name == lists.FRAMED and len(value) > lists.MAX_FRAMES_TEXT:
-            raise InvalidInput(f"vpdq: at most {lists.MAX_FRAMES_TEXT:,} characters of frames")
+        signal = types.get(name)
+        if signal is None:
+            raise InvalidInput(f"unknown signal type {name!r}; use {', '.join(types)}")
+        if signal.max_length is not None and len(value) > signal.max_length:
+            raise InvalidInput(f"{name}: at most {signal.max_length:,} characters")
         try:
-            clean[name] = SIGNAL_TYPES[name].validate(value)
-        except ValueError as error:
-            raise InvalidInput(f"{name}: {error}" if name == "vpdq" else str(error)) from None
+            clean[name] = signal.validate(value)
+        except SignalError as error:
+            raise InvalidInput(str(error)) from None
     if not clean:
-        raise InvalidInput(f"give at least one of {', '.join(SIGNAL_TYPES)}")
+        raise InvalidInput(f"give at least one of {', '.join(types)}")
     return clean
 
 
@@ -662,7 +654,7 @@ def match(items: list[dict[str, str | None]], *, user, request=None) -> list[Ite
             clean.append(_validate_signals(item))
         except InvalidInput as error:
             raise InvalidInput(f"item {position}: {error}") from None
-    hits = get_matcher().lookup(clean, settings.BANKS_PDQ_RADIUS)
+    hits = get_matcher().lookup(clean, thresholds())
     allowed = allowed_bank_ids(user)
     entries = BankEntry.objects.filter(
         pk__in={hit.entry_id for item_hits in hits for hit in item_hits},

@@ -282,7 +282,7 @@ def _match_page(request):
             if data["file"]:
                 signals = services.upload_signals(media.read_bytes(data["file"]))
             else:
-                signals = {name: data[name] for name in ("pdq", "md5", "sha256") if data[name]}
+                signals = form.signals()
             [result] = services.match([signals], user=request.user, request=request)
         except (services.BankError, media.MediaError) as error:
             form.add_error(None, str(error))
