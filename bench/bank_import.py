@@ -112,7 +112,7 @@ def run(args, connection, settings) -> None:
     from django.utils import timezone
 
     from openmnr.accounts.roles import sync_roles
-    from openmnr.banks import matcher, services
+    from openmnr.banks import matcher, services, snapshots
     from openmnr.banks.models import Bank, BankEntry, Purpose
     from openmnr.core import lists
 
@@ -235,13 +235,13 @@ def run(args, connection, settings) -> None:
         rows,
         "snapshot save (build from database)",
         3 * n + n // 10,
-        lambda: matcher.write_snapshot(settings.BANKS_INDEX_DIR),
+        lambda: snapshots.write_snapshot(settings.BANKS_INDEX_DIR),
     )
     timed(
         rows,
         "snapshot load (memory-mapped)",
         indices.count(),
-        lambda: matcher.read_snapshot(settings.BANKS_INDEX_DIR),
+        lambda: snapshots.read_snapshot(settings.BANKS_INDEX_DIR),
     )
 
     def single_changes():

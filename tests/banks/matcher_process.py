@@ -32,7 +32,7 @@ def main() -> None:
         item = json.loads(line)
         (result,) = services.match([item], user=user)
         matcher = get_matcher()
-        (hits,) = matcher.lookup([item], settings.BANKS_PDQ_RADIUS)
+        (hits,) = matcher.lookup([item], services.thresholds())
         answer = {
             "service": [m.entry_id for m in result.matches],
             "index": [hit.entry_id for hit in hits],

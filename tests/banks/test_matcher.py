@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from openmnr.banks import matcher, services
+from openmnr.banks import matcher, services, snapshots
 from openmnr.banks.models import IndexChange, IndexHead, Purpose
 
 
@@ -31,7 +31,7 @@ def _add(bank, user, i):
 
 
 def _found(m, i):
-    (hits,) = m.lookup([{"pdq": _value(i)}], 0)
+    (hits,) = m.lookup([{"pdq": _value(i)}], {"pdq": 0})
     return [hit.entry_id for hit in hits]
 
 
@@ -50,7 +50,7 @@ def test_follows_additions_and_disables_in_order(bank, people, tmp_path):
 @pytest.mark.django_db
 def test_a_snapshot_of_another_database_is_not_used(bank, people, tmp_path):
     entry = _add(bank, people[0], 1)
-    matcher.write_snapshot(tmp_path)
+    snapshots.write_snapshot(tmp_path)
     IndexHead.objects.update(epoch="another-db")  # as if this database had been replaced
     m = matcher.Matcher(tmp_path, poll_seconds=0)
     assert _found(m, 1) == [entry.pk]
@@ -74,7 +74,7 @@ def test_a_new_process_starts_from_the_snapshot(bank, people, tmp_path):
     analyst, senior = people
     kept = _add(bank, analyst, 1)
     services.disable_entry(_add(bank, analyst, 2), by=senior, reason="listed in error")
-    saved = matcher.write_snapshot(tmp_path)
+    saved = snapshots.write_snapshot(tmp_path)
     assert (saved.seq, saved.count()) == (3, 1)
     later = _add(bank, analyst, 3)
     m = matcher.Matcher(tmp_path, poll_seconds=0)
@@ -90,8 +90,8 @@ def test_the_snapshot_command_writes_the_current_snapshot(bank, people, settings
     out = io.StringIO()
     call_command("bank_snapshot", stdout=out)
     assert "seq 1: 1 values" in out.getvalue()
-    loaded = matcher.read_snapshot(settings.BANKS_INDEX_DIR)
-    assert list(loaded.pdq.query(_value(1), 0).ids) == [entry.pk]
+    loaded = snapshots.read_snapshot(settings.BANKS_INDEX_DIR)
+    assert list(loaded["pdq"].query(_value(1), 0).ids) == [entry.pk]
 
 
 @pytest.mark.django_db

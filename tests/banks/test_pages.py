@@ -181,6 +181,11 @@ def test_the_index_status_page_shows_each_process(staff_client, make_bank):
     services.match([{"pdq": VALUE}], user=analyst)
     page = client.get("/staff/banks/index/")
     assert page.status_code == 200
-    (process,) = page.context["processes"]
-    assert process["lag"] == 0 and process["beat"].applied_seq == 1 and process["beat"].entries == 1
-    assert page.context["head_seq"] == 1 and page.context["active"] == 1
+    status = page.context["status"]
+    (process,) = status.processes
+    assert process.lag == 0 and process.beat.applied_seq == 1 and process.beat.entries == 1
+    assert status.head_seq == 1 and status.active == 1
+    assert (
+        status.snapshot["seq"] == 1
+        and "Current snapshot</dt><dd>sequence 1, 1 values" in page.content.decode()
+    )

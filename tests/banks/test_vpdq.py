@@ -11,7 +11,7 @@ import json
 import pytest
 
 from openmnr.audit.models import AuditEvent
-from openmnr.banks import crypto, matcher, services
+from openmnr.banks import crypto, matcher, services, snapshots
 from openmnr.banks.models import BankEntry, Purpose
 from openmnr.core.signals import vpdq
 
@@ -193,38 +193,38 @@ def test_a_disabled_video_entry_stops_matching_in_another_process(settings, vide
     _, entry = video_bank
     other_process = matcher.Matcher(settings.BANKS_INDEX_DIR, poll_seconds=0)
     query = [{"vpdq": videos["listed"][1]}]
-    (hits,) = other_process.lookup(query, 31)
+    (hits,) = other_process.lookup(query, {})
     assert [(h.entry_id, h.signal_type) for h in hits] == [(entry.pk, "vpdq")]
     assert hits[0].query_percent == hits[0].entry_percent == 100 and hits[0].distance == 0
 
     services.disable_entry(entry, by=seniors[0], reason="listed in error")
-    assert other_process.lookup(query, 31) == [[]]  # the change log took its frames out
-    assert len(other_process.indices.vpdq) == 0
+    assert other_process.lookup(query, {}) == [[]]  # the change log took its frames out
+    assert len(other_process.indices["vpdq"]) == 0
 
 
 @pytest.mark.django_db
 def test_a_snapshot_holds_the_video_frames_and_a_new_process_matches_from_it(video_bank, videos, tmp_path):
     _, entry = video_bank
-    saved = matcher.write_snapshot(tmp_path)
+    saved = snapshots.write_snapshot(tmp_path)
     assert (tmp_path / json.loads((tmp_path / "current.json").read_text())["dir"] / "vpdq.idx").is_file()
     good = [f for f in vpdq.from_text(entry.frames) if f.quality >= vpdq.QUALITY_THRESHOLD]
-    assert 0 < len(saved.vpdq) <= len(good)  # near-identical frames are thinned out
+    assert 0 < len(saved["vpdq"]) <= len(good)  # near-identical frames are thinned out
 
-    loaded = matcher.read_snapshot(tmp_path)
-    assert len(loaded.vpdq) == len(saved.vpdq)
-    assert list(loaded.vpdq.query(good[0].pdq, 0).ids) == [entry.pk]
+    loaded = snapshots.read_snapshot(tmp_path)
+    assert len(loaded["vpdq"]) == len(saved["vpdq"])
+    assert list(loaded["vpdq"].query(good[0].pdq, 0).ids) == [entry.pk]
     fresh = matcher.Matcher(tmp_path, poll_seconds=0)
-    (hits,) = fresh.lookup([{"vpdq": videos["listed"][1]}], 31)
+    (hits,) = fresh.lookup([{"vpdq": videos["listed"][1]}], {})
     assert fresh.loaded_from == "snapshot" and [h.entry_id for h in hits] == [entry.pk]
 
 
 @pytest.mark.django_db
 def test_a_snapshot_from_before_videos_is_not_used(video_bank, videos, tmp_path):
     _, entry = video_bank
-    matcher.write_snapshot(tmp_path)
+    snapshots.write_snapshot(tmp_path)
     (tmp_path / json.loads((tmp_path / "current.json").read_text())["dir"] / "vpdq.idx").unlink()
     fresh = matcher.Matcher(tmp_path, poll_seconds=0)
-    (hits,) = fresh.lookup([{"vpdq": videos["listed"][1]}], 31)
+    (hits,) = fresh.lookup([{"vpdq": videos["listed"][1]}], {})
     assert fresh.loaded_from == "database" and [h.entry_id for h in hits] == [entry.pk]
 
 
@@ -305,4 +305,4 @@ def test_frames_left_out_of_the_index_as_near_duplicates_still_count(make_bank, 
     (hit,) = _match({"vpdq": "".join(f"{i},100,{query},{i / 30:.3f}\n" for i in range(5))}, analyst).matches
     assert (hit.entry_id, hit.query_match_percent, hit.entry_match_percent) == (entry.pk, 100, 90)
     assert hit.distance == 10
-    assert len(matcher.get_matcher().indices.vpdq) == 1  # the dropped frame really is not indexed
+    assert len(matcher.get_matcher().indices["vpdq"]) == 1  # the dropped frame really is not indexed

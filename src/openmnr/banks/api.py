@@ -2,7 +2,8 @@
 
 ``/match`` takes either uploads of images or videos (multipart/form-data, one or more ``file``
 parts) or signals as JSON: one item ``{"pdq": "…", "md5": "…", "sha256": "…", "vpdq": "…"}`` (any
-of them) or a batch ``{"items": [ … ]}``. It answers ``{"results": [ … ]}``, one result per item, in order.
+of them: one key per signal type a bank holds, built from the signal registry) or a batch
+``{"items": [ … ]}``. It answers ``{"results": [ … ]}``, one result per item, in order.
 
 What a result reveals depends on the caller. A key (industry member, partner hotline) learns only
 ``match`` and the ``action`` class (the purpose of the most serious bank matched, for example
@@ -24,31 +25,56 @@ from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.http.multipartparser import MultiPartParserError
 from ninja import Field, Router, Schema
 from ninja.responses import Status
-from pydantic import ConfigDict, TypeAdapter, ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError, create_model
 
 from openmnr.accounts.apiauth import require
 from openmnr.audit import service as audit
-from openmnr.core import media
+from openmnr.core import media, signals
 
 from . import services
+from .models import signal_types
 from .uploads import InMemoryUploads
 
 router = Router(tags=["banks"])
 
 
-class Signals(Schema):
-    """One item's signals; give at least one."""
-
+class _Strict(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    pdq: str | None = Field(None, description="PDQ hash, 64 hexadecimal digits.")
-    md5: str | None = Field(None, description="MD5 of the file's bytes, 32 hexadecimal digits.")
-    sha256: str | None = Field(None, description="SHA-256 of the file's bytes, 64 hexadecimal digits.")
-    vpdq: str | None = Field(
-        None,
-        description="A video's vPDQ: one frame_number,quality,pdq_hex,timestamp_seconds line per hashed "
-        "frame, as /hash returns it.",
+
+def signals_schema() -> type[Schema]:
+    """One item's signals: an optional field per signal type a bank holds, described by the type."""
+    fields = {
+        name: (str | None, Field(None, description=cls.description)) for name, cls in signal_types().items()
+    }
+    return create_model(
+        "Signals", __base__=_Strict, __doc__="One item's signals; give at least one.", **fields
     )
+
+
+def hashes_schema() -> type[Schema]:
+    """What hashing one upload returns: a field per signal type a bank holds (null when it does not
+    apply to the upload), and for a type that grades its hashes ``<name>_quality`` and
+    ``<name>_low_quality``."""
+    fields = {}
+    for name, cls in signal_types().items():
+        fields[name] = (str | None, Field(None, description=cls.description))
+        if cls.quality_threshold is not None:
+            fields[f"{name}_quality"] = (int | None, Field(None, description=f"{cls.label} quality, 0-100."))
+            fields[f"{name}_low_quality"] = (
+                bool | None,
+                Field(
+                    None,
+                    description=f"True when the {cls.label} hash is of quality below "
+                    f"{cls.quality_threshold} (a picture too flat to be trusted).",
+                ),
+            )
+    doc = "An image has pdq, pdq_quality and pdq_low_quality; a video has vpdq instead."
+    return create_model("Hashes", __base__=Schema, __doc__=doc, **fields)
+
+
+Signals = signals_schema()
+Hashes = hashes_schema()
 
 
 class SignalsBatch(Schema):
@@ -103,21 +129,6 @@ class StaffResult(Schema):
 
 class StaffAnswer(Schema):
     results: list[StaffResult]
-
-
-class Hashes(Schema):
-    """An image has pdq, pdq_quality and pdq_low_quality; a video has vpdq instead."""
-
-    pdq: str | None = None
-    pdq_quality: int | None = None
-    pdq_low_quality: bool | None = Field(
-        None, description="True when the picture is too flat for PDQ to be trusted."
-    )
-    vpdq: str | None = Field(
-        None, description="A video's vPDQ, one frame,quality,pdq,timestamp line a frame."
-    )
-    md5: str
-    sha256: str
 
 
 class HashAnswer(Schema):
@@ -294,13 +305,10 @@ def hash_media(request):
     return HashAnswer(results=[_hashes(h) for h in hashed])
 
 
-def _hashes(hashed: dict) -> Hashes:
-    if "vpdq" in hashed:
-        return Hashes(vpdq=hashed["vpdq"].value, md5=hashed["md5"].value, sha256=hashed["sha256"].value)
-    return Hashes(
-        pdq=hashed["pdq"].value,
-        pdq_quality=hashed["pdq"].quality,
-        pdq_low_quality=hashed["pdq"].low_quality,
-        md5=hashed["md5"].value,
-        sha256=hashed["sha256"].value,
-    )
+def _hashes(hashed: signals.Hashes) -> Schema:
+    fields = {}
+    for name, value in hashed.items():
+        fields[name] = value.value
+        if signals.get(name).quality_threshold is not None:
+            fields[f"{name}_quality"], fields[f"{name}_low_quality"] = value.quality, value.low_quality
+    return Hashes(**fields)

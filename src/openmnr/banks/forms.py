@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from openmnr.accounts.roles import ROLES
 
 from . import crypto
-from .models import Bank, Classification, SignalType
+from .models import Bank, Classification, signal_types
 
 FORMAT_CHOICES = [
     ("local", "ThreatExchange local file (<signal_type> <value> per line)"),
@@ -37,10 +37,15 @@ class BankForm(forms.ModelForm):
         )
 
 
+def _hex_signal_types() -> dict:
+    """The bank's signal types whose values are one hex digest. A value longer than a key (a vPDQ
+    frame list) does not fit a form field: videos are proposed from a reported item, through the
+    API or in an import (JSON Lines)."""
+    return {name: cls for name, cls in signal_types().items() if cls.digits is not None}
+
+
 class ProposeForm(forms.Form):
-    # A vPDQ value is a frame list, not a hash that fits this field: videos are proposed through the
-    # API or an import (JSON Lines).
-    signal_type = forms.ChoiceField(choices=[c for c in SignalType.choices if c[0] != SignalType.VPDQ])
+    signal_type = forms.ChoiceField(choices=())
     value = forms.CharField(max_length=80, help_text="The hash in hexadecimal.")
     classification = forms.ChoiceField(choices=Classification.choices)
     category = forms.CharField(max_length=64, required=False)
@@ -50,6 +55,10 @@ class ProposeForm(forms.Form):
     source_ref = forms.CharField(
         max_length=200, required=False, label="Source", help_text="The report or case it comes from."
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["signal_type"].choices = [(name, cls.label) for name, cls in _hex_signal_types().items()]
 
 
 class DisableForm(forms.Form):
@@ -91,18 +100,29 @@ class ExportForm(forms.Form):
 
 
 class MatchForm(forms.Form):
-    """A picture or video to hash, or hashes to look up: what an analyst checks against the banks."""
+    """A picture or video to hash, or hashes to look up: what an analyst checks against the banks.
+    One field per signal type whose values are one hex digest."""
 
     file = forms.FileField(
         required=False, label="Picture or video", help_text="Hashed in memory and not kept."
     )
-    pdq = forms.CharField(max_length=64, required=False, label="PDQ", help_text="64 hexadecimal digits.")
-    md5 = forms.CharField(max_length=32, required=False, label="MD5")
-    sha256 = forms.CharField(max_length=64, required=False, label="SHA-256")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, cls in _hex_signal_types().items():
+            self.fields[name] = forms.CharField(
+                max_length=cls.digits,
+                required=False,
+                label=cls.label,
+                help_text=f"{cls.digits} hexadecimal digits.",
+            )
+
+    def signals(self) -> dict[str, str]:
+        """The hashes given, by signal type (once the form is valid)."""
+        return {name: self.cleaned_data[name] for name in _hex_signal_types() if self.cleaned_data.get(name)}
 
     def clean(self):
         data = super().clean()
-        given = [name for name in ("pdq", "md5", "sha256") if data.get(name)]
-        if bool(data.get("file")) == bool(given):
+        if bool(data.get("file")) == bool(self.signals()):
             raise forms.ValidationError("Give either a file or at least one hash, not both.")
         return data

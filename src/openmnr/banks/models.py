@@ -15,7 +15,10 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
+
+from openmnr.core import signals
+from openmnr.core.signals import ContentType
 
 
 class Purpose(models.TextChoices):
@@ -46,11 +49,28 @@ class Classification(models.TextChoices):
     NOT_ILLEGAL = "not_illegal", "Not illegal"
 
 
-class SignalType(models.TextChoices):
-    PDQ = "pdq", "PDQ"
-    MD5 = "md5", "MD5"
-    SHA256 = "sha256", "SHA-256"
-    VPDQ = "vpdq", "vPDQ (video)"
+#: What a bank holds: signals of pictures and videos (a URL list is another kind of list).
+BANK_CONTENT = (ContentType.PHOTO, ContentType.VIDEO)
+
+
+def signal_types() -> dict[str, type[signals.SignalType]]:
+    """The signal types a bank holds: every registered type of pictures or videos, in order."""
+    return {cls.name: cls for cls in signals.for_content(*BANK_CONTENT)}
+
+
+def signal_choices() -> list[tuple[str, str]]:
+    """The choices of ``BankEntry.signal_type``. A callable, so that migrations record this
+    function rather than the list: a new signal type needs no migration."""
+    return [(name, cls.label) for name, cls in signal_types().items()]
+
+
+class BankQuerySet(models.QuerySet):
+    def with_counts(self):
+        """Each bank with ``active`` and ``pending``: how many entries it has in either state."""
+        return self.annotate(
+            active=Count("entries", filter=Q(entries__status=BankEntry.Status.ACTIVE)),
+            pending=Count("entries", filter=Q(entries__status=BankEntry.Status.PENDING)),
+        )
 
 
 class Bank(models.Model):
@@ -75,6 +95,8 @@ class Bank(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+
+    objects = BankQuerySet.as_manager()
 
     class Meta:
         default_permissions = ()
@@ -136,12 +158,12 @@ class BankEntry(models.Model):
     # a constraint row by row at commit, which for those two adds half again to a million-row
     # import. Django's on_delete=PROTECT still guards them, and only the service sets them.
     bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="entries", db_index=False)
-    signal_type = models.CharField(max_length=16, choices=SignalType.choices)
+    signal_type = models.CharField(max_length=16, choices=signal_choices)
     value = models.CharField(max_length=64, help_text="Lower-case hex. Sensitive: never shown in full.")
-    # A vPDQ entry is one video. Its ``value`` is the SHA-256 of the canonical frames text: the
-    # identity that uniqueness and masking use. ``frames`` (canonical text, one frame a line) is
-    # what matching compares; empty for other signal types. db_default too, so that raw inserts
-    # naming no frames (the benchmarks) still work.
+    # A value longer than a key (a vPDQ entry is one video: its frame list) is kept whole in
+    # ``frames``, in canonical form, which is what matching compares, and ``value`` is its identity
+    # (the SHA-256 of that text), which uniqueness and masking use. ``frames`` is empty for other
+    # signal types. db_default too, so that raw inserts naming no frames (the benchmarks) still work.
     frames = models.TextField(blank=True, default="", db_default="")
     quality = models.PositiveSmallIntegerField(null=True, blank=True)
     classification = models.CharField(max_length=32, choices=Classification.choices)

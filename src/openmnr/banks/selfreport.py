@@ -205,7 +205,7 @@ def screen(items: list[dict[str, str]]) -> list[Screening]:
     whatever the bank (a system check, not a caller's match: nothing is audited or returned to
     the sender). Values must be valid (see ``validate``)."""
     clean = [{name: validate(name, value) for name, value in item.items() if value} for item in items]
-    hits = get_matcher().lookup(clean, settings.BANKS_PDQ_RADIUS)
+    hits = get_matcher().lookup(clean, {"pdq": settings.BANKS_PDQ_RADIUS})
     found = {hit.entry_id for item_hits in hits for hit in item_hits}
     purpose_of = dict(
         BankEntry.objects.filter(

@@ -2,10 +2,10 @@
 
 from django.tasks import task
 
-from . import matcher
+from . import snapshots
 
 
 @task
 def write_snapshot() -> int:
     """Save a fresh index snapshot; returns the change-log seq it reflects."""
-    return matcher.write_snapshot().seq
+    return snapshots.write_snapshot().seq

@@ -1,15 +1,12 @@
 """Curation pages: banks, their entries (masked), proposals, the confirmation queue, import,
-export and the index status. Thin: the work and the per-object checks are in services.py."""
-
-import json
+export, the match page and the index status. Thin: the work and the per-object checks are in the
+services package."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
@@ -17,10 +14,9 @@ from django.views.decorators.http import require_POST
 from openmnr.accounts.stepup import step_up_required
 from openmnr.core import media
 
-from . import changes, services
+from . import services
 from .forms import BankForm, DisableForm, ExportForm, ImportForm, MatchForm, ProposeForm
-from .matcher import get_matcher
-from .models import Bank, BankEntry, ImportBatch, MatcherHeartbeat
+from .models import Bank, BankEntry, ImportBatch
 from .uploads import InMemoryUploads
 
 ENTRIES_PER_PAGE = 50
@@ -36,11 +32,8 @@ def _visible_bank(request, pk: int) -> Bank:
 
 @permission_required("banks.view_banks", raise_exception=True)
 def bank_list(request):
-    banks = services.visible_banks(request.user).annotate(
-        active=Count("entries", filter=Q(entries__status=BankEntry.Status.ACTIVE)),
-        pending=Count("entries", filter=Q(entries__status=BankEntry.Status.PENDING)),
-    )
-    return render(request, "banks/list.html", {"banks": banks.order_by("name")})
+    banks = services.visible_banks(request.user).with_counts().order_by("name")
+    return render(request, "banks/list.html", {"banks": banks})
 
 
 @permission_required("banks.manage_banks", raise_exception=True)
@@ -113,17 +106,12 @@ def propose(request, pk: int):
 
 @permission_required("banks.confirm_entry", raise_exception=True)
 def queue(request):
-    return render(
-        request,
-        "banks/queue.html",
-        {
-            "entries": services.pending_entries(request.user).annotate(confirmed=Count("confirmations"))[
-                :200
-            ],
-            "imports": services.pending_imports(request.user).annotate(confirmed=Count("confirmations")),
-            "required": services.confirmations_required(),
-        },
-    )
+    context = {
+        "entries": services.pending_entries(request.user)[:200],
+        "imports": services.pending_imports(request.user),
+        "required": services.confirmations_required(),
+    }
+    return render(request, "banks/queue.html", context)
 
 
 def _refusal_or_success(request, action, success: str):
@@ -239,28 +227,7 @@ def _export(request, bank):
 
 @permission_required("banks.view_index_status", raise_exception=True)
 def index_status(request):
-    matcher = get_matcher()
-    matcher.ensure_current()
-    head_seq = changes.head()[0]
-    now = timezone.now()
-    processes = [
-        {"beat": beat, "lag": head_seq - beat.applied_seq, "age": (now - beat.seen_at).total_seconds()}
-        for beat in MatcherHeartbeat.objects.order_by("host", "pid")
-    ]
-    try:
-        snapshot = json.loads((matcher.index_dir / "current.json").read_text())
-    except (OSError, ValueError):
-        snapshot = None
-    context = {
-        "head_seq": head_seq,
-        "active": BankEntry.objects.filter(status=BankEntry.Status.ACTIVE).count(),
-        "pending": BankEntry.objects.filter(status=BankEntry.Status.PENDING).count(),
-        "processes": processes,
-        "snapshot": snapshot,
-        "this_process": matcher,
-        "poll_seconds": matcher.poll_seconds,
-    }
-    return render(request, "banks/index_status.html", context)
+    return render(request, "banks/index_status.html", {"status": services.index_status(request.user)})
 
 
 @csrf_exempt  # only to set the upload handler first; _match_page checks the CSRF token
@@ -282,7 +249,7 @@ def _match_page(request):
             if data["file"]:
                 signals = services.upload_signals(media.read_bytes(data["file"]))
             else:
-                signals = {name: data[name] for name in ("pdq", "md5", "sha256") if data[name]}
+                signals = form.signals()
             [result] = services.match([signals], user=request.user, request=request)
         except (services.BankError, media.MediaError) as error:
             form.add_error(None, str(error))

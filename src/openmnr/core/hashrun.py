@@ -1,9 +1,11 @@
 """The work behind ``openmnr hash PATH...``: hash files and directories, one JSON line per file.
 
 Each line holds the file's ``path``, its ``content_type`` ("photo" or "video") and the requested
-signals (``pdq``, ``pdq_quality``, ``pdq_low_quality``, ``md5``, ``sha256``, and ``vpdq`` frames
-for videos), or ``{"path": ..., "error": ...}`` when the file cannot be hashed; one bad file never
-stops the run. The exit code is 0 when every file was hashed, 1 otherwise, 2 for bad arguments.
+signals that apply to it, as ``openmnr.core.signals.hash_path`` computes them (for a picture
+``pdq``, ``pdq_quality``, ``pdq_low_quality``, ``md5``, ``sha256``; for a video ``md5``,
+``sha256`` and ``vpdq`` frames; a signal type added to the registry appears by itself), or
+``{"path": ..., "error": ...}`` when the file cannot be hashed; one bad file never stops the run.
+The exit code is 0 when every file was hashed, 1 otherwise, 2 for bad arguments.
 
 The command line itself is ``openmnr.commands.hash``, which calls ``add_arguments`` and ``run``.
 """
@@ -20,20 +22,23 @@ from dataclasses import dataclass
 
 from tqdm import tqdm
 
-from openmnr.core import media
-from openmnr.core.signals import md5, pdq, sha256, vpdq
+from openmnr.core import media, signals
+from openmnr.core.signals import ContentType, Limits
+from openmnr.core.signals.pdq import MODES
 
-SIGNALS = ("pdq", "md5", "sha256", "vpdq")
 # The progress bar appears only once a run has taken this long (and only on a terminal).
 PROGRESS_DELAY = 3.0
+
+
+def signal_names() -> tuple[str, ...]:
+    """The signal types of files (those of pictures and videos), in registry order."""
+    return tuple(cls.name for cls in signals.for_content(ContentType.PHOTO, ContentType.VIDEO))
 
 
 @dataclass(frozen=True)
 class Options:
     signals: tuple[str, ...]
-    mode: pdq.Mode
-    per_second: float | None
-    isolate: bool
+    limits: Limits
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,12 +48,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--signals",
-        default=",".join(SIGNALS),
-        help=f"comma-separated signal types to compute (default: {','.join(SIGNALS)})",
+        default=",".join(signal_names()),
+        help=f"comma-separated signal types to compute (default: {','.join(signal_names())})",
     )
     parser.add_argument(
         "--mode",
-        choices=pdq.MODES,
+        choices=MODES,
         default="fast",
         help="PDQ mode: fast (reduced-scale decode, default) or reference (bit-identical to pdqhash)",
     )
@@ -71,12 +76,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Hash every file under ``args.paths``, writing JSON lines to stdout; return the exit code."""
-    signals = tuple(name.strip() for name in args.signals.split(",") if name.strip())
-    unknown = [name for name in signals if name not in SIGNALS]
-    if unknown or not signals:
+    names = tuple(name.strip() for name in args.signals.split(",") if name.strip())
+    known = signal_names()
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
         print(
             f"openmnr hash: unknown signal type(s) {', '.join(unknown) or '(none)'}; "
-            f"choose from {', '.join(SIGNALS)}",
+            f"choose from {', '.join(known)}",
             file=sys.stderr,
         )
         return 2
@@ -86,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
     if args.per_second is not None and args.per_second <= 0:
         print("openmnr hash: --per-second must be positive", file=sys.stderr)
         return 2
-    options = Options(signals, args.mode, args.per_second, args.isolate)
+    limits = Limits(isolate=args.isolate, mode=args.mode, per_second=args.per_second)
+    options = Options(names, limits)
     paths = list(_files(args.paths))
     all_hashed = True
     with tqdm(
@@ -132,18 +139,14 @@ def _hash_all(paths: list[str], options: Options, jobs: int) -> Iterator[dict]:
 def hash_file(path: str, options: Options) -> dict:
     """Hash one file into its output record (never raises for a bad file)."""
     try:
-        with open(path, "rb") as file:
-            head = file.read(32)
-        kind = media.sniff(head)
-        if kind == "photo":
-            return {"path": path, "content_type": "photo", **_photo_signals(path, options)}
-        if kind == "video":
-            return {"path": path, "content_type": "video", **_digests(path, options), **_vpdq(path, options)}
-        if not head:
-            raise media.CorruptMedia("the file is empty")
-        if set(options.signals) <= {"md5", "sha256"}:  # digests need no decoding
+        try:
+            hashes = signals.hash_path(path, limits=options.limits, only=options.signals).raise_for_error()
+        except media.UnsupportedFormat:
+            if any(signals.get(name).decodes for name in options.signals):
+                raise
+            # Digests need no decoding: with only those asked for, any file is hashed.
             return {"path": path, "content_type": None, **_digests(path, options)}
-        raise media.UnsupportedFormat(media.unsupported_reason(head))
+        return {"path": path, "content_type": hashes.content_type.value, **_fields(hashes)}
     except media.MediaError as exc:
         return {"path": path, "error": str(exc)}
     except IsADirectoryError:
@@ -156,34 +159,23 @@ def hash_file(path: str, options: Options) -> dict:
         return {"path": path, "error": f"cannot read the file ({exc.strerror or exc})"}
 
 
-def _photo_signals(path: str, options: Options) -> dict:
-    data = media.read_bytes(path)
+def _fields(hashes: signals.Hashes) -> dict:
+    """The output fields of each signal: its value (as JSON shows it) and, for a signal type that
+    grades its hashes, ``<name>_quality`` and ``<name>_low_quality``."""
     record = {}
-    if "pdq" in options.signals:
-        value = pdq.hash_media(data, mode=options.mode, isolate=options.isolate)
-        record.update(pdq=value.value, pdq_quality=value.quality, pdq_low_quality=value.low_quality)
-    if "md5" in options.signals:
-        record["md5"] = md5.Md5Signal.hash_bytes(data).value
-    if "sha256" in options.signals:
-        record["sha256"] = sha256.Sha256Signal.hash_bytes(data).value
+    for name, hashed in hashes.items():
+        signal = signals.get(name)
+        record[name] = signal.json_value(hashed.value)
+        if signal.quality_threshold is not None:
+            record[f"{name}_quality"] = hashed.quality
+            record[f"{name}_low_quality"] = hashed.low_quality
     return record
 
 
 def _digests(path: str, options: Options) -> dict:
-    """File digests, read in a stream (videos may be far larger than the image byte cap)."""
-    record = {}
-    if "md5" in options.signals:
-        record["md5"] = md5.Md5Signal.hash_file(path).value
-    if "sha256" in options.signals:
-        record["sha256"] = sha256.Sha256Signal.hash_file(path).value
-    return record
-
-
-def _vpdq(path: str, options: Options) -> dict:
-    if "vpdq" not in options.signals:
-        return {}
-    frames = vpdq.hash_video(path, mode=options.mode, per_second=options.per_second, isolate=options.isolate)
-    return {"vpdq": vpdq.to_json(frames)}
+    """Digests of a file of any content, read in a stream."""
+    names = [name for name in signal_names() if name in options.signals]
+    return {name: signals.get(name).hash_file(path, limits=options.limits).value for name in names}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,14 +1,18 @@
 """Hash-list files: ThreatExchange's local file format, CSV and our JSON Lines, read and written.
 
+Which signal types a list may hold, how their values look and which formats can carry them comes
+from the signal registry (``openmnr.core.signals``): a new signal type needs no change here.
+
 Formats (the keys of ``READERS`` and ``WRITERS``):
 
 - ``local``: ThreatExchange's local file format, as its ``LocalFileSignalExchangeAPI`` reads it (the
   ``local_file`` collaboration) and appends to it (``report_opinion``): one ``<signal_type> <value>``
   per line. A collaboration configured with a ``signal_type`` reads bare values, one per line, such
-  as ThreatExchange's haystack and needles test lists: pass ``signal_type=`` to read those.
-  ThreatExchange knows MD5 and SHA-256 only as ``video_md5`` and ``video_sha256`` (the digest of a
-  file is the same whatever it holds), so those names are written for ``md5`` and ``sha256`` and
-  both spellings are read. The format carries no quality, classification or source, and no ``url``
+  as ThreatExchange's haystack and needles test lists: pass ``signal_type=`` to read those. Only
+  signal types with a ``local_name`` (ThreatExchange's name for them) are carried: ThreatExchange
+  knows MD5 and SHA-256 only as ``video_md5`` and ``video_sha256`` (the digest of a file is the
+  same whatever it holds), so those names are written for ``md5`` and ``sha256`` and both
+  spellings are read. The format carries no quality, classification or source, and no ``url``
   entries: ThreatExchange's ``url`` is the URL itself, ours its SHA-256.
 - ``csv``: a header row, then one entry per row. ``signal_type`` and ``value`` are required (the
   ``value`` column may be called ``signal_str``, as in ThreatExchange's ``dataset --csv`` output);
@@ -17,63 +21,58 @@ Formats (the keys of ``READERS`` and ``WRITERS``):
   ``{"signal_type": "pdq", "value": "…", "quality": 94, "classification": "…", "source": "…"}``;
   only ``signal_type`` and ``value`` are required and no other keys are allowed. Lines rather than
   one document so that a million-entry list streams in constant memory and an error has a line.
-  Only this format carries ``vpdq`` (one video per record): its ``frames`` key holds the vPDQ text
-  (``frame,quality,pdq,timestamp`` lines) and ``value``, optional on reading, is the SHA-256 of the
-  canonical form of that text. The local format and CSV refuse vpdq records with
+  Only this format carries signal types whose values are longer than a key (``digits`` is None:
+  ``vpdq``, one video per record): the ``frames`` key holds the whole value (for vPDQ the
+  ``frame,quality,pdq,timestamp`` lines) and ``value``, optional on reading, is its identity, the
+  SHA-256 of its canonical form. The local format and CSV refuse such records with
   ``UnknownSignalType``: a frame list does not fit on one line or in one cell.
 
 Readers take any iterable of text lines (an open text file; for CSV open it with ``newline=""``)
 and yield ``HashRecord``s one at a time. Blank lines are skipped. The first bad line raises a
-``HashListError`` subclass whose ``line`` attribute is its 1-based line number; messages never
-contain hash values, since hash lists are sensitive. Writers take records and an open text file,
-and return how many records they wrote.
+``SignalError`` (from ``openmnr.core.signals``) whose ``line`` attribute is its 1-based line
+number: ``MalformedLine`` or ``InvalidValue`` (both ``HashListError``) or the registry's
+``UnknownSignalType``. Messages never contain hash values, since hash lists are sensitive.
+Writers take records and an open text file, and return how many records they wrote.
 
-Values are checked per signal type (``pdq``, ``md5``, ``sha256``, ``url``, ``vpdq``: hex digests of
-64, 32, 64, 64 and 64 digits) and stored in lower case.
+Values are checked and normalised (lower case) by their signal type's ``validate``.
 """
 
 import csv
-import hashlib
 import json
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import TextIO
 
-#: Signal types a list may hold, with the number of hex digits of their values.
-HEX_DIGITS = {"pdq": 64, "md5": 32, "sha256": 64, "url": 64, "vpdq": 64}
-#: Our signal type -> its name in ThreatExchange's local file format.
-LOCAL_NAMES = {"pdq": "pdq", "md5": "video_md5", "sha256": "video_sha256"}
+from openmnr.core import signals
+from openmnr.core.signals import SignalError, SignalType, UnknownSignalType
+
 #: Longest classification or source text, and longest line, accepted.
 MAX_TEXT = 200
 MAX_LINE = 4096
 CSV_COLUMNS = ("signal_type", "value", "quality", "classification", "source")
 JSON_KEYS = (*CSV_COLUMNS, "frames")
-#: Signal types only JSON Lines carries (their records have frames).
-FRAMED = "vpdq"
-#: Longest frames text accepted: about 10 hours of video at one hash per second, or 13 minutes of
-#: every frame at 30 per second (a line is about 80 characters).
-MAX_FRAMES_TEXT = 3_000_000
-#: Longest JSON line: a record with the longest frames text (each newline escaped as two characters).
-MAX_JSON_LINE = MAX_LINE + MAX_FRAMES_TEXT * 11 // 10
+#: Longest JSON line: a record with the longest value of any signal type whose values are longer
+#: than a key (each newline escaped as two characters).
+MAX_JSON_LINE = MAX_LINE + max((cls.max_length or 0) for cls in signals.SIGNAL_TYPES.values()) * 11 // 10
 _FORMULA_START = tuple("=+-@\t\r")
 
+__all__ = [
+    "HashListError",
+    "HashRecord",
+    "InvalidValue",
+    "MalformedLine",
+    "READERS",
+    "UnknownSignalType",
+    "WRITERS",
+]
 
-class HashListError(ValueError):
+
+class HashListError(SignalError):
     """A hash list cannot be read or written. ``line`` is the 1-based line number, when known."""
-
-    def __init__(self, message: str, line: int | None = None):
-        super().__init__(f"line {line}: {message}" if line is not None else message)
-        self.reason = message
-        self.line = line
 
 
 class MalformedLine(HashListError):
     """A line does not have the shape of its format (fields, header, quoting, JSON)."""
-
-
-class UnknownSignalType(HashListError):
-    """A signal type this format or OpenMNR does not carry."""
 
 
 class InvalidValue(HashListError):
@@ -92,16 +91,18 @@ class HashRecord:
     frames: str | None = None
 
     def __post_init__(self):
-        digits = HEX_DIGITS.get(self.signal_type) if isinstance(self.signal_type, str) else None
-        if digits is None:
-            raise UnknownSignalType(f"unknown signal type (known: {', '.join(HEX_DIGITS)})")
-        if self.signal_type == FRAMED:
-            self._check_frames()
+        signal = signals.get(self.signal_type)
+        if signal.digits is None:
+            self._check_whole_value(signal)
         elif self.frames is not None:
-            raise InvalidValue(f"only {FRAMED} records carry frames")
-        if not isinstance(self.value, str) or not re.fullmatch(rf"[0-9a-fA-F]{{{digits}}}", self.value):
-            raise InvalidValue(f"a {self.signal_type} value is {digits} hexadecimal digits")
-        object.__setattr__(self, "value", self.value.lower())
+            raise InvalidValue(f"only {', '.join(_long_valued())} records carry frames")
+        elif not isinstance(self.value, str):
+            raise InvalidValue(f"a {signal.name} value is {signal.digits} hexadecimal digits")
+        else:
+            try:
+                object.__setattr__(self, "value", signal.validate(self.value))
+            except SignalError as error:
+                raise InvalidValue(error.reason) from None
         if self.quality is not None and (
             not isinstance(self.quality, int)
             or isinstance(self.quality, bool)
@@ -116,28 +117,33 @@ class HashRecord:
                     "not starting with = + - or @"
                 )
 
-    def _check_frames(self) -> None:
-        """Put the frames in canonical form and set (or check) the value, their SHA-256."""
-        from openmnr.core.signals import vpdq  # PyAV and numpy, only for lists that need them
-
+    def _check_whole_value(self, signal: type[SignalType]) -> None:
+        """For a value longer than a key: put ``frames`` (the whole value) in canonical form and
+        set (or check) ``value``, its identity."""
+        name = signal.name
         if not isinstance(self.frames, str) or not self.frames.strip():
-            raise InvalidValue(f"a {FRAMED} record carries its frames (frame,quality,pdq,timestamp lines)")
-        if len(self.frames) > MAX_FRAMES_TEXT:
-            raise InvalidValue(f"{FRAMED} frames are at most {MAX_FRAMES_TEXT:,} characters")
+            raise InvalidValue(f"a {name} record carries its frames (the whole value)")
+        if signal.max_length is not None and len(self.frames) > signal.max_length:
+            raise InvalidValue(f"{name} frames are at most {signal.max_length:,} characters")
         try:
-            frames = vpdq.VpdqSignal.validate(self.frames)
-        except ValueError as error:
-            raise InvalidValue(f"{FRAMED} frames: {error}") from None
-        identity = frames_identity(frames)
+            frames = signal.validate(self.frames)
+        except SignalError as error:
+            raise InvalidValue(error.reason) from None
+        identity = signal.identity(frames)
         if self.value is not None and self.value != "" and str(self.value).lower() != identity:
-            raise InvalidValue(f"a {FRAMED} value is the SHA-256 of its canonical frames text")
+            raise InvalidValue(f"a {name} value is the SHA-256 of its canonical frames text")
         object.__setattr__(self, "frames", frames)
         object.__setattr__(self, "value", identity)
 
 
-def frames_identity(canonical_frames: str) -> str:
-    """The value that stands for a vPDQ entry: the SHA-256 hex of its canonical frames text."""
-    return hashlib.sha256(canonical_frames.encode()).hexdigest()
+def _long_valued() -> list[str]:
+    """Signal types whose values are longer than a key: only JSON Lines carries them."""
+    return [name for name, cls in signals.SIGNAL_TYPES.items() if cls.digits is None]
+
+
+def _local_names() -> dict[str, str]:
+    """Our signal type -> its name in ThreatExchange's local file format."""
+    return {name: cls.local_name for name, cls in signals.SIGNAL_TYPES.items() if cls.local_name}
 
 
 def _plain_text(text) -> bool:
@@ -155,7 +161,7 @@ def _record(
 ) -> HashRecord:
     try:
         return HashRecord(signal_type, value, quality, classification, source, frames)
-    except HashListError as error:
+    except SignalError as error:
         raise type(error)(error.reason, line) from None
 
 
@@ -180,7 +186,8 @@ def _lines(lines: Iterable[str], max_line: int = MAX_LINE) -> Iterator[tuple[int
 
 def read_local(lines: Iterable[str], signal_type: str | None = None) -> Iterator[HashRecord]:
     """Records from ThreatExchange's local file format; with ``signal_type``, bare values."""
-    known = {theirs: ours for ours, theirs in LOCAL_NAMES.items()} | {ours: ours for ours in LOCAL_NAMES}
+    local_names = _local_names()
+    known = {theirs: ours for ours, theirs in local_names.items()} | {ours: ours for ours in local_names}
     for number, text in _lines(lines):
         fields = text.split()
         if signal_type is not None:
@@ -196,9 +203,10 @@ def read_local(lines: Iterable[str], signal_type: str | None = None) -> Iterator
 
 
 def write_local(records: Iterable[HashRecord], file: TextIO) -> int:
+    local_names = _local_names()
     count = 0
     for count, record in enumerate(records, 1):
-        name = LOCAL_NAMES.get(record.signal_type)
+        name = local_names.get(record.signal_type)
         if name is None:
             raise UnknownSignalType(
                 f"record {count}: the local file format cannot carry {record.signal_type}"
@@ -210,6 +218,7 @@ def write_local(records: Iterable[HashRecord], file: TextIO) -> int:
 def read_csv(lines: Iterable[str]) -> Iterator[HashRecord]:
     """Records from a CSV list with a header row (see the module docstring for the columns)."""
     reader = csv.reader(_without_bom(lines), strict=True)
+    long_valued = _long_valued()
     try:
         header = [name.strip().lower() for name in next(reader, [])]
         header = ["value" if name == "signal_str" else name for name in header]
@@ -222,8 +231,10 @@ def read_csv(lines: Iterable[str]) -> Iterator[HashRecord]:
             if len(row) != len(header):
                 raise MalformedLine(f"expected {len(header)} fields, found {len(row)}", reader.line_num)
             fields = {name: row[i].strip() or None for name, i in columns.items()}
-            if fields.get("signal_type") == FRAMED:
-                raise UnknownSignalType(f"CSV cannot carry {FRAMED}: use JSON Lines", reader.line_num)
+            if fields.get("signal_type") in long_valued:
+                raise UnknownSignalType(
+                    f"CSV cannot carry {fields['signal_type']}: use JSON Lines", reader.line_num
+                )
             quality = fields.pop("quality", None)
             if quality is not None:
                 if not quality.isdecimal():
@@ -237,10 +248,13 @@ def read_csv(lines: Iterable[str]) -> Iterator[HashRecord]:
 def write_csv(records: Iterable[HashRecord], file: TextIO) -> int:
     writer = csv.writer(file, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
+    long_valued = _long_valued()
     count = 0
     for record in records:
-        if record.signal_type == FRAMED:
-            raise UnknownSignalType(f"record {count + 1}: CSV cannot carry {FRAMED}: use JSON Lines")
+        if record.signal_type in long_valued:
+            raise UnknownSignalType(
+                f"record {count + 1}: CSV cannot carry {record.signal_type}: use JSON Lines"
+            )
         fields = asdict(record)
         writer.writerow(["" if fields[name] is None else fields[name] for name in CSV_COLUMNS])
         count += 1
@@ -249,6 +263,7 @@ def write_csv(records: Iterable[HashRecord], file: TextIO) -> int:
 
 def read_json(lines: Iterable[str]) -> Iterator[HashRecord]:
     """Records from a JSON Lines list (see the module docstring)."""
+    long_valued = _long_valued()
     for number, text in _lines(lines, MAX_JSON_LINE):
         try:
             entry = json.loads(text)
@@ -259,7 +274,7 @@ def read_json(lines: Iterable[str]) -> Iterator[HashRecord]:
         unknown = sorted(set(entry) - set(JSON_KEYS))
         if unknown:
             raise MalformedLine(f"unknown keys: {', '.join(unknown)}", number)
-        if entry.get("signal_type") == FRAMED:
+        if entry.get("signal_type") in long_valued:
             entry.setdefault("value", None)
         if "signal_type" not in entry or "value" not in entry:
             raise MalformedLine("signal_type and value are required", number)

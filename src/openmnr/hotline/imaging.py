@@ -1,8 +1,8 @@
-"""What triage learns from a picture: its PDQ hash and a protective thumbnail.
+"""The protective thumbnail of a reported picture (its hashes come from openmnr.core.signals).
 
-Both come from untrusted bytes, so triage runs `inspect_image` in a memory- and time-limited child
-process (openmnr.core.media.run_isolated). That child imports this module and nothing of Django,
-which is why it lives apart from triage.py.
+It is made from untrusted bytes, so triage runs `blurred_thumbnail` in a memory- and time-limited
+child process (openmnr.core.media.run_isolated). That child imports this module and nothing of
+Django, which is why it lives apart from triage.py.
 
 The thumbnail is small, greyscale and heavily blurred, and the blur is baked into its pixels rather
 than applied by CSS: what reaches an analyst's browser cannot be un-blurred by a stylesheet that
@@ -15,18 +15,10 @@ import io
 from PIL import ImageFilter
 
 from openmnr.core import media
-from openmnr.core.signals.base import HashValue
-from openmnr.core.signals.pdq import PdqSignal
 
 THUMBNAIL_SIDE = 192
 # A tenth of the side: shapes survive, detail does not.
 BLUR_RADIUS = THUMBNAIL_SIDE / 10
-
-
-def inspect_image(data: bytes, with_thumbnail: bool) -> tuple[HashValue, bytes | None]:
-    """(PDQ, blurred thumbnail or None). Raises `openmnr.core.media.MediaError` for bad input."""
-    pdq = PdqSignal.hash_bytes(data)
-    return pdq, blurred_thumbnail(data) if with_thumbnail else None
 
 
 def blurred_thumbnail(data: bytes) -> bytes:

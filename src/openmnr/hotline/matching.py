@@ -33,12 +33,12 @@ def triage_account():
     return user
 
 
-def match_item(item: MediaItem) -> tuple[bool, list[dict]]:
-    """(known material?, what matched: bank, purpose, entry id, classification; never a hash)."""
-    signals = {name: getattr(item, name) for name in ("pdq", "md5", "sha256", "vpdq") if getattr(item, name)}
-    if not signals:
+def match_signals(values: dict[str, str]) -> tuple[bool, list[dict]]:
+    """(known material?, what matched: bank, purpose, entry id, classification; never a hash) for
+    the signals of one media item ({signal type: value}, as ``signals.Hashes.texts`` gives them)."""
+    if not values:
         return False, []
-    (result,) = banks.match([signals], user=triage_account())
+    (result,) = banks.match([values], user=triage_account())
     detail = [
         {
             "bank": m.bank,
@@ -56,7 +56,8 @@ def match_item(item: MediaItem) -> tuple[bool, list[dict]]:
 
 
 def _percentages(match) -> dict:
-    """For a video (vPDQ) match, the two shares of matching frames, so an analyst sees how close."""
+    """For a match on a value made of parts (a video's vPDQ), the two shares of matching frames, so
+    an analyst sees how close."""
     if match.query_match_percent is None:
         return {}
     return {

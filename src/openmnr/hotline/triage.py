@@ -28,20 +28,21 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from openmnr.core import fetch, media
+from openmnr.core import fetch, media, signals
 from openmnr.core.extract import extract_media_urls
-from openmnr.core.signals import vpdq
-from openmnr.core.signals.md5 import Md5Signal
-from openmnr.core.signals.sha256 import Sha256Signal
+from openmnr.core.signals import ContentType
 
 from . import cases, evidence, matching
 from .classification import Classification, outcome_of
-from .imaging import inspect_image
+from .imaging import blurred_thumbnail
 from .models import Case, MediaItem
 from .states import State
 
 # Refusals that another attempt cannot change: the address itself is the problem.
 NOT_FETCHABLE = (fetch.BadURL, fetch.BlockedAddress, fetch.TooManyRedirects, fetch.TooLarge)
+# Media from anywhere is decoded in a child process with memory and time limits; videos are hashed
+# at every frame, fast mode, as bank entries are, so both sides of a comparison have the same frames.
+HASH_LIMITS = signals.Limits(isolate=True)
 
 
 def run(case_id: int) -> str:
@@ -195,37 +196,48 @@ def _save(item: MediaItem) -> None:
 
 
 def _describe(item: MediaItem, data: bytes, media_type: str) -> None:
-    """Fill in the item's signals, its match and (when evidence is kept) its encrypted copies."""
+    """Fill in the item's signals, its match and (when evidence is kept) its encrypted copies.
+
+    Every signal that applies to the content is computed and matched (``signals.hash_content``
+    sniffs it once); the item keeps those it has a field for, and a quality where it has one. A
+    picture or video that cannot be decoded keeps its digests, which are matched, and the reason."""
     item.media_type, item.size = media_type, len(data)
-    item.sha256 = Sha256Signal.hash_bytes(data).value
-    item.md5 = Md5Signal.hash_bytes(data).value
+    try:
+        hashes = signals.hash_content(data, limits=HASH_LIMITS)
+    except media.MediaError as exc:
+        item.error = f"the media cannot be hashed: {exc}"
+        hashes = None
+    else:
+        _keep_signals(item, hashes)
+    item.matched, item.match_detail = matching.match_signals(hashes.texts() if hashes else {})
     store = evidence.writer()
-    thumbnail = None
-    if media_type.startswith("image/"):
-        try:
-            pdq, thumbnail = media.run_isolated(inspect_image, data, store is not None)
-            item.pdq, item.pdq_quality = pdq.value, pdq.quality
-        except media.MediaError as exc:
-            item.error = f"the picture cannot be decoded: {exc}"
-    elif media_type.startswith("video/"):
-        item.vpdq, error = _video_signal(data)
-        if error:
-            item.error = error
-    item.matched, item.match_detail = matching.match_item(item)
     if store is not None:
         item.evidence_id, _digest = store.put(data)
+        decoded = hashes is not None and hashes.content_type is ContentType.PHOTO and hashes.error is None
+        thumbnail = _thumbnail(data) if decoded else None
         if thumbnail is not None:
             item.thumbnail_id, item.thumbnail_sha256 = store.put(thumbnail)
 
 
-def _video_signal(data: bytes) -> tuple[str, str]:
-    """(vPDQ text, "") of a video, or ("", why not). Every frame is hashed, as for bank entries, so
-    that both sides of the comparison have the same frames; decoding runs in a child process with
-    memory and time limits, since the bytes come from anywhere."""
+def _keep_signals(item: MediaItem, hashes: signals.Hashes) -> None:
+    fields = {field.name for field in MediaItem._meta.get_fields()}
+    for name, hashed in hashes.items():
+        if name in fields:
+            setattr(item, name, hashed.value)
+        if hashed.quality is not None and f"{name}_quality" in fields:
+            setattr(item, f"{name}_quality", hashed.quality)
+    if hashes.error is not None:
+        kind = "picture" if hashes.content_type is ContentType.PHOTO else "video"
+        item.error = f"the {kind} cannot be decoded: {hashes.error}"
+
+
+def _thumbnail(data: bytes) -> bytes | None:
+    """The protective thumbnail, made in a child process with limits like the hashes (None if
+    that fails)."""
     try:
-        return vpdq.to_text(vpdq.hash_video(data, mode="fast", isolate=True)), ""
-    except media.MediaError as exc:
-        return "", f"the video cannot be decoded: {exc}"
+        return media.run_isolated(blurred_thumbnail, data)
+    except media.MediaError:
+        return None
 
 
 def _forget_evidence(item: MediaItem) -> None:

@@ -6,9 +6,11 @@ The answer is one of the core's check outcomes (openmnr.core.takedown.schedule.C
   that resolver first, so a name that is gone is told apart from a lookup that merely failed;
 - gone: the URL answers 404 or 410;
 - no match: the URL answers 2xx but the reported media are no longer there. A picture or video URL
-  must still serve the same bytes (SHA-256 or MD5) or, for a picture, one within the PDQ match
-  radius (a re-encoded copy is still the content). A page must still show at least one of the
-  case's media URLs, and that URL must still serve the media;
+  must still serve the same bytes (a digest of the bytes, such as SHA-256 or MD5, is equal) or, for
+  a picture, one whose perceptual hash (PDQ) is within the banks' match threshold (a re-encoded
+  copy is still the content). A video is compared by its bytes only: hashing every frame at each
+  check would cost minutes. A page must still show at least one of the case's media URLs, and that
+  URL must still serve the media;
 - online: the media are still there, or the case has no media (a page judged as a whole) and the
   URL answers 2xx;
 - inconclusive: anything else (timeouts, refused connections, 5xx, 403, 451, a failed lookup, a
@@ -22,13 +24,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from openmnr.core import fetch, media
+from openmnr.banks import services as banks
+from openmnr.core import fetch, media, signals
 from openmnr.core.extract import extract_media_urls
 from openmnr.core.hosting import HostingError
 from openmnr.core.hosting.dns import NameNotFound, resolve
-from openmnr.core.signals.md5 import Md5Signal
-from openmnr.core.signals.pdq import PdqSignal, distance
-from openmnr.core.signals.sha256 import Sha256Signal
+from openmnr.core.signals import ContentType
 from openmnr.core.takedown.schedule import Check, outcome_of
 
 # A page may show many pictures; a check fetches at most this many of the case's own.
@@ -77,7 +78,7 @@ def _fetch(url: str) -> fetch.FetchResult:
 def _media_still_there(page: fetch.FetchResult, items) -> bool | None:
     """Whether the page (or media URL) still serves one of `items`; None when it cannot be told."""
     if (page.sniffed_type or "").startswith(("image/", "video/")):
-        return _same_media(page.body, page.sniffed_type, items)
+        return _same_media(page.body, items)
     if page.sniffed_type != "text/html" and page.declared_type != "text/html":
         return False
     shown = set(extract_media_urls(page.body, page.url, limit=MEDIA_PAGE_LIMIT))
@@ -87,21 +88,37 @@ def _media_still_there(page: fetch.FetchResult, items) -> bool | None:
             response = _fetch(item.url)
         except fetch.FetchError:
             return None
-        if 200 <= response.status < 300 and _same_media(response.body, response.sniffed_type, [item]):
+        if 200 <= response.status < 300 and _same_media(response.body, [item]):
             return True
     return False
 
 
-def _same_media(data: bytes, media_type: str | None, items) -> bool:
-    sha256 = Sha256Signal.hash_bytes(data).value
-    md5 = Md5Signal.hash_bytes(data).value
-    if any(item.sha256 == sha256 or (item.md5 and item.md5 == md5) for item in items):
-        return True
-    pdqs = [item.pdq for item in items if item.pdq]
-    if not pdqs or not (media_type or "").startswith("image/"):
-        return False
+def _same_media(data: bytes, items) -> bool:
+    """Whether ``data`` is one of ``items``: a digest of its bytes first (no decoding), then, for a
+    picture, the signals that decode it (PDQ), in a child process with limits."""
+    digests = [cls.name for cls in signals.SIGNAL_TYPES.values() if not cls.decodes]
     try:
-        found = PdqSignal.hash_bytes(data, isolate=True).value
-    except media.MediaError:
+        exact = signals.hash_content(data, only=digests)
+    except media.MediaError:  # neither a picture nor a video
         return False
-    return any(distance(found, pdq) <= settings.BANKS_PDQ_RADIUS for pdq in pdqs)
+    if _close(exact, items):
+        return True
+    if exact.content_type is not ContentType.PHOTO:
+        return False
+    decoded = [cls.name for cls in signals.for_content(ContentType.PHOTO) if cls.decodes]
+    wanted = [name for name in decoded if any(getattr(item, name, "") for item in items)]
+    if not wanted:
+        return False
+    return _close(signals.hash_content(data, limits=signals.Limits(isolate=True), only=wanted), items)
+
+
+def _close(hashes: signals.Hashes, items) -> bool:
+    """Whether a signal of ``hashes`` matches the same signal of an item, within the banks' threshold."""
+    thresholds = banks.thresholds()
+    for name, hashed in hashes.items():
+        signal = signals.get(name)
+        for item in items:
+            stored = getattr(item, name, "")
+            if stored and signal.compare(stored, hashed.value, thresholds.get(name)).match:
+                return True
+    return False

@@ -1,43 +1,53 @@
-"""The signal types OpenMNR knows, by name.
+"""The signal types OpenMNR knows, in one registry, and the one way to hash content with them.
 
-Each signal type lives in its own module next to this one and implements
-``openmnr.core.signals.base.SignalType``. To add one, write the module and add one line
-"module.ClassName" to ``_REGISTERED``.
+::
+
+    from openmnr.core import signals
+
+    signals.SIGNAL_TYPES                       # {name: SignalType subclass}, in order
+    signals.get("pdq")                         # the type, or UnknownSignalType
+    signals.for_content(signals.ContentType.VIDEO)
+    hashes = signals.hash_content(data, limits=signals.Limits(isolate=True))
+    hashes.content_type, hashes["md5"].value, hashes.error
+
+Each signal type is one module of this package implementing ``base.SignalType`` (pdq, md5, sha256,
+vpdq, url); ``registry.py`` finds them, ``content.py`` hashes content with every one that applies.
+To add a signal type, write its module and its tests: see docs/hashing.md.
 """
 
-from importlib import import_module
-
-from openmnr.core.signals.base import ContentType, SignalType
-
-_REGISTERED = (
-    "pdq.PdqSignal",
-    "md5.Md5Signal",
-    "sha256.Sha256Signal",
-    "vpdq.VpdqSignal",
-    "url.UrlSignal",
+from openmnr.core.signals.base import (
+    LIMITS,
+    Comparison,
+    ContentType,
+    Found,
+    HashValue,
+    InvalidSignalValue,
+    Limits,
+    SignalError,
+    SignalType,
+    UnknownSignalType,
 )
+from openmnr.core.signals.content import Hashes, hash_content, hash_path, sniff
+from openmnr.core.signals.registry import SIGNAL_TYPES, for_content, get, register, unregister
 
-
-class UnknownSignalType(KeyError):
-    """No signal type is registered under that name."""
-
-
-def _load(entry: str) -> type[SignalType]:
-    module, class_name = entry.rsplit(".", 1)
-    return getattr(import_module(f"{__name__}.{module}"), class_name)
-
-
-SIGNAL_TYPES: dict[str, type[SignalType]] = {cls.name: cls for cls in map(_load, _REGISTERED)}
-
-
-def get(name: str) -> type[SignalType]:
-    """The signal type called ``name``."""
-    try:
-        return SIGNAL_TYPES[name]
-    except KeyError:
-        raise UnknownSignalType(f"unknown signal type {name!r}; known: {', '.join(SIGNAL_TYPES)}") from None
-
-
-def for_content(content_type: ContentType) -> list[type[SignalType]]:
-    """The signal types that apply to a content type, in registration order."""
-    return [cls for cls in SIGNAL_TYPES.values() if content_type in cls.content_types]
+__all__ = [
+    "LIMITS",
+    "SIGNAL_TYPES",
+    "Comparison",
+    "ContentType",
+    "Found",
+    "HashValue",
+    "Hashes",
+    "InvalidSignalValue",
+    "Limits",
+    "SignalError",
+    "SignalType",
+    "UnknownSignalType",
+    "for_content",
+    "get",
+    "hash_content",
+    "hash_path",
+    "register",
+    "sniff",
+    "unregister",
+]

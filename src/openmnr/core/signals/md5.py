@@ -4,21 +4,37 @@ import hashlib
 import re
 from pathlib import Path
 
-from openmnr.core.signals.base import Comparison, ContentType, HashValue, InvalidSignalValue, SignalType
+from openmnr.core.signals.base import (
+    LIMITS,
+    Comparison,
+    ContentType,
+    HashValue,
+    InvalidSignalValue,
+    Limits,
+    SignalType,
+)
 
 _HEX = re.compile(r"[0-9a-f]{32}")
 
 
 class Md5Signal(SignalType):
+    """The digest of the bytes, whatever they hold; ThreatExchange calls it ``video_md5``."""
+
     name = "md5"
+    label = "MD5"
+    description = "MD5 of the file's bytes, 32 hexadecimal digits."
     content_types = (ContentType.PHOTO, ContentType.VIDEO)
+    order = 20
+    digits = 32
+    local_name = "video_md5"
+    key_bytes = 16
 
     @classmethod
-    def hash_bytes(cls, data: bytes) -> HashValue:
+    def hash_bytes(cls, data: bytes, *, limits: Limits = LIMITS) -> HashValue:
         return HashValue(hashlib.md5(data, usedforsecurity=False).hexdigest())
 
     @classmethod
-    def hash_file(cls, path: str | Path) -> HashValue:
+    def hash_file(cls, path: str | Path, *, limits: Limits = LIMITS) -> HashValue:
         with open(path, "rb") as file:
             return HashValue(
                 hashlib.file_digest(file, lambda: hashlib.md5(usedforsecurity=False)).hexdigest()

@@ -19,15 +19,25 @@ import math
 import re
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pdqhash
 
 from openmnr.core import media
-from openmnr.core.signals.base import Comparison, ContentType, HashValue, InvalidSignalValue, SignalType
+from openmnr.core.index import PDQIndex
+from openmnr.core.signals.base import (
+    LIMITS,
+    Comparison,
+    ContentType,
+    Found,
+    HashValue,
+    InvalidSignalValue,
+    Limits,
+    Mode,
+    SignalType,
+)
 
-Mode = Literal["fast", "reference"]
 MODES: tuple[Mode, ...] = ("fast", "reference")
 QUALITY_THRESHOLD = 50
 # Meta's recommended distance for a confident PDQ match.
@@ -67,16 +77,33 @@ class DihedralHashes(NamedTuple):
 
 
 class PdqSignal(SignalType):
+    """Values are 64 hex digits; two match within 31 bits; the index searches a Hamming radius."""
+
     name = "pdq"
+    label = "PDQ"
+    description = "PDQ hash, 64 hexadecimal digits."
     content_types = (ContentType.PHOTO,)
+    order = 10
+    digits = 64
+    quality_threshold = QUALITY_THRESHOLD
+    local_name = "pdq"
+    threshold = MATCH_THRESHOLD
+    decodes = True
+    key_bytes = 32
 
     @classmethod
-    def hash_bytes(cls, data: bytes, *, mode: Mode = "fast", isolate: bool = False) -> HashValue:
-        return hash_media(data, mode=mode, isolate=isolate)
+    def hash_bytes(cls, data: bytes, *, limits: Limits = LIMITS) -> HashValue:
+        return hash_media(
+            data,
+            mode=limits.mode,
+            isolate=limits.isolate,
+            max_bytes=limits.max_bytes,
+            max_pixels=limits.max_pixels,
+        )
 
     @classmethod
-    def hash_file(cls, path: str | Path, *, mode: Mode = "fast", isolate: bool = False) -> HashValue:
-        return hash_media(Path(path), mode=mode, isolate=isolate)
+    def hash_file(cls, path: str | Path, *, limits: Limits = LIMITS) -> HashValue:
+        return cls.hash_bytes(Path(path), limits=limits)
 
     @classmethod
     def validate(cls, value: str) -> str:
@@ -90,6 +117,30 @@ class PdqSignal(SignalType):
         found = distance(cls.validate(a), cls.validate(b))
         return Comparison(found <= (MATCH_THRESHOLD if threshold is None else threshold), found)
 
+    @classmethod
+    def new_index(cls, keys: np.ndarray, ids: np.ndarray) -> PDQIndex:
+        return PDQIndex.build(keys, ids)
+
+    @classmethod
+    def load_index(cls, path: str | Path) -> PDQIndex:
+        return PDQIndex.load(path)
+
+    @classmethod
+    def search(cls, index: PDQIndex, probes: list[list[str]], threshold: int) -> list[list[Found]]:
+        """Every stored hash within ``threshold`` bits of one of a query's probes, nearest first."""
+        flat = [key for keys in probes for key in keys]
+        answers = iter(index.query_batch(flat, threshold) if flat else ())
+        results = []
+        for keys in probes:
+            best: dict[int, int] = {}
+            for _ in keys:
+                for entry_id, found in next(answers):
+                    if found < best.get(entry_id, found + 1):
+                        best[entry_id] = found
+            nearest = sorted(best.items(), key=lambda pair: (pair[1], pair[0]))
+            results.append([Found(entry_id, found) for entry_id, found in nearest])
+        return results
+
 
 def distance(a: str, b: str) -> int:
     """Hamming distance between two PDQ hashes in hexadecimal."""
@@ -101,6 +152,7 @@ def hash_media(
     *,
     mode: Mode = "fast",
     isolate: bool = False,
+    max_bytes: int = media.MAX_BYTES,
     max_pixels: int = media.MAX_PIXELS,
     quality_threshold: int = QUALITY_THRESHOLD,
 ) -> HashValue:
@@ -113,11 +165,13 @@ def hash_media(
         raise ValueError(f"unknown PDQ mode {mode!r}; use one of {', '.join(MODES)}")
     if isolate:
         hasher = partial(hash_media, mode=mode, max_pixels=max_pixels, quality_threshold=quality_threshold)
-        return media.run_isolated(hasher, media.read_bytes(source))
+        return media.run_isolated(hasher, media.read_bytes(source, max_bytes))
     if mode == "reference":
-        rgb = media.decode_rgb(source, max_pixels=max_pixels)
+        rgb = media.decode_rgb(source, max_bytes=max_bytes, max_pixels=max_pixels)
         return hash_rgb(np.asarray(rgb), quality_threshold)
-    dct, quality = _fast_dct(media.decode_reduced(source, FAST_MIN_SIDE, max_pixels=max_pixels))
+    dct, quality = _fast_dct(
+        media.decode_reduced(source, FAST_MIN_SIDE, max_bytes=max_bytes, max_pixels=max_pixels)
+    )
     return _value(_bits_to_hex(_threshold(dct)), quality, quality_threshold)
 
 

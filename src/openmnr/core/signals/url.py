@@ -33,7 +33,15 @@ from urllib.parse import unquote, urlsplit
 
 import idna
 
-from openmnr.core.signals.base import Comparison, ContentType, HashValue, InvalidSignalValue, SignalType
+from openmnr.core.signals.base import (
+    LIMITS,
+    Comparison,
+    ContentType,
+    HashValue,
+    InvalidSignalValue,
+    Limits,
+    SignalType,
+)
 
 #: Longest URL accepted, in characters. Longer input is refused rather than processed.
 MAX_URL_LENGTH = 8192
@@ -301,10 +309,15 @@ class UrlSignal(SignalType):
     """
 
     name = "url"
+    label = "URL"
+    description = "SHA-256 of the URL's canonical form, 64 hexadecimal digits."
     content_types = (ContentType.URL,)
+    order = 50
+    digits = 64
+    key_bytes = 32
 
     @classmethod
-    def hash_bytes(cls, data: bytes) -> HashValue:
+    def hash_bytes(cls, data: bytes, *, limits: Limits = LIMITS) -> HashValue:
         """Hash a URL given as UTF-8 bytes; raise ``InvalidURL`` if it is not a usable URL."""
         try:
             text = data.decode("utf-8")

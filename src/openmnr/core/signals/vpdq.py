@@ -6,13 +6,26 @@ never written to disk. Output follows the reference text form, one line per hash
 
 Two videos match when enough of their good frames find a close frame in the other: the share of
 each side's frames of quality >= 50 that lie within 31 bits of some frame of the other side, as
-ThreatExchange's vPDQ matcher computes it.
+ThreatExchange's vPDQ matcher computes it, at least ``MATCH_PERCENT`` on both sides. Requiring both
+keeps a short clip from matching a longer video it was cut from, and the reverse.
+
+A value is a whole frame list, far longer than an index key, so the index holds frames and only
+proposes candidates, which ``VpdqSignal.verify`` confirms against the stored frames:
+
+- a stored video puts in the index only its distinct good frames that are not within ``THIN_BITS``
+  of one it already put there (``index_keys``): a still scene gives thousands of near-identical
+  frames, and every lookup near them would return all of them; thinned, it gives a few;
+- a query looks up only its most frequent distinct good frames that stand for just over
+  ``100 - MATCH_PERCENT`` percent of its good frames (``probes``): a matching video has frames
+  close to at least ``MATCH_PERCENT`` percent of them, so to at least one of these;
+- the lookup radius is 31 + ``THIN_BITS`` (``CANDIDATE_RADIUS``): a frame within 31 bits of a frame
+  left out of the index is within that radius of the frame that covered it. Nothing is missed.
 """
 
 import io
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -20,14 +33,35 @@ import av
 import numpy as np
 
 from openmnr.core import media
+from openmnr.core.index import PDQIndex
 from openmnr.core.signals import pdq
-from openmnr.core.signals.base import Comparison, ContentType, HashValue, InvalidSignalValue, SignalType
+from openmnr.core.signals.base import (
+    LIMITS,
+    Comparison,
+    ContentType,
+    Found,
+    HashValue,
+    InvalidSignalValue,
+    Limits,
+    SignalType,
+)
 
 QUALITY_THRESHOLD = 50
 FRAME_MATCH_THRESHOLD = 31
 # Percentage of good frames that must match on both sides for two videos to match.
 MATCH_PERCENT = 80
 ISOLATED_TIMEOUT = 600.0
+#: Longest value accepted: about 10 hours of video at one hash per second, or 13 minutes of every
+#: frame at 30 per second (a line is about 80 characters).
+MAX_TEXT = 3_000_000
+#: A stored video's frames within this many bits of one it already put in the index stay out of it,
+#: and candidates are looked up within the frame threshold plus this (see the module docstring).
+THIN_BITS = 8
+CANDIDATE_RADIUS = FRAME_MATCH_THRESHOLD + THIN_BITS
+#: Frames looked up per index call: near a still scene one lookup finds thousands of rows, so few at
+#: a time keeps memory bounded (under 400 MiB for the process in the worst case measured: 18,000
+#: frames against a stored video of 18,000 frames of a still scene).
+FRAMES_PER_QUERY = 32
 
 
 class Frame(NamedTuple):
@@ -40,33 +74,116 @@ class Frame(NamedTuple):
 
 
 class VpdqSignal(SignalType):
-    """The value is the reference text form: one ``frame,quality,hex,timestamp`` line per frame."""
+    """The value is the reference text form: one ``frame,quality,hex,timestamp`` line per frame.
+
+    Its distance is 100 minus the smaller of the two matched percentages, so the default threshold
+    (20) is ``MATCH_PERCENT`` on both sides."""
 
     name = "vpdq"
+    label = "vPDQ (video)"
+    description = (
+        "A video's vPDQ: one frame_number,quality,pdq_hex,timestamp_seconds line per hashed frame, "
+        "as hashing the video returns it."
+    )
     content_types = (ContentType.VIDEO,)
+    order = 40
+    digits = None
+    max_length = MAX_TEXT
+    threshold = 100 - MATCH_PERCENT
+    decodes = True
+    isolated_timeout = ISOLATED_TIMEOUT
+    key_bytes = 32
 
     @classmethod
-    def hash_bytes(
-        cls, data: bytes, *, mode: pdq.Mode = "fast", per_second: float | None = None
-    ) -> HashValue:
-        return HashValue(to_text(hash_video(data, mode=mode, per_second=per_second)))
+    def hash_bytes(cls, data: bytes, *, limits: Limits = LIMITS) -> HashValue:
+        return _hash_value(data, limits)
 
     @classmethod
-    def hash_file(
-        cls, path: str | Path, *, mode: pdq.Mode = "fast", per_second: float | None = None
-    ) -> HashValue:
-        return HashValue(to_text(hash_video(Path(path), mode=mode, per_second=per_second)))
+    def hash_file(cls, path: str | Path, *, limits: Limits = LIMITS) -> HashValue:
+        """Streams the file: a video may be far larger than what is held in memory."""
+        return _hash_value(Path(path), limits)
 
     @classmethod
     def validate(cls, value: str) -> str:
-        return to_text(from_text(value))
+        """The canonical text; ``InvalidSignalValue`` naming the bad line (never its content)."""
+        try:
+            return to_text(from_text(value))
+        except InvalidSignalValue as error:
+            raise InvalidSignalValue(f"vpdq: {error}") from None
 
     @classmethod
     def compare(cls, a: str, b: str, threshold: int | None = None) -> Comparison:
         """Distance is 100 minus the smaller of the two matched percentages."""
         first, second = from_text(a), from_text(b)
         found = 100 - min(match_percent(first, second), match_percent(second, first))
-        return Comparison(found <= (100 - MATCH_PERCENT if threshold is None else threshold), found)
+        return Comparison(found <= (cls.threshold if threshold is None else threshold), found)
+
+    @classmethod
+    def json_value(cls, value: str) -> list[dict]:
+        return to_json(from_text(value))
+
+    @classmethod
+    def index_keys(cls, value: str) -> list[str]:
+        """The stored video's distinct good frames, thinned (see the module docstring)."""
+        return _thinned(list(dict.fromkeys(f.pdq for f in good_frames(value))))
+
+    @classmethod
+    def probes(cls, value: str) -> list[str]:
+        """The query's most frequent good frames that stand for enough of it (module docstring)."""
+        good = Counter(f.pdq for f in good_frames(value))
+        return _enough_frames(good) if good else []
+
+    @classmethod
+    def new_index(cls, keys: np.ndarray, ids: np.ndarray) -> PDQIndex:
+        return PDQIndex.build(keys, ids)
+
+    @classmethod
+    def load_index(cls, path: str | Path) -> PDQIndex:
+        return PDQIndex.load(path)
+
+    @classmethod
+    def search(cls, index: PDQIndex, probes: list[list[str]], threshold: int) -> list[list[Found]]:
+        """Candidates for each query: the videos with a frame within ``CANDIDATE_RADIUS`` of one of
+        its probes, a few frames at a time. Their distance is unknown until ``verify``."""
+        results = []
+        for keys in probes:
+            candidates: dict[int, None] = {}
+            for start in range(0, len(keys), FRAMES_PER_QUERY):
+                for found in index.query_batch(keys[start : start + FRAMES_PER_QUERY], CANDIDATE_RADIUS):
+                    candidates.update(dict.fromkeys(found.ids.tolist()))
+            results.append([Found(video_id, 0) for video_id in candidates])
+        return results
+
+    @classmethod
+    def verify(cls, query: str, stored: Iterable[tuple[int, str]], threshold: int) -> Iterator[Found]:
+        """The stored videos that match ``query`` within ``threshold``, with both percentages.
+
+        The query's frames are read once; a candidate whose first share is already too small
+        skips the second."""
+        good = Counter(f.pdq for f in good_frames(query))
+        if not good:
+            return
+        needed = 100 - threshold
+        for stored_id, text in stored:
+            stored_good = Counter(f.pdq for f in good_frames(text))
+            query_percent = share_within(good, stored_good)
+            if query_percent < needed:
+                continue
+            stored_percent = share_within(stored_good, good)
+            smaller = min(query_percent, stored_percent)
+            if smaller >= needed:
+                yield Found(stored_id, 100 - smaller, query_percent, stored_percent)
+
+
+def _hash_value(source: bytes | Path, limits: Limits) -> HashValue:
+    frames = hash_video(
+        source,
+        mode=limits.mode,
+        per_second=limits.per_second,
+        max_pixels=limits.max_pixels,
+        isolate=limits.isolate,
+    )
+    return HashValue(to_text(frames))
 
 
 def hash_video(
@@ -207,3 +324,40 @@ def hash_words(hashes: list[str]) -> np.ndarray:
 
 def _good_counts(frames: list[Frame]) -> Counter:
     return Counter(f.pdq for f in frames if f.quality >= QUALITY_THRESHOLD)
+
+
+def good_frames(text: str) -> list[Frame]:
+    """The frames of a vPDQ text that count for matching (quality >= 50)."""
+    return [f for f in from_text(text) if f.quality >= QUALITY_THRESHOLD]
+
+
+def _enough_frames(frames: Counter) -> list[str]:
+    """The fewest distinct hashes (most frequent first) that stand for more than 100 - MATCH_PERCENT
+    percent of the frames: a video that matches has frames close to at least MATCH_PERCENT percent
+    of them, so to at least one of these, and looking up only these finds every such video."""
+    needed, chosen = frames.total() * (100 - MATCH_PERCENT) // 100 + 1, []
+    for value, count in frames.most_common():
+        chosen.append(value)
+        needed -= count
+        if needed <= 0:
+            break
+    return chosen
+
+
+def _thinned(hashes: list[str]) -> list[str]:
+    """In order, each hash not within THIN_BITS of one already kept. Nothing is missed: a frame
+    within 31 bits of a dropped hash is within 31 + THIN_BITS of the hash that covered it, which
+    is the radius candidates are looked up with."""
+    if not hashes:
+        return []
+    words = hash_words(hashes)
+    kept = np.empty((len(hashes), 4), np.uint64)
+    count = 0
+    chosen = []
+    for position, row in enumerate(words):
+        if count and (np.bitwise_count(kept[:count] ^ row).sum(axis=1) <= THIN_BITS).any():
+            continue
+        kept[count] = row
+        count += 1
+        chosen.append(hashes[position])
+    return chosen

@@ -6,12 +6,12 @@ prunes change-log rows older than a day that the snapshot covers.
 
 from django.core.management.base import BaseCommand
 
-from openmnr.banks import matcher
+from openmnr.banks import snapshots
 
 
 class Command(BaseCommand):
     help = "Save a fresh match-index snapshot under VAR_DIR/index/."
 
     def handle(self, *args, **options):
-        indices = matcher.write_snapshot()
+        indices = snapshots.write_snapshot()
         self.stdout.write(f"snapshot at change-log seq {indices.seq}: {indices.count()} values")

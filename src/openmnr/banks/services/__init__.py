@@ -1,0 +1,105 @@
+"""What other apps and the views call to curate banks and match against them.
+
+The whole interface, one module per use case::
+
+    access.py     allowed_bank_ids(user)          banks a user's role or account may match against
+                  visible_banks(user)             banks a staff user may see and curate
+                  save_bank(bank, match_accounts=, by=)   create or change a bank (administrators)
+    curation.py   propose_entry(bank, signal_type=, value=, classification=, by=)   -> BankEntry
+                  confirm_entry(entry, by=)       -> BankEntry (active once enough seniors confirmed)
+                  disable_entry(entry, by=, reason=)   -> BankEntry
+                  pending_entries(user), pending_imports(user), confirmations_required()
+    transfer.py   import_entries(bank, data, fmt=, by=, classification=)   -> ImportBatch
+                  confirm_import(batch, by=)      -> ImportBatch
+                  export_bank(bank, fmt=, passphrase=, by=)   -> (file name, encrypted bytes)
+    matching.py   hash_upload(data)               -> Hashes: every signal of a picture or video
+                  upload_signals(data)            -> {signal type: value} worth matching
+                  match(items, user=)             -> [ItemResult], one per {signal type: value} item
+                  thresholds(), index_status(user)
+    ../selfreport.py   self_reported_bank(), add_self_reported(...), disable_self_reported(...),
+                  screen(items), validate_self_reported(...): the survivors' page's entries
+
+Import them from here (``from openmnr.banks import services; services.match(...)``). Every function
+checks the caller's permission and, per object, that the bank is one the caller may see; refusals
+raise a ``BankError`` subclass (``banks/errors.py``) and are audited as denied or failed. Every
+change is audited inside its own transaction, never with a hash value in the detail. Which signal
+types a bank holds, and how each is validated, hashed and matched, comes from the signal registry
+(``openmnr.core.signals``, through ``models.signal_types``): nothing here names a signal type
+except ``thresholds``, which maps the PDQ radius setting to its signal type.
+
+Four eyes. In a bank whose purpose needs confirmation (confirmed CSAM), an entry is proposed
+pending and becomes active, and matchable, once ``BANKS_CONFIRMATIONS_REQUIRED`` different senior
+analysts other than the proposer have confirmed it. An import into such a bank follows the same
+rule for the whole file: its entries stay pending until that many seniors other than the importer
+confirm the import. There is no exception for lists from trusted partners: their assessment is
+outside our audit trail, so a partner's list goes into a bank of purpose "partner list", where it
+is matched at once under its own action class, and only reaches "confirmed CSAM" through four eyes.
+"""
+
+from ..errors import BankError, DuplicateEntry, FourEyesViolation, InvalidInput, NotAllowed, WrongState
+from ..selfreport import (
+    Screening,
+    SelfReportError,
+    add_self_reported,
+    disable_self_reported,
+    screen,
+    self_reported_bank,
+)
+from ..selfreport import validate as validate_self_reported
+from .access import allowed_bank_ids, save_bank, visible_banks
+from .curation import (
+    confirm_entry,
+    confirmations_required,
+    disable_entry,
+    pending_entries,
+    pending_imports,
+    propose_entry,
+)
+from .matching import (
+    IndexStatus,
+    ItemResult,
+    MatchDetail,
+    hash_upload,
+    index_status,
+    match,
+    thresholds,
+    upload_signals,
+)
+from .transfer import IMPORT_CHUNK, confirm_import, export_bank, import_entries
+
+__all__ = [
+    "BankError",
+    "DuplicateEntry",
+    "FourEyesViolation",
+    "IMPORT_CHUNK",
+    "IndexStatus",
+    "InvalidInput",
+    "ItemResult",
+    "MatchDetail",
+    "NotAllowed",
+    "Screening",
+    "SelfReportError",
+    "WrongState",
+    "add_self_reported",
+    "allowed_bank_ids",
+    "confirm_entry",
+    "confirm_import",
+    "confirmations_required",
+    "disable_entry",
+    "disable_self_reported",
+    "export_bank",
+    "hash_upload",
+    "import_entries",
+    "index_status",
+    "match",
+    "pending_entries",
+    "pending_imports",
+    "propose_entry",
+    "save_bank",
+    "screen",
+    "self_reported_bank",
+    "thresholds",
+    "upload_signals",
+    "validate_self_reported",
+    "visible_banks",
+]

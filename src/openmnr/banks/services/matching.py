@@ -1,0 +1,195 @@
+"""Hashing uploads and matching signals against the banks, and the state of the match index.
+
+An upload is hashed by ``openmnr.core.signals.hash_content``, which sniffs it once and computes
+every signal that applies to it (a picture: PDQ with its quality, MD5, SHA-256; a video: vPDQ, MD5,
+SHA-256), decoding in a child process with limits when ``BANKS_ISOLATE_DECODE`` is on. Matching
+looks each item's signals up in this process's index (``matcher.py``) and then checks every hit
+against the database (entry active, bank enabled, bank open to the caller), so the index is never
+the authority. Matching is audited with counts only: neither the values nor what matched.
+"""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import timezone
+
+from openmnr.audit import service as audit
+from openmnr.core import signals
+from openmnr.core.signals import SignalError
+
+from .. import changes
+from ..errors import InvalidInput, NotAllowed
+from ..matcher import Matcher, get_matcher
+from ..models import ACTION_ORDER, BankEntry, MatcherHeartbeat, signal_types
+from ..snapshots import current_snapshot
+from .access import allowed_bank_ids, require
+
+
+def thresholds() -> dict[str, int]:
+    """Match thresholds that differ from the signal types' own defaults: PDQ's radius is a
+    setting (``OPENMNR_BANKS_PDQ_RADIUS``)."""
+    return {"pdq": settings.BANKS_PDQ_RADIUS}
+
+
+def hash_upload(data: bytes) -> signals.Hashes:
+    """Every signal of an uploaded picture or video, by signal type name (see the module
+    docstring). Raises ``openmnr.core.media.MediaError`` subclasses for content that cannot be
+    hashed; nothing is stored."""
+    limits = signals.Limits(isolate=settings.BANKS_ISOLATE_DECODE)
+    return signals.hash_content(data, limits=limits).raise_for_error()
+
+
+def upload_signals(data: bytes) -> dict[str, str]:
+    """The signals of an uploaded file worth matching: all of them but a hash of low quality (a
+    flat picture's PDQ matches too much to act on). Raises what ``hash_upload`` raises."""
+    return {name: hashed.value for name, hashed in hash_upload(data).items() if not hashed.low_quality}
+
+
+@dataclass(frozen=True)
+class MatchDetail:
+    """One matching entry, for staff callers only."""
+
+    bank_id: int
+    bank: str
+    purpose: str
+    entry_id: int
+    signal_type: str
+    distance: int
+    classification: str
+    category: str
+    # For a value made of parts (vPDQ): the share (%) of the item's good frames found in the
+    # entry's, and the reverse.
+    query_match_percent: int | None = None
+    entry_match_percent: int | None = None
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    matches: list[MatchDetail] = field(default_factory=list)
+
+    @property
+    def matched(self) -> bool:
+        return bool(self.matches)
+
+    @property
+    def action(self) -> str | None:
+        """The purpose of the most serious bank matched (see models.ACTION_ORDER), or None."""
+        purposes = {m.purpose for m in self.matches}
+        return next((p.value for p in ACTION_ORDER if p in purposes), None)
+
+
+def _validate_signals(item: dict[str, str | None]) -> dict[str, str]:
+    """Normalise one item's values; raise InvalidInput naming the signal type (never the value)."""
+    types = signal_types()
+    clean = {}
+    for name, value in item.items():
+        if value is None:
+            continue
+        signal = types.get(name)
+        if signal is None:
+            raise InvalidInput(f"unknown signal type {name!r}; use {', '.join(types)}")
+        if signal.max_length is not None and len(value) > signal.max_length:
+            raise InvalidInput(f"{name}: at most {signal.max_length:,} characters")
+        try:
+            clean[name] = signal.validate(value)
+        except SignalError as error:
+            raise InvalidInput(str(error)) from None
+    if not clean:
+        raise InvalidInput(f"give at least one of {', '.join(types)}")
+    return clean
+
+
+def match(items: list[dict[str, str | None]], *, user, request=None) -> list[ItemResult]:
+    """Match each item ({signal type: value}) against the enabled banks the user may match.
+
+    Returns one ``ItemResult`` per item, in order. Audited with counts only: neither the values
+    nor what matched is recorded."""
+    if not user.has_perm("banks.match_hashes"):
+        raise NotAllowed("your role may not match")
+    clean = []
+    for position, item in enumerate(items):
+        try:
+            clean.append(_validate_signals(item))
+        except InvalidInput as error:
+            raise InvalidInput(f"item {position}: {error}") from None
+    hits = get_matcher().lookup(clean, thresholds())
+    allowed = allowed_bank_ids(user)
+    entries = BankEntry.objects.filter(
+        pk__in={hit.entry_id for item_hits in hits for hit in item_hits},
+        status=BankEntry.Status.ACTIVE,
+        bank__enabled=True,
+        bank_id__in=allowed,
+    ).select_related("bank")
+    by_id = {entry.pk: entry for entry in entries}
+    results = []
+    for item_hits in hits:
+        best: dict[int, MatchDetail] = {}
+        for hit in sorted(item_hits, key=lambda h: h.distance):
+            entry = by_id.get(hit.entry_id)
+            if entry is None or entry.signal_type != hit.signal_type or hit.entry_id in best:
+                continue
+            best[hit.entry_id] = MatchDetail(
+                entry.bank_id,
+                entry.bank.name,
+                entry.bank.purpose,
+                entry.pk,
+                hit.signal_type,
+                hit.distance,
+                entry.classification,
+                entry.category,
+                hit.query_percent,
+                hit.entry_percent,
+            )
+        results.append(ItemResult(list(best.values())))
+    audit.record(
+        "banks.match",
+        request=request,
+        actor=user,
+        detail={"items": len(results), "matched": sum(r.matched for r in results)},
+    )
+    return results
+
+
+@dataclass(frozen=True)
+class ProcessStatus:
+    """What one process (web or worker) last reported of its index."""
+
+    beat: MatcherHeartbeat
+    lag: int  # changes behind the change log's head
+    age: float  # seconds since it last checked
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """The match index everywhere: the change log's head, the entries, the current snapshot
+    (``current.json``: seq, entries, dir) and each process, as the index status page shows it."""
+
+    head_seq: int
+    active: int
+    pending: int
+    snapshot: dict | None
+    processes: list[ProcessStatus]
+    this_process: Matcher
+    poll_seconds: float
+
+
+def index_status(user) -> IndexStatus:
+    """The state of the match index, after bringing this process's own up to date."""
+    require(user, "banks.view_index_status")
+    matcher = get_matcher()
+    matcher.ensure_current()
+    head_seq = changes.head()[0]
+    now = timezone.now()
+    processes = [
+        ProcessStatus(beat, head_seq - beat.applied_seq, (now - beat.seen_at).total_seconds())
+        for beat in MatcherHeartbeat.objects.order_by("host", "pid")
+    ]
+    return IndexStatus(
+        head_seq=head_seq,
+        active=BankEntry.objects.filter(status=BankEntry.Status.ACTIVE).count(),
+        pending=BankEntry.objects.filter(status=BankEntry.Status.PENDING).count(),
+        snapshot=current_snapshot(matcher.index_dir),
+        processes=processes,
+        this_process=matcher,
+        poll_seconds=matcher.poll_seconds,
+    )
