@@ -7,7 +7,7 @@ import pytest
 
 from openmnr.audit.models import AuditEvent
 from openmnr.banks import services as banks
-from openmnr.banks.models import BankEntry, Purpose
+from openmnr.banks.models import Bank, BankEntry, Purpose
 from openmnr.survivors.models import Case, Contact, Item, Signal
 from survivors.pictures import flat_picture, hashes_of
 
@@ -95,7 +95,7 @@ def test_a_degenerate_pdq_is_refused_whatever_quality_it_claims(open_case, photo
 def test_a_picture_in_a_known_benign_bank_is_held(open_case, photos, make_user):
     analyst = make_user("analyst")
     benign = banks.save_bank(
-        banks.Bank(name="Known harmless", purpose=Purpose.KNOWN_NON_ILLEGAL, match_roles=["analyst"]),
+        Bank(name="Known harmless", purpose=Purpose.KNOWN_NON_ILLEGAL, match_roles=["analyst"]),
         match_accounts=[],
         by=make_user("administrator"),
     )
@@ -114,7 +114,7 @@ def test_a_picture_that_matches_many_entries_is_held(open_case, photos, settings
     settings.SURVIVORS_HOLD_MATCHES = 3
     admin, analyst = make_user("administrator"), make_user("analyst")
     other = banks.save_bank(
-        banks.Bank(name="Partner", purpose=Purpose.PARTNER_LIST, match_roles=["analyst"]),
+        Bank(name="Partner", purpose=Purpose.PARTNER_LIST, match_roles=["analyst"]),
         match_accounts=[],
         by=admin,
     )
