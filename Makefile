@@ -12,7 +12,7 @@ export OPENMNR_VAR_DIR ?= $(CURDIR)/var
 JOBS ?= auto
 PYTEST := $(BIN)/pytest -n $(JOBS) --dist worksteal
 
-.PHONY: help run test test-fast lint migrations-check test-sqlite test-postgres test-browser bench clean
+.PHONY: help run test test-fast lint deps-audit migrations-check test-sqlite test-postgres test-browser bench clean
 
 help:
 	@echo "make run       - install, migrate, load the demo and serve on http://127.0.0.1:$(PORT)"
@@ -53,6 +53,11 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports --no-cache
 
+# Known vulnerabilities in the installed dependencies (pip-audit; needs PyPI's JSON API, skipped
+# with a loud message when it cannot be reached: scripts/audit-deps says how).
+deps-audit: $(VENV)/.installed
+	$(BIN)/python scripts/audit-deps
+
 migrations-check: $(VENV)/.installed
 	OPENMNR_DEBUG=1 $(BIN)/openmnr manage makemigrations --check --dry-run
 
@@ -81,7 +86,7 @@ test-browser: $(VENV)/.installed
 	fi; \
 	env -u DATABASE_URL $(PYTEST) -m browser
 
-test: lint migrations-check test-sqlite test-postgres test-browser
+test: lint deps-audit migrations-check test-sqlite test-postgres test-browser
 	@echo "make test: all checks passed"
 
 # The inner loop: add --lf to run only what failed last time, e.g. make test-fast ARGS=--lf

@@ -91,6 +91,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openmnr.web.settings")
     # A throwaway key rather than OPENMNR_DEBUG=1: in debug mode Django keeps every query in memory.
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("OPENMNR_AUDIT_KEY", secrets.token_hex(32))
     import django
 
     django.setup()

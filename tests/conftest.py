@@ -50,10 +50,12 @@ def django_db_modify_db_settings_xdist_suffix():
 def _test_transport(settings, tmp_path):
     """The test client and live server speak plain HTTP; everything else stays as in production.
     Password hashing is Argon2 in production and a fast hasher here, only to keep the suite quick.
-    Match-index snapshots go to the test's own folder, never to a var/ that parallel runs share."""
+    Match-index snapshots go to the test's own folder, never to a var/ that parallel runs share;
+    each test's audit checkpoints stay its own (each test has its own chain)."""
     settings.SECURE_SSL_REDIRECT = False
     settings.BANKS_INDEX_DIR = tmp_path / "index"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
 
 
 @pytest.fixture

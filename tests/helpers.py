@@ -300,13 +300,17 @@ BANK_ROLES = ["analyst", "senior_analyst", "industry_member", "partner_hotline"]
 
 
 def new_bank(purpose: str = "confirmed_csam", *, name: str | None = None, match_roles=None, **fields):
-    """A bank written straight to the database (no audit), matchable by every role unless told."""
+    """A bank written straight to the database (no audit). A confirmed-CSAM bank is matched by
+    every role unless told; other purposes are for staff only unless `match_roles` says otherwise
+    (a bank shared with industry or partners needs a second person's confirmation per entry)."""
     from openmnr.banks.models import Bank
 
+    if match_roles is None:
+        match_roles = BANK_ROLES if purpose == "confirmed_csam" else BANK_ROLES[:2]
     return Bank.objects.create(
         name=name or f"{purpose} bank {Bank.objects.count() + 1}",
         purpose=purpose,
-        match_roles=BANK_ROLES if match_roles is None else match_roles,
+        match_roles=match_roles,
         **fields,
     )
 

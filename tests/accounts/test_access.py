@@ -3,6 +3,8 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from helpers import sign_in_client
+
 # Views a signed-in user reaches before or without a role: the second-factor enrolment and sign-out.
 SECOND_FACTOR_EXEMPT = {"accounts:enrol", "accounts:sign-out"}
 
@@ -122,3 +124,55 @@ def test_staff_home_shows_each_role_what_it_may_do(staff_client):
     page = client.get("/staff/").content.decode()
     assert "Analyst" in page
     assert "API keys" not in page and "Audit log" not in page
+
+
+def _private(response) -> bool:
+    directives = {d.strip().split("=")[0] for d in response.get("Cache-Control", "").split(",")}
+    return {"no-store", "private"} <= directives
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", staff_urls())
+def test_no_staff_answer_may_be_cached(client, make_user, url):
+    """Every staff URL answers with Cache-Control: no-store, private, whoever asks and whatever the
+    answer (page, redirect to sign-in, 403, 404, a download)."""
+    assert _private(client.get(url)), url
+    from django.contrib.auth.models import Group
+
+    user = make_user("administrator")
+    user.groups.add(*Group.objects.all())  # every role: the pages answer rather than refuse
+    sign_in_client(client, user)
+    for method in (client.get, client.post):
+        assert _private(method(url)), url
+
+
+@pytest.mark.django_db
+def test_downloads_are_not_cached(staff_client, settings, tmp_path):
+    """The demo's real downloads: exports, evidence, statistics, referral packages, the admin site."""
+    import io
+
+    from django.contrib.auth.models import Group
+
+    from openmnr.web.demo import load_demo
+
+    settings.DEBUG = True
+    settings.VAR_DIR = tmp_path
+    load_demo(io.StringIO())
+    client, user = staff_client("administrator")
+    user.groups.add(*Group.objects.all())
+    downloads = [
+        "/staff/takedown/statistics/summary.csv",
+        "/staff/takedown/statistics/cases.csv",
+        "/staff/assessment/1/export.csv",
+        "/staff/assessment/1/export.json",
+        "/admin/auth/user/",
+    ]
+    for url in downloads:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert _private(response), url
+    response = client.post(
+        "/staff/banks/1/export/", {"format": "csv", "passphrase": "x" * 20, "passphrase_again": "x" * 20}
+    )
+    assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
+    assert _private(response)

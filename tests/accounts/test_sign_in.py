@@ -82,10 +82,9 @@ def test_throttle_ends_after_the_cool_off(client, make_user, settings):
     assert b"Too many" in _sign_in(client, user.username, token=current_totp(user)).content
     from datetime import timedelta
 
-    RateBucket.objects.update(
-        window_start=RateBucket.objects.get().window_start
-        - timedelta(seconds=settings.SIGN_IN_COOL_OFF_SECONDS + 1)
-    )
+    past = timedelta(seconds=settings.SIGN_IN_COOL_OFF_SECONDS + 1)
+    bucket = RateBucket.objects.get()
+    RateBucket.objects.update(window_start=bucket.window_start - past, expires_at=bucket.expires_at - past)
     assert _sign_in(client, user.username, token=current_totp(user)).status_code == 302
 
 
@@ -177,3 +176,52 @@ def test_adding_an_existing_role_records_nothing(make_user):
     before = AuditEvent.objects.count()
     user.groups.add(Group.objects.get(name="analyst"))
     assert AuditEvent.objects.count() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_thirty_parallel_wrong_passwords_reach_the_password_check_at_most_the_limit(make_user, settings):
+    """The throttle counts before the (slow, Argon2) password check, atomically: 30 attempts fired at
+    once from one address get exactly SIGN_IN_MAX_FAILURES password checks, the rest are refused."""
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    user = make_user("analyst")
+    checks = []
+    real_check = type(user).check_password
+
+    def counted_check(self, raw):
+        checks.append(raw)
+        return real_check(self, raw)
+
+    start = threading.Barrier(30)
+    statuses = []
+
+    def attempt(i):
+        try:
+            client = Client()
+            start.wait()
+            statuses.append(
+                _sign_in(client, user.username, password=f"wrong {i}", addr="192.0.2.30").status_code
+            )
+        finally:
+            connection.close()
+
+    from unittest import mock
+
+    with mock.patch.object(type(user), "check_password", counted_check):
+        threads = [threading.Thread(target=attempt, args=(i,)) for i in range(30)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert statuses == [400] * 30
+    assert len(checks) == settings.SIGN_IN_MAX_FAILURES == 5
+    failures = AuditEvent.objects.filter(action="sign_in", outcome="failure")
+    assert failures.filter(detail__reason="throttled").count() == 25
+    # And the right password is refused too until the cool-off ends.
+    assert (
+        b"Too many" in _sign_in(Client(), user.username, token=current_totp(user), addr="192.0.2.30").content
+    )

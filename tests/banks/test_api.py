@@ -122,9 +122,10 @@ def test_only_banks_open_to_the_caller_are_consulted(client, make_bank, make_use
 
     for_this_member = make_bank(Purpose.PARTNER_LIST, match_roles=["senior_analyst"])
     for_this_member.match_accounts.add(user)
-    services.import_entries(
+    batch = services.import_entries(
         for_this_member, f"pdq {'0' * 64}\n".encode(), fmt="local", by=seniors[0], classification="baseline"
     )
+    services.confirm_import(batch, by=seniors[1])  # a shared list goes live with a second person
     other_user = make_user("industry_member")
     _, other_key = apikeys.create_api_key(owner=other_user, name="other", scopes=SCOPES)
     body = {"pdq": "0" * 64}

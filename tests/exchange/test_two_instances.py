@@ -4,6 +4,7 @@ B's removal appears on A's timeline, and a tampered or replayed message is refus
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -65,6 +66,7 @@ class Instance:
             SECRET_KEY="two-instance-test-" + "k" * 40 + name,
             OPENMNR_VAR_DIR=str(folder),
             OPENMNR_HTTPS="0",
+            OPENMNR_AUDIT_KEY=secrets.token_hex(32),
             OPENMNR_HOME_COUNTRY=country,
             OPENMNR_FEDERATION_SIGNING_KEY=str(write_key(folder / "federation.pem", self.key)),
             OPENMNR_FEDERATION_ALLOW_HTTP="127.0.0.1",

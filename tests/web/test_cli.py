@@ -73,7 +73,9 @@ def test_after_make_runs_first_step_every_command_works_without_a_variable(tmp_p
         "from django.conf import settings; print(settings.DEBUG)",
     ]
     assert _in(tmp_path, *show_debug).stdout.strip() == "True"
-    assert _in(tmp_path, *show_debug, OPENMNR_DEBUG="0").stdout.strip() == "False"  # the environment wins
+    # the environment wins (production also needs the audit chain's key, as it needs SECRET_KEY)
+    production = {"OPENMNR_DEBUG": "0", "OPENMNR_AUDIT_KEY": "a" * 64}
+    assert _in(tmp_path, *show_debug, **production).stdout.strip() == "False"
 
 
 def test_local_settings_readable_by_others_are_refused(tmp_path):

@@ -18,6 +18,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         SECRET_KEY="k" * 20 + "Zq8#x!v2@Lm9$Rt5%Wp1^Yb7&Nc3*Hd6(" + "s" * 20,
         OPENMNR_ALLOWED_HOSTS="hotline.example.org",
         OPENMNR_VAR_DIR=str(tmp_path),
+        OPENMNR_AUDIT_KEY="a" * 64,
     )
     result = subprocess.run(
         [sys.executable, "-m", "openmnr.cli", "manage", "check", "--deploy", "--fail-level", "WARNING"],

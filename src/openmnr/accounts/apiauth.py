@@ -1,16 +1,24 @@
 """How the JSON API (/api/v1/) authenticates a caller and checks what it may do.
 
 Callers authenticate with an API key (`Authorization: Bearer omnr_...` or `X-API-Key`) or, for
-staff pages using htmx, with a signed-in session that passed the second factor. Each key has its
-own rate limit; past it the answer is 429 (``RateLimited``, turned into a response by
-``openmnr.web.api``). Apps' routers call ``require(request, "app.codename")`` first thing.
+staff pages using htmx, with a signed-in session that passed the second factor. Sessions are for
+staff roles only (``roles.may_use_staff_site``): an industry member's or partner hotline's account
+is refused by session even if it somehow holds one, and uses its keys. Each key, and each staff
+user's session, has its own rate limit; past it the answer is 429 (``RateLimited``, turned into a
+response by ``openmnr.web.api``).
+
+Apps' routers call ``require(request, "app.codename")`` first thing, and ``allows`` to decide what
+an answer reveals: both look at the caller's role and permissions (through the key's scopes for a
+key), never at how it authenticated.
 """
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from ninja.errors import HttpError
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from . import apikeys, ratelimit
+from .roles import may_use_staff_site
 
 
 class RateLimited(Exception):
@@ -41,12 +49,16 @@ class HeaderKey(APIKeyHeader):
 
 
 class StaffSession(SessionAuth):
-    """A browser session, only once its second factor is verified."""
+    """A staff user's browser session, only once its second factor is verified."""
 
     def authenticate(self, request, key):
         user = super().authenticate(request, key)
         if user is None or isinstance(user, AnonymousUser) or not user.is_verified():
             return None
+        if not may_use_staff_site(user):
+            return None
+        if not ratelimit.hit(f"api-session:{user.pk}", settings.API_SESSION_CALLS_PER_MINUTE, 60):
+            raise RateLimited()
         request.api_key = None
         return user
 
@@ -56,9 +68,16 @@ def authenticators() -> list:
     return [BearerKey(), HeaderKey(), StaffSession()]
 
 
+def allows(request, permission: str) -> bool:
+    """Whether the caller holds `permission`: a key through its scopes and its owner's role, a
+    staff session through the user's role."""
+    key = getattr(request, "api_key", None)
+    if key is not None:
+        return apikeys.key_allows(key, permission)
+    return request.user.is_authenticated and request.user.has_perm(permission)
+
+
 def require(request, permission: str) -> None:
     """Refuse with 403 unless the caller (key or staff user) holds `permission`."""
-    key = getattr(request, "api_key", None)
-    allowed = apikeys.key_allows(key, permission) if key is not None else request.user.has_perm(permission)
-    if not allowed:
+    if not allows(request, permission):
         raise HttpError(403, "This caller may not do that.")

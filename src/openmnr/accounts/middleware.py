@@ -5,6 +5,7 @@ import time
 from django.conf import settings
 from django.contrib.auth import logout
 from django.shortcuts import redirect
+from django.utils.cache import patch_cache_control
 
 SIGNED_IN_AT = "openmnr_signed_in_at"
 
@@ -51,3 +52,22 @@ class SecondFactorMiddleware:
         if request.user.is_authenticated and not request.user.is_verified():
             return redirect("accounts:enrol")
         return None
+
+
+class NoStoreMiddleware:
+    """Every response the application writes carries ``Cache-Control: no-store, private``.
+
+    Staff pages, API answers and downloads (evidence, exports, referral packages) must never be
+    kept by a browser's cache, a shared proxy or a CDN; rather than a list of views that would miss
+    the next one, every response gets it, public pages too (they are not worth caching: the report
+    form carries a CSRF token). Static files are served before this middleware runs (WhiteNoise)
+    and keep their long cache lifetimes.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        patch_cache_control(response, no_store=True, private=True)
+        return response

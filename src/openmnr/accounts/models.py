@@ -58,13 +58,51 @@ class ApiKey(models.Model):
 class RateBucket(models.Model):
     """A fixed-window counter, shared by every process through the database.
 
-    Used for sign-in failures (key "sign-in:<user>:<addr>") and per-key API rate limits. An F()
-    update keeps the count exact under concurrent requests.
+    Used for sign-in attempts (key "sign-in:<user>:<addr>"), per-key and per-session API rate
+    limits, and the public pages' counters (key "<purpose>:<keyed hash>", see ratelimit.hit_private).
+    An F() update keeps the count exact under concurrent requests. A row is deleted once its window
+    has ended (``expires_at``; ratelimit.sweep).
     """
 
     key = models.CharField(max_length=200, unique=True)
     window_start = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
         default_permissions = ()
+
+
+class WindowKey(models.Model):
+    """The random key of one window of one public counter (ratelimit.hit_private).
+
+    It exists only while its window lasts: the first count of the next window deletes it with the
+    window's counters, and the clock's sweep deletes it when nothing is counted. Without it a
+    counter's name cannot be tied to an address, even by whoever holds SECRET_KEY.
+    """
+
+    purpose = models.CharField(max_length=50)
+    window_start = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    secret = models.BinaryField(max_length=32)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["purpose", "window_start"], name="accounts_windowkey_once")
+        ]
+
+
+class AccountNotice(models.Model):
+    """Something done to a user's account by someone else (an administrator reset their password
+    or second factor). Shown on the enrolment page the reset sends them to (a reset always removes the
+    second factor), and e-mailed when the account has an address."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_permissions = ()
+        ordering = ["created_at", "pk"]

@@ -50,7 +50,6 @@ GRANTS = {
         "auth.change_user",
         "auth.view_group",
         "otp_totp.view_totpdevice",
-        "otp_totp.delete_totpdevice",
     ],
 }
 
@@ -117,6 +116,17 @@ def roles_of(user) -> list[str]:
     """The role names of a user, in the order of ROLES."""
     names = set(user.groups.values_list("name", flat=True))
     return [role.name for role in ROLES if role.name in names]
+
+
+def may_use_staff_site(user) -> bool:
+    """Whether `user` may hold a session: sign in, enrol a second factor, call the API by session.
+
+    Only staff roles (``Role.staff``) may. API-only roles (industry members, partner hotlines)
+    authenticate with keys only, so a leaked or guessed password of such an account opens nothing.
+    Decided by the permission every staff role holds and no API-only role does (a test keeps
+    ``GRANTS`` and ``Role.staff`` in step).
+    """
+    return bool(user.is_active and user.has_perm("accounts.access_staff_home"))
 
 
 def primary_role(user) -> str:

@@ -1,4 +1,14 @@
-"""Sign-in with password and TOTP in one step, throttled per (username, client address)."""
+"""Sign-in with password and TOTP in one step, throttled per (username, client address).
+
+The throttle counts an attempt before anything is checked, in one atomic update, and refuses
+without checking once the count passes the limit: so parallel attempts cannot reach the slow
+password hash more than ``SIGN_IN_MAX_FAILURES`` times per window, however many arrive at once. A
+successful sign-in clears the count.
+
+Only staff roles sign in (``roles.may_use_staff_site``): an industry member's or partner hotline's
+account uses API keys only, and its correct password is refused with the same message as a wrong
+one (the audit log says why).
+"""
 
 import time
 from dataclasses import dataclass
@@ -12,6 +22,7 @@ from openmnr.common.request import client_address
 
 from . import ratelimit
 from .middleware import SIGNED_IN_AT
+from .roles import may_use_staff_site
 from .stepup import mark_second_factor
 
 
@@ -29,11 +40,18 @@ def _throttle_key(request, username: str) -> str:
     return f"sign-in:{username.lower()}:{client_address(request)}"
 
 
+def _failed(request, username: str, reason: str) -> SignInResult:
+    user_login_failed.send(
+        sender=__name__, credentials={"username": username}, request=request, reason=reason
+    )
+    return SignInResult(False, error=GENERIC_ERROR)
+
+
 def sign_in(request, username: str, password: str, token: str) -> SignInResult:
     key = _throttle_key(request, username)
-    wait = ratelimit.exceeded(key, settings.SIGN_IN_MAX_FAILURES, settings.SIGN_IN_COOL_OFF_SECONDS)
-    if wait:
-        minutes = max(1, round(wait / 60))
+    limit, window = settings.SIGN_IN_MAX_FAILURES, settings.SIGN_IN_COOL_OFF_SECONDS
+    if not ratelimit.hit(key, limit, window):
+        minutes = max(1, round(ratelimit.exceeded(key, limit) / 60))
         user_login_failed.send(
             sender=__name__, credentials={"username": username}, request=request, reason="throttled"
         )
@@ -41,21 +59,19 @@ def sign_in(request, username: str, password: str, token: str) -> SignInResult:
 
     user = authenticate(request, username=username, password=password)
     if user is None:  # authenticate() has sent user_login_failed, which the audit log records
-        ratelimit.hit(key, settings.SIGN_IN_MAX_FAILURES, settings.SIGN_IN_COOL_OFF_SECONDS)
         return SignInResult(False, error=GENERIC_ERROR)
+    if not may_use_staff_site(user):
+        return _failed(request, username, "not a staff account")
 
     devices = list(TOTPDevice.objects.devices_for_user(user, confirmed=True))
     if not devices:
+        ratelimit.clear(key)
         _start_session(request, user)
         return SignInResult(True, needs_enrolment=True)
 
     device = next((d for d in devices if d.verify_token(token.strip().replace(" ", ""))), None)
     if device is None:
-        ratelimit.hit(key, settings.SIGN_IN_MAX_FAILURES, settings.SIGN_IN_COOL_OFF_SECONDS)
-        user_login_failed.send(
-            sender=__name__, credentials={"username": username}, request=request, reason="second factor"
-        )
-        return SignInResult(False, error=GENERIC_ERROR)
+        return _failed(request, username, "second factor")
 
     ratelimit.clear(key)
     _start_session(request, user)

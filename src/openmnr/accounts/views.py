@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.contrib.auth.models import Permission
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -14,10 +15,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openmnr.audit import service as audit
 
-from . import apikeys, signin
+from . import apikeys, resets, signin
 from .forms import ApiKeyForm, SignInForm, TokenForm
 from .middleware import second_factor_not_required
 from .models import ApiKey
+from .roles import may_use_staff_site
 from .stepup import mark_second_factor, step_up_required
 from .totp import qr_svg
 
@@ -61,24 +63,39 @@ def sign_out_view(request):
 @second_factor_not_required
 @never_cache
 def enrol_view(request):
-    """First sign-in: show a new TOTP secret as a QR code and confirm it with one code."""
+    """First sign-in, or after an administrator's reset: show a new TOTP secret as a QR code and
+    confirm it with one code.
+
+    Only staff roles enrol (API-only accounts use keys). Each visit draws a new secret, so a
+    secret is shown once, to the signed-in owner, and never again once confirmed; administrators
+    never see it (the administration site hides it)."""
     user = request.user
+    if not may_use_staff_site(user):
+        audit.record("second_factor.enrol", request=request, obj=user, outcome=audit.DENIED)
+        logout(request)
+        return render(request, "accounts/api_only.html", status=403)
     if TOTPDevice.objects.devices_for_user(user, confirmed=True).exists():
         # The user has a device but this session never passed it: start again at sign-in.
         logout(request)
         return redirect("accounts:sign-in")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if request.method == "POST":
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+    else:
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        device = None
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
     form = TokenForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"].strip()):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
+            with transaction.atomic():
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                resets.mark_notices_read(user)
+                audit.record("second_factor.enrol", request=request, obj=user)
             otp_login(request, device)
             mark_second_factor(request)
-            audit.record("second_factor.enrol", request=request, obj=user)
             return redirect("staff-home")
         error = "That code is not right. Check the time on your phone and try the next code."
     return render(
@@ -89,6 +106,7 @@ def enrol_view(request):
             "error": error,
             "qr": qr_svg(device.config_url),
             "uri": device.config_url,
+            "notices": resets.unread_notices(user),
         },
         status=400 if error else 200,
     )

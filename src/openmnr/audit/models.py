@@ -1,9 +1,10 @@
-"""The audit log: one append-only table whose rows form a SHA-256 hash chain.
+"""The audit log: one append-only table whose rows form a keyed hash chain (see service.py).
 
-Each row stores the hash of the row before it and its own hash over its canonical content, so a
+Each row stores the hash of the row before it and its own HMAC over its canonical content, so a
 changed, removed or inserted row breaks the chain at that row's sequence number. `AuditHead` is the
 single row that writers lock to append in order; it is what stops two concurrent writers from
-forking the chain.
+forking the chain. The table refuses UPDATE and DELETE in the database itself (a trigger on
+PostgreSQL and on SQLite).
 """
 
 from django.db import models
@@ -40,6 +41,9 @@ class AuditHead(models.Model):
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    keyed_from = models.BigIntegerField(
+        null=True, blank=True, help_text="The first event hashed under the audit key; empty until one is."
+    )
 
     class Meta:
         default_permissions = ()

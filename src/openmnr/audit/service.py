@@ -1,6 +1,28 @@
-"""Writing and checking the audit log. The only way rows are written; there is no update or delete."""
+"""Writing and checking the audit log. The only way rows are written; there is no update or delete.
+
+Each event's hash is an HMAC-SHA256, under the audit key (``keys.py``, kept out of the database),
+of the previous event's hash and the event's canonical content. Whoever can write the database but
+lacks the key cannot change, remove, insert or renumber an event without ``verify`` naming the first
+event that no longer fits. Whoever also holds the key could rewrite the chain consistently; the
+checkpoints (``checkpoints.py``: the head's sequence number and hash, signed and written outside
+the database every minute the chain grew, optionally to a syslog witness) catch that for every
+event up to the latest checkpoint: ``verify`` fails when the chain no longer holds the event a
+checkpoint vouches for, with the hash it vouched for.
+
+A chain written before the key existed (plain SHA-256) is kept as it is: the first event written
+with a key is ``audit.chain_keyed``, which names the key's id and how many unkeyed events precede
+it, and is itself keyed over the last unkeyed hash, so the old events cannot be changed afterwards
+without breaking it. ``verify`` accepts unkeyed events only before the first keyed one, and the
+first keyed one only as event 1 (a chain that never was unkeyed) or as that switch. A chain made
+entirely unkeyed again by an intruder verifies on its own, but not against any checkpoint written
+since the switch (each records where keying began).
+
+Appending costs what it did: one HMAC instead of one SHA-256 over the same bytes, under the same
+row lock on the head.
+"""
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,11 +33,13 @@ from django.db import transaction
 from openmnr.common.request import client_address as address_of
 from openmnr.common.request import current_request
 
+from . import keys
 from .models import GENESIS_HASH, AuditEvent, AuditHead
 
 SUCCESS = "success"
 FAILURE = "failure"
 DENIED = "denied"
+SWITCH_ACTION = "audit.chain_keyed"
 
 _CHAINED_FIELDS = (
     "seq",
@@ -39,8 +63,12 @@ def canonical(event: AuditEvent) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def chain_hash(prev_hash: str, event: AuditEvent) -> str:
-    return hashlib.sha256(prev_hash.encode() + canonical(event)).hexdigest()
+def chain_hash(prev_hash: str, event: AuditEvent, key: bytes | None) -> str:
+    """The event's hash: HMAC-SHA256 under `key`, or plain SHA-256 for events from before the key."""
+    message = prev_hash.encode() + canonical(event)
+    if key is None:
+        return hashlib.sha256(message).hexdigest()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def describe_actor(request=None, actor=None) -> tuple[str, str]:
@@ -81,11 +109,22 @@ def record(
     address = ""
     if request is not None and client_address and settings.AUDIT_CLIENT_ADDRESS:
         address = address_of(request)
+    key = keys.audit_key()
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
-        event = AuditEvent(
-            seq=head.seq + 1,
-            at=datetime.now(UTC),
+        if head.keyed_from is None:
+            head.keyed_from = head.seq + 1
+            if head.seq:  # a chain from before the key: the first keyed event says so
+                _append(
+                    head,
+                    key,
+                    actor="system",
+                    action=SWITCH_ACTION,
+                    detail={"key_id": keys.key_id(key), "unkeyed_events": head.seq},
+                )
+        event = _append(
+            head,
+            key,
             actor=actor_name,
             role=role,
             action=action,
@@ -95,12 +134,21 @@ def record(
             request_id=getattr(request, "request_id", "") if request is not None else "",
             client_address=address,
             detail=detail or {},
-            prev_hash=head.hash,
         )
-        event.hash = chain_hash(head.hash, event)
-        event.save(force_insert=True)
-        head.seq, head.hash = event.seq, event.hash
-        head.save(update_fields=["seq", "hash"])
+        head.save(update_fields=["seq", "hash", "keyed_from"])
+    return event
+
+
+def _append(head: AuditHead, key: bytes, **fields) -> AuditEvent:
+    event = AuditEvent(
+        seq=head.seq + 1,
+        at=datetime.now(UTC),
+        prev_hash=head.hash,
+        **{"role": "", "object_type": "", "object_id": "", "outcome": SUCCESS, "request_id": "", **fields},
+    )
+    event.hash = chain_hash(head.hash, event, key)
+    event.save(force_insert=True)
+    head.seq, head.hash = event.seq, event.hash
     return event
 
 
@@ -111,19 +159,61 @@ class Verification:
     head_hash: str
     broken_seq: int | None = None
     reason: str = ""
+    keyed_from: int | None = None  # the first keyed event; None: the chain is not keyed (yet)
+    checkpoint: object = None  # the checkpoints.Checkpoint the chain was checked against
 
 
-def verify() -> Verification:
-    """Walk the chain from the first row; name the first sequence number where it breaks."""
-    prev_hash, expected_seq, count = GENESIS_HASH, 1, 0
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+class ChainBroken(Exception):
+    def __init__(self, seq: int | None, reason: str):
+        super().__init__(f"at event {seq}: {reason}" if seq is not None else reason)
+        self.seq, self.reason = seq, reason
+
+
+def walk(events, *, prev_hash: str, expected_seq: int, keyed_from: int | None, key: bytes):
+    """Check `events` (in seq order) against the chain rules, starting after the event with
+    `prev_hash` and `expected_seq` - 1. Yields each event once it is checked; raises ChainBroken at
+    the first that does not fit. `keyed_from` is where keying began, or None while not yet seen."""
+    for event in events:
         if event.seq != expected_seq:
-            return Verification(False, count, prev_hash, expected_seq, f"row {expected_seq} is missing")
+            raise ChainBroken(expected_seq, f"event {expected_seq} is missing")
         if event.prev_hash != prev_hash:
-            return Verification(False, count, prev_hash, event.seq, "does not follow the row before it")
-        if chain_hash(prev_hash, event) != event.hash:
-            return Verification(False, count, prev_hash, event.seq, "content does not match its hash")
-        prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
+            raise ChainBroken(event.seq, "does not follow the event before it")
+        if keyed_from is not None:
+            if chain_hash(prev_hash, event, key) != event.hash:
+                raise ChainBroken(
+                    event.seq,
+                    "content does not match its keyed hash (changed, or not written under this audit key)",
+                )
+        elif chain_hash(prev_hash, event, None) != event.hash:
+            if chain_hash(prev_hash, event, key) != event.hash:
+                raise ChainBroken(event.seq, "content does not match its hash")
+            if event.seq != 1 and event.action != SWITCH_ACTION:
+                raise ChainBroken(event.seq, "a keyed event follows unkeyed ones without the switch")
+            keyed_from = event.seq
+        prev_hash, expected_seq = event.hash, expected_seq + 1
+        yield event, keyed_from
+
+
+def verify(checkpoint_file=None) -> Verification:
+    """Walk the chain from the first event; name the first one where it breaks. Then check it
+    against the latest checkpoint (in AUDIT_CHECKPOINT_DIR, or in `checkpoint_file`, a copy kept
+    by a witness)."""
+    from . import checkpoints
+
+    key = keys.audit_key()
+    try:
+        checkpoint = checkpoints.latest(checkpoint_file)
+    except checkpoints.CheckpointError as error:
+        return Verification(False, 0, GENESIS_HASH, None, str(error))
+    prev_hash, count, keyed_from, hash_at_checkpoint = GENESIS_HASH, 0, None, None
+    events = AuditEvent.objects.order_by("seq").iterator(chunk_size=2000)
+    try:
+        for event, keyed in walk(events, prev_hash=prev_hash, expected_seq=1, keyed_from=None, key=key):
+            prev_hash, count, keyed_from = event.hash, event.seq, keyed
+            if checkpoint is not None and event.seq == checkpoint.seq:
+                hash_at_checkpoint = event.hash
+    except ChainBroken as broken:
+        return Verification(False, count, prev_hash, broken.seq, broken.reason, keyed_from, checkpoint)
     head = AuditHead.objects.filter(pk=1).first()
     if head is not None and (head.seq, head.hash) != (count, prev_hash):
         return Verification(
@@ -131,9 +221,16 @@ def verify() -> Verification:
             count,
             prev_hash,
             count + 1 if head.seq > count else head.seq,
-            "the head does not match the last row (rows removed from the end?)",
+            "the head does not match the last event (events removed from the end?)",
+            keyed_from,
+            checkpoint,
         )
-    return Verification(True, count, prev_hash)
+    if checkpoint is not None:
+        problem = checkpoint.contradiction(count, hash_at_checkpoint, keyed_from, keys.key_id(key))
+        if problem:
+            seq, reason = problem
+            return Verification(False, count, prev_hash, seq, reason, keyed_from, checkpoint)
+    return Verification(True, count, prev_hash, keyed_from=keyed_from, checkpoint=checkpoint)
 
 
 def head() -> tuple[int, str]:

@@ -5,11 +5,15 @@ parts) or signals as JSON: one item ``{"pdq": "…", "md5": "…", "sha256": "�
 of them: one key per signal type a bank holds, built from the signal registry) or a batch
 ``{"items": [ … ]}``. It answers ``{"results": [ … ]}``, one result per item, in order.
 
-What a result reveals depends on the caller. A key (industry member, partner hotline) learns only
-``match`` and the ``action`` class (the purpose of the most serious bank matched, for example
+What a result reveals depends on the caller's role and permissions, never on how it authenticated
+(``accounts.apiauth.allows``). A caller that may see the banks (``banks.view_banks``: analysts and
+senior analysts, whose task is judging a near match) also gets each matching entry with its bank,
+distance and classification. Everyone else (an industry member's or partner hotline's key) learns
+only ``match`` and the ``action`` class (the purpose of the most serious bank matched, for example
 ``confirmed_csam``): never a bank, an entry, a distance or a stored value, since those would let a
-caller map the banks. A staff session (an analyst) also gets each matching entry with its bank,
-distance and classification. Only the enabled banks the caller may match against are consulted.
+caller map the banks. Only the enabled banks the caller may match against are consulted, and a
+caller may try only so many near-variants of one stored hash an hour (429, ``too_many_variants``;
+see ``variants.py``).
 
 ``/hash`` returns the PDQ (with its quality), MD5 and SHA-256 of each uploaded image, and the vPDQ
 (one ``frame,quality,pdq,timestamp`` line per frame), MD5 and SHA-256 of each video; nothing is
@@ -27,7 +31,7 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 from pydantic import ConfigDict, TypeAdapter, ValidationError, create_model
 
-from openmnr.accounts.apiauth import require
+from openmnr.accounts.apiauth import allows, require
 from openmnr.audit import service as audit
 from openmnr.core import media, signals
 
@@ -252,6 +256,8 @@ def _items(request) -> list[dict]:
 
 def _refusal(request, action: str, error: Exception):
     """The typed JSON error for a refused call, audited with its code only."""
+    if isinstance(error, services.TooManyVariants):  # audited as denied by the service
+        return Status(429, {"error": "too_many_variants", "detail": str(error)})
     if isinstance(error, media.MediaError):
         status, code = next(v for k, v in _MEDIA_ERRORS.items() if isinstance(error, k))
         error = _Refused(status, code, str(error))
@@ -263,7 +269,7 @@ def _refusal(request, action: str, error: Exception):
 
 @router.post(
     "/match",
-    response={200: KeyAnswer | StaffAnswer, **ERRORS},
+    response={200: KeyAnswer | StaffAnswer, 429: ApiError, **ERRORS},
     summary="Match images or signals against the banks",
     openapi_extra=MATCH_BODY,
 )
@@ -273,7 +279,7 @@ def match(request):
         results = services.match(_items(request), user=request.user, request=request)
     except (_Refused, media.MediaError, services.BankError) as error:
         return _refusal(request, "banks.match", error)
-    if getattr(request, "api_key", None) is not None:
+    if not allows(request, "banks.view_banks"):
         return KeyAnswer(results=[KeyResult(match=r.matched, action=r.action) for r in results])
     return StaffAnswer(
         results=[

@@ -108,7 +108,7 @@ def load(out) -> None:
     )
     lines = "".join(f"pdq {_hashes(name)['pdq']}\n" for name in PARTNER)
     if not partner.imports.exists():
-        services.import_entries(
+        batch = services.import_entries(
             partner,
             lines.encode(),
             fmt="local",
@@ -116,6 +116,7 @@ def load(out) -> None:
             classification="baseline",
             source_ref="demo partner",
         )
+        services.confirm_import(batch, by=second_senior)
 
     out.write("\nDemo banks (benign stand-ins, not abuse material):\n")
     for bank in (confirmed, partner):

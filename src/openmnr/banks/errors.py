@@ -36,6 +36,10 @@ class DuplicateEntry(InvalidInput):
     """The bank already holds this value."""
 
 
+class TooManyVariants(BankError):
+    """The caller tried more near-variants of one entry this hour than allowed (see variants.py)."""
+
+
 @contextmanager
 def audited_refusal(action: str, *, by, obj=None, request=None):
     """Record a ``BankError`` raised in the block as a refused ``action`` on ``obj``, then raise it."""

@@ -30,7 +30,8 @@ class Purpose(models.TextChoices):
     SURVIVOR_REPORTED = "survivor_reported", "Self-reported by survivors"
 
 
-#: Purposes whose entries need the four-eyes confirmation before they are matched.
+#: Purposes whose entries need the four-eyes confirmation before they are matched. Entries of any
+#: bank shared with industry or partners need one confirmation too (sharing.py).
 NEEDS_CONFIRMATION = {Purpose.CONFIRMED_CSAM}
 #: When one item matches banks of several purposes, the answer names the first in this order.
 ACTION_ORDER = [
@@ -123,7 +124,14 @@ class Bank(models.Model):
 
     @property
     def needs_confirmation(self) -> bool:
-        return self.purpose in NEEDS_CONFIRMATION
+        return self.confirmations_needed > 0
+
+    @property
+    def confirmations_needed(self) -> int:
+        """Senior analysts, other than who added an entry or import, who must confirm it."""
+        from .sharing import confirmations_needed
+
+        return confirmations_needed(self)
 
 
 class ImportBatch(models.Model):

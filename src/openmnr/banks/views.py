@@ -41,11 +41,15 @@ def bank_edit(request, pk: int | None = None):
     bank = get_object_or_404(Bank, pk=pk) if pk is not None else None
     form = BankForm(request.POST or None, instance=bank)
     if request.method == "POST" and form.is_valid():
-        bank = services.save_bank(
-            form.save(commit=False), match_accounts=form.cleaned_data["match_accounts"], by=request.user
-        )
-        messages.success(request, f"Bank “{bank.name}” saved.")
-        return redirect("banks:detail", pk=bank.pk)
+        try:
+            bank = services.save_bank(
+                form.save(commit=False), match_accounts=form.cleaned_data["match_accounts"], by=request.user
+            )
+        except services.BankError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Bank “{bank.name}” saved.")
+            return redirect("banks:detail", pk=bank.pk)
     return render(
         request, "banks/bank_form.html", {"form": form, "bank": bank}, status=400 if form.errors else 200
     )

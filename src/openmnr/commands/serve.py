@@ -1,4 +1,9 @@
-"""``openmnr serve``: the web application under gunicorn, optionally with a task worker beside it."""
+"""``openmnr serve``: the web application under gunicorn, optionally with a task worker beside it.
+
+The access log goes to standard output without any client address (``_gunicorn.ACCESS_LOG_FORMAT``
+and ``AddressFreeLogger``): a reporter's address is written nowhere, and a log line's time cannot be
+joined to an address. docs/security.md gives the matching reverse-proxy log format.
+"""
 
 import os
 import signal
@@ -22,6 +27,8 @@ def run(args) -> int:
     setup_django()
     from django.core.management import call_command
 
+    from ._gunicorn import ACCESS_LOG_FORMAT
+
     call_command("migrate", interactive=False, verbosity=0)
     worker = None
     if args.with_worker:
@@ -40,6 +47,10 @@ def run(args) -> int:
         str(args.threads),
         "--access-logfile",
         "-",
+        "--access-logformat",
+        ACCESS_LOG_FORMAT,
+        "--logger-class",
+        "openmnr.commands._gunicorn.AddressFreeLogger",
         "--forwarded-allow-ips",
         os.environ.get("OPENMNR_FORWARDED_ALLOW_IPS", "127.0.0.1"),
     ]

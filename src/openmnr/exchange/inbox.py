@@ -57,7 +57,7 @@ def _refusal_key(request) -> str:
 
 def receive(data: bytes, signature: str, *, request=None) -> tuple[int, dict]:
     """(HTTP status, answer) for one incoming message; every refusal is audited."""
-    if ratelimit.exceeded(_refusal_key(request), REFUSALS_PER_MINUTE, 60):
+    if ratelimit.exceeded(_refusal_key(request), REFUSALS_PER_MINUTE - 1):
         return 429, {"reason": "too_many_refusals", "detail": "too many refused messages; retry in a minute"}
     partners = {p.key_id: p for p in Partner.objects.filter(active=True)}
     try:

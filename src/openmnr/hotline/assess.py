@@ -92,8 +92,10 @@ def complete(case_id: int, user, *, page_outcome: Classification | None = None, 
 
 
 def bank_choices(user) -> list[tuple[int, str]]:
-    """The banks `user` may propose to, as (id, name)."""
-    return list(banks.visible_banks(user).filter(enabled=True).order_by("name").values_list("pk", "name"))
+    """The banks `user` may propose to, as (id, name): only banks whose entries someone else must
+    confirm before they are matched, so that one analyst's proposal never goes live alone."""
+    candidates = banks.visible_banks(user).filter(enabled=True).order_by("name")
+    return [(bank.pk, bank.name) for bank in candidates if bank.needs_confirmation]
 
 
 def propose_to_bank(item_id: int, user, bank_id: int, *, request=None) -> int:
@@ -106,7 +108,7 @@ def propose_to_bank(item_id: int, user, bank_id: int, *, request=None) -> int:
     if item.auto_assessed or item.assessment not in ILLEGAL:
         raise ProposalRefused("only media an analyst classified as illegal can be proposed to a bank")
     bank = banks.visible_banks(user).filter(pk=bank_id).first()
-    if bank is None:
+    if bank is None or not bank.needs_confirmation:
         raise ProposalRefused("you may not propose to that bank")
     values = {"md5": (item.md5, None), "sha256": (item.sha256, None)}
     if item.pdq and (item.pdq_quality or 0) >= QUALITY_THRESHOLD:

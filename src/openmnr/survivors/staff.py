@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -107,6 +108,8 @@ def banks_mask(value: str) -> str:
 def _act(request, item_id: int, action, success: str):
     try:
         action()
+    except Item.DoesNotExist as error:
+        raise Http404("no such item") from error
     except SurvivorError as error:
         messages.error(request, str(error))
     else:

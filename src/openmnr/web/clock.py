@@ -17,6 +17,8 @@ JOBS = [
     "openmnr.takedown.services.tick",  # trace, notify and check every takedown case that is due
     "openmnr.industry.lifecycle.expire_open_reports",  # unfinished industry reports past their time
     "openmnr.exchange.sync.clock_job",  # an ICCAM cycle when configured; federation messages due
+    "openmnr.accounts.ratelimit.sweep",  # delete ended rate windows: public counters and their keys
+    "openmnr.audit.checkpoints.tick",  # a signed checkpoint of the audit chain's head, outside the database
 ]
 
 

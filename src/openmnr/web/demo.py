@@ -112,7 +112,8 @@ def load_demo(out) -> None:
         module.load(out)
     out.write("\nDemo logins (password, then the TOTP secret to add to an authenticator app):\n")
     for username, role in demo_users():
-        out.write(f"  {role.label:26} user {username:22} password {saved[username]}\n")
+        login = f"password {saved[username]}" if role.staff else "no sign-in: uses its API key"
+        out.write(f"  {role.label:26} user {username:22} {login}\n")
         device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
         if device is not None:
             out.write(f"  {'':26} TOTP {device.config_url}\n")

@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "openmnr.web.middleware.RequestIdMiddleware",
     "openmnr.web.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "openmnr.accounts.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -204,6 +205,12 @@ OTP_TOTP_ISSUER = os.environ.get("OPENMNR_OTP_ISSUER", "OpenMNR")
 SIGN_IN_MAX_FAILURES = env_int("OPENMNR_SIGN_IN_MAX_FAILURES", 5)
 SIGN_IN_COOL_OFF_SECONDS = env_int("OPENMNR_SIGN_IN_COOL_OFF_SECONDS", 15 * 60)
 STEP_UP_SECONDS = env_int("OPENMNR_STEP_UP_SECONDS", 5 * 60)
+# API calls a staff user's session may make a minute (keys have their own limit each).
+API_SESSION_CALLS_PER_MINUTE = env_int("OPENMNR_API_SESSION_CALLS_PER_MINUTE", 120)
+# Administrators never see second-factor secrets in the administration site.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# The sender of account notices (a password or second factor reset by an administrator).
+ACCOUNTS_FROM_EMAIL = os.environ.get("OPENMNR_ACCOUNTS_FROM_EMAIL", "accounts@hotline.invalid")
 
 # Sessions: 30 minutes of inactivity, 12 hours at most.
 SESSION_COOKIE_AGE = env_int("OPENMNR_SESSION_IDLE_SECONDS", 30 * 60)
@@ -253,6 +260,28 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 100
 
 # Audit: whether the client address of staff and API callers is recorded (public reporters never).
 AUDIT_CLIENT_ADDRESS = env_bool("OPENMNR_AUDIT_CLIENT_ADDRESS", True)
+# The audit chain's HMAC key, kept out of the database: OPENMNR_AUDIT_KEY (its text) or
+# OPENMNR_AUDIT_KEY_FILE (a file holding it). Production refuses to start without one, as without
+# SECRET_KEY; the demo and the tests generate a key file under var/keys/ on first use.
+AUDIT_KEY = os.environ.get("OPENMNR_AUDIT_KEY", "")
+AUDIT_KEY_FILE = os.environ.get("OPENMNR_AUDIT_KEY_FILE", "")
+AUDIT_KEY_GENERATE = False
+if not AUDIT_KEY and not AUDIT_KEY_FILE:
+    if not DEBUG and "PYTEST_VERSION" not in os.environ:
+        raise ImproperlyConfigured(
+            "OPENMNR_AUDIT_KEY or OPENMNR_AUDIT_KEY_FILE must be set (make a key with `openmnr audit key`)"
+        )
+    AUDIT_KEY_FILE = str(VAR_DIR / "keys" / "audit.key")
+    AUDIT_KEY_GENERATE = True
+elif not AUDIT_KEY and not Path(AUDIT_KEY_FILE).is_file():
+    raise ImproperlyConfigured(f"OPENMNR_AUDIT_KEY_FILE names {AUDIT_KEY_FILE}, which does not exist")
+# Signed checkpoints of the chain's head, written outside the database (by the worker's clock every
+# minute the chain grew, and by `openmnr audit checkpoint`); `openmnr audit verify` checks the chain
+# against the latest. Put the folder on other storage than the database, or ship it elsewhere.
+AUDIT_CHECKPOINT_DIR = Path(os.environ.get("OPENMNR_AUDIT_CHECKPOINT_DIR") or VAR_DIR / "audit-checkpoints")
+# A witness outside this machine: each checkpoint is also sent to syslog ("/dev/log", or "host:port"
+# over UDP). Empty: no witness.
+AUDIT_SYSLOG = os.environ.get("OPENMNR_AUDIT_SYSLOG", "")
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("pt-br", "Português (Brasil)")]
@@ -298,6 +327,10 @@ if BANKS_CONFIRMATIONS_REQUIRED < 2:
 BANKS_PDQ_RADIUS = env_int("OPENMNR_BANKS_PDQ_RADIUS", 31)
 # How often, at most, a process checks the index change log before answering a match.
 BANKS_POLL_SECONDS = float(env_int("OPENMNR_BANKS_POLL_MILLISECONDS", 1000)) / 1000
+# Different near-variants of one stored hash (matches at a distance above zero) one caller may try
+# in a clock hour before its match calls are refused: a limit on using the answers as an inversion
+# oracle (openmnr.banks.variants).
+BANKS_NEAR_VARIANTS_PER_HOUR = env_int("OPENMNR_BANKS_NEAR_VARIANTS_PER_HOUR", 32)
 # Items (uploads or signal sets) one match or hash call may carry.
 BANKS_MATCH_BATCH_MAX = env_int("OPENMNR_BANKS_MATCH_BATCH_MAX", 100)
 # Decode uploaded images in a child process with memory and time limits (see openmnr.core.media).

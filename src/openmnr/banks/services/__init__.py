@@ -36,7 +36,15 @@ outside our audit trail, so a partner's list goes into a bank of purpose "partne
 is matched at once under its own action class, and only reaches "confirmed CSAM" through four eyes.
 """
 
-from ..errors import BankError, DuplicateEntry, FourEyesViolation, InvalidInput, NotAllowed, WrongState
+from ..errors import (
+    BankError,
+    DuplicateEntry,
+    FourEyesViolation,
+    InvalidInput,
+    NotAllowed,
+    TooManyVariants,
+    WrongState,
+)
 from ..selfreport import (
     Screening,
     SelfReportError,
@@ -79,6 +87,7 @@ __all__ = [
     "NotAllowed",
     "Screening",
     "SelfReportError",
+    "TooManyVariants",
     "WrongState",
     "add_self_reported",
     "allowed_bank_ids",

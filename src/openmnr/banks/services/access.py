@@ -10,6 +10,7 @@ from django.db import transaction
 from openmnr.accounts.roles import roles_of
 from openmnr.audit import service as audit
 
+from .. import sharing
 from ..errors import NotAllowed, audited_refusal
 from ..models import Bank
 
@@ -41,25 +42,32 @@ def require(user, permission: str, bank: Bank | None = None) -> None:
 
 
 def save_bank(bank: Bank, *, match_accounts, by, request=None) -> Bank:
-    """Create or change a bank (its fields already set by the caller) and who may match it."""
+    """Create or change a bank (its fields already set by the caller) and who may match it. A bank
+    may be shared with industry or partners only if no active entry of it lacks a second person's
+    confirmation (sharing.py)."""
     with audited_refusal("bank.save", by=by, obj=bank if bank.pk else None, request=request):
         require(by, "banks.manage_banks")
-    with transaction.atomic():
-        created = bank.pk is None
-        if created:
-            bank.created_by = by
-        bank.save()
-        bank.match_accounts.set(match_accounts)
-        audit.record(
-            "bank.create" if created else "bank.change",
-            request=request,
-            actor=by,
-            obj=bank,
-            detail={
-                "purpose": bank.purpose,
-                "enabled": bank.enabled,
-                "match_roles": sorted(bank.match_roles),
-                "match_accounts": sorted(user.get_username() for user in match_accounts),
-            },
-        )
+        with transaction.atomic():
+            created = bank.pk is None
+            if created:
+                bank.created_by = by
+            bank.save()
+            bank.match_accounts.set(match_accounts)
+            if sharing.is_shared(bank) and (unconfirmed := sharing.unconfirmed_active(bank)):
+                raise NotAllowed(
+                    f"{unconfirmed} active entries of this bank were never confirmed by a second person: "
+                    "disable them, or keep the bank for staff only"
+                )
+            audit.record(
+                "bank.create" if created else "bank.change",
+                request=request,
+                actor=by,
+                obj=bank,
+                detail={
+                    "purpose": bank.purpose,
+                    "enabled": bank.enabled,
+                    "match_roles": sorted(bank.match_roles),
+                    "match_accounts": sorted(user.get_username() for user in match_accounts),
+                },
+            )
     return bank

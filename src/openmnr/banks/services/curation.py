@@ -136,14 +136,15 @@ def confirm_entry(entry: BankEntry, *, by, request=None) -> BankEntry:
         except IntegrityError:
             raise FourEyesViolation("you have already confirmed this entry") from None
         count = entry.confirmations.count()
-        if count >= confirmations_required():
+        required = entry.bank.confirmations_needed
+        if count >= required:
             _activate(entry)
         audit.record(
             "bank_entry.confirm",
             request=request,
             actor=by,
             obj=entry,
-            detail={"confirmations": count, "required": confirmations_required(), "status": entry.status},
+            detail={"confirmations": count, "required": required, "status": entry.status},
         )
         return entry
 

@@ -17,8 +17,8 @@ from openmnr.audit import service as audit
 from openmnr.core import signals
 from openmnr.core.signals import SignalError
 
-from .. import changes
-from ..errors import InvalidInput, NotAllowed
+from .. import changes, variants
+from ..errors import InvalidInput, NotAllowed, TooManyVariants
 from ..matcher import Matcher, get_matcher
 from ..models import ACTION_ORDER, BankEntry, MatcherHeartbeat, signal_types
 from ..snapshots import current_snapshot
@@ -141,6 +141,15 @@ def match(items: list[dict[str, str | None]], *, user, request=None) -> list[Ite
                 hit.entry_percent,
             )
         results.append(ItemResult(list(best.values())))
+    if (entry_id := variants.first_over_limit(request, user, clean, results)) is not None:
+        audit.record(
+            "banks.match",
+            request=request,
+            actor=user,
+            outcome=audit.DENIED,
+            detail={"near_variants_of": entry_id},
+        )
+        raise TooManyVariants("too many near-variants of one hash this hour; try again later")
     audit.record(
         "banks.match",
         request=request,

@@ -22,7 +22,7 @@ from .. import changes, crypto
 from ..errors import FourEyesViolation, InvalidInput, WrongState, audited_refusal
 from ..models import Bank, BankEntry, Classification, Confirmation, ImportBatch, signal_types
 from .access import require
-from .curation import classification_text, confirmations_required, parse_classification
+from .curation import classification_text, parse_classification
 
 IMPORT_CHUNK = 50_000
 
@@ -197,7 +197,8 @@ def confirm_import(batch: ImportBatch, *, by, request=None) -> ImportBatch:
         except IntegrityError:
             raise FourEyesViolation("you have already confirmed this import") from None
         count = batch.confirmations.count()
-        if count >= confirmations_required():
+        required = batch.bank.confirmations_needed
+        if count >= required:
             now = timezone.now()
             batch.entries.filter(status=BankEntry.Status.PENDING).update(
                 status=BankEntry.Status.ACTIVE, activated_at=now
@@ -209,7 +210,7 @@ def confirm_import(batch: ImportBatch, *, by, request=None) -> ImportBatch:
             request=request,
             actor=by,
             obj=batch.bank,
-            detail={"batch": batch.pk, "confirmations": count, "required": confirmations_required()},
+            detail={"batch": batch.pk, "confirmations": count, "required": required},
         )
         return batch
 
