@@ -1,0 +1,167 @@
+"""URL expressions as Google Safe Browsing canonicalises them: what a blocking list holds.
+
+A blocking list must match a URL however the user's browser, resolver or proxy spelled it, and an
+entry may name a whole host or a directory as well as one page. Safe Browsing solved both with a
+published algorithm that filtering products already implement, so the list uses it unchanged:
+
+1. ``canonical``: drop the fragment, surrounding whitespace and embedded tab/CR/LF; percent-decode
+   repeatedly until nothing changes; lower-case the host, trim and collapse its dots, read a numeric
+   host (``3279880203``, ``0x7f.1``) as a dotted quad; drop user information and port; resolve
+   ``.``/``..`` and collapse repeated slashes in the path (never in the query); then percent-encode
+   every byte <= 0x20 or >= 0x7F and ``#`` and ``%``, in upper-case hex. Bytes, not characters:
+   the published examples feed raw bytes, and a user's URL may not be valid UTF-8.
+2. ``expressions``: the host suffixes (the exact host and up to four more, from the last five
+   labels down to two; none for an IP address) times the path prefixes (the exact path with and
+   without its query, and up to four directories from the root): at most 30 strings such as
+   ``b.c/1/``. A list entry is one such expression; a URL is listed when any of its expressions is.
+
+This is a different canonical form from ``openmnr.core.signals.url.canonicalize``, which decides
+whether two reports name one case (it removes tracking parameters, keeps ``%2F`` apart from ``/``,
+and converts international host names with IDNA). ``url_expressions`` therefore takes the union of
+the expressions of the URL as given and of its case-canonical form, so a URL with a tracking
+parameter or a Unicode host name still finds the entry made from its case.
+"""
+
+import hashlib
+import re
+
+from openmnr.core.signals.url import InvalidURL, canonicalize
+
+__all__ = ["InvalidURL", "canonical", "expression_hash", "expressions", "url_expressions"]
+
+#: How many times percent-decoding is repeated before the URL is refused as hostile.
+MAX_UNESCAPE_ROUNDS = 1024
+MAX_URL_BYTES = 8192
+
+_ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
+_SCHEME = re.compile(rb"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_DOTS = re.compile(rb"\.{2,}")
+_SLASHES = re.compile(rb"/{2,}")
+_PORT = re.compile(rb":[0-9]*$")
+_MUST_ESCAPE = frozenset(range(0x21)) | frozenset(range(0x7F, 0x100)) | {ord("#"), ord("%")}
+_IPV4_PART = re.compile(rb"^(0[xX][0-9A-Fa-f]*|0[0-7]*|[1-9][0-9]*)$")
+
+
+def _unescape(data: bytes) -> bytes:
+    for _ in range(MAX_UNESCAPE_ROUNDS):
+        decoded = _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data)
+        if decoded == data:
+            return data
+        data = decoded
+    raise InvalidURL("the URL is percent-encoded too many times over")
+
+
+def _escape(data: bytes) -> str:
+    return "".join(f"%{b:02X}" if b in _MUST_ESCAPE else chr(b) for b in data)
+
+
+def _ipv4(host: bytes) -> bytes | None:
+    """A numeric host read the way browsers (and inet_aton) read it, or None if it is a name."""
+    parts = host.split(b".")
+    if not 1 <= len(parts) <= 4 or not all(_IPV4_PART.match(p) for p in parts):
+        return None
+    numbers = []
+    for part in parts:
+        if part[:2] in (b"0x", b"0X"):
+            numbers.append(int(part[2:] or b"0", 16))
+        elif len(part) > 1 and part.startswith(b"0"):
+            numbers.append(int(part, 8))
+        else:
+            numbers.append(int(part))
+    *leading, last = numbers
+    if any(n > 255 for n in leading) or last >= 256 ** (5 - len(numbers)):
+        return None
+    value = last + sum(n << (8 * (3 - i)) for i, n in enumerate(leading))
+    return ".".join(str((value >> shift) & 0xFF) for shift in (24, 16, 8, 0)).encode()
+
+
+def _split(url: str | bytes) -> tuple[str, bytes, bytes, bytes | None]:
+    data = url.encode("utf-8", "surrogatepass") if isinstance(url, str) else bytes(url)
+    if len(data) > MAX_URL_BYTES:
+        raise InvalidURL(f"the URL is longer than {MAX_URL_BYTES} bytes")
+    data = data.split(b"#", 1)[0].strip(b" \t\r\n\x0b\x0c").translate(None, b"\t\r\n")
+    data = _unescape(data)
+    match = _SCHEME.match(data)
+    scheme = "http"
+    if match:
+        scheme = match.group(1).decode("ascii").lower()
+        data = data[match.end() :]
+    if scheme not in ("http", "https"):
+        raise InvalidURL("only http and https URLs are accepted")
+    end = min((i for i in (data.find(b"/"), data.find(b"?")) if i >= 0), default=len(data))
+    authority, rest = data[:end], data[end:]
+    path, mark, query = rest.partition(b"?")
+    host = authority.rpartition(b"@")[2]
+    if not host.startswith(b"["):
+        host = _PORT.sub(b"", host)
+    host = _DOTS.sub(b".", host.lower().strip(b"."))
+    if not host:
+        raise InvalidURL("the URL has no host")
+    if b":" in host and not host.startswith(b"["):
+        raise InvalidURL("only http and https URLs are accepted")
+    host = _ipv4(host) or host
+    path = _remove_dot_segments(_SLASHES.sub(b"/", path or b"/"))
+    return scheme, host, path, query if mark else None
+
+
+def _remove_dot_segments(path: bytes) -> bytes:
+    if not path.startswith(b"/"):
+        path = b"/" + path
+    out: list[bytes] = []
+    segments = path.split(b"/")[1:]
+    for index, segment in enumerate(segments):
+        if segment == b"..":
+            if out:
+                out.pop()
+        elif segment != b".":
+            out.append(segment)
+            continue
+        if index == len(segments) - 1:
+            out.append(b"")
+    return b"/" + b"/".join(out)
+
+
+def canonical(url: str | bytes) -> str:
+    """The Safe Browsing canonical form of ``url`` (``http://www.google.com/``); raises InvalidURL."""
+    scheme, host, path, query = _split(url)
+    text = f"{scheme}://{_escape(host)}{_escape(path)}"
+    return text if query is None else f"{text}?{_escape(query)}"
+
+
+def expressions(url: str | bytes) -> list[str]:
+    """The host-suffix/path-prefix expressions of ``url``, most specific first, without duplicates."""
+    _, host, path, query = _split(url)
+    host_text = _escape(host)
+    hosts = [host_text]
+    if _ipv4(host) is None and not host.startswith(b"["):
+        labels = host_text.split(".")
+        hosts += [".".join(labels[i:]) for i in range(max(1, len(labels) - 5), len(labels) - 1)]
+    path_text = _escape(path)
+    paths = [] if query is None else [f"{path_text}?{_escape(query)}"]
+    paths.append(path_text)
+    directories = path_text.split("/")[1:-1]
+    paths += ["/" + "".join(f"{d}/" for d in directories[:i]) for i in range(min(len(directories), 3) + 1)]
+    out: list[str] = []
+    for h in hosts:
+        for p in paths:
+            expression = h + p
+            if expression not in out:
+                out.append(expression)
+    return out
+
+
+def url_expressions(url: str | bytes) -> list[str]:
+    """The expressions of ``url`` as given and of its case-canonical form (tracking parameters
+    removed, IDNA host): what a client looks up, so that it finds the entries made from cases."""
+    found = expressions(url)
+    try:
+        text = url if isinstance(url, str) else url.decode("utf-8")
+        case_form = canonicalize(text).url
+    except (InvalidURL, UnicodeDecodeError):
+        return found
+    return found + [e for e in expressions(case_form) if e not in found]
+
+
+def expression_hash(expression: str) -> bytes:
+    """The full SHA-256 of an expression: what a list entry is, and what its prefix is cut from."""
+    return hashlib.sha256(expression.encode("ascii")).digest()
