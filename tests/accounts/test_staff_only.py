@@ -16,7 +16,7 @@ STAFF = [role.name for role in ROLES if role.staff]
 def test_the_staff_site_permission_is_held_by_exactly_the_staff_roles(db):
     holders = {name for name, grants in role_grants().items() if ("accounts", "access_staff_home") in grants}
     assert holders == set(STAFF)
-    assert API_ONLY == ["industry_member", "partner_hotline"]
+    assert API_ONLY == ["industry_member", "partner_hotline", "blocking_licensee"]
 
 
 @pytest.mark.django_db

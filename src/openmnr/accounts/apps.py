@@ -12,5 +12,6 @@ class AccountsConfig(AppConfig):
 
         from . import audit_hooks, roles
 
+        roles.register_roles()
         audit_hooks.connect()
         post_migrate.connect(roles.sync_roles_after_migrate)

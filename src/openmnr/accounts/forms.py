@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from .roles import api_role_names
+
 
 class SignInForm(forms.Form):
     username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username"}))
@@ -29,10 +31,9 @@ class TokenForm(forms.Form):
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=200)
     owner = forms.ModelChoiceField(
-        queryset=get_user_model()
-        .objects.filter(is_active=True, groups__name__in=["industry_member", "partner_hotline"])
-        .distinct(),
-        help_text="An industry-member or partner-hotline account; the key acts with its role.",
+        queryset=get_user_model().objects.none(),
+        help_text="An account of an API-only role (industry member, partner hotline, licensee); the key "
+        "acts with its role.",
     )
     scopes = forms.MultipleChoiceField(choices=(), required=False, widget=forms.CheckboxSelectMultiple)
     rate_limit_per_minute = forms.IntegerField(min_value=1, max_value=100_000, initial=600)
@@ -40,3 +41,6 @@ class ApiKeyForm(forms.Form):
     def __init__(self, *args, scope_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["scopes"].choices = scope_choices
+        self.fields["owner"].queryset = (
+            get_user_model().objects.filter(is_active=True, groups__name__in=api_role_names()).distinct()
+        )

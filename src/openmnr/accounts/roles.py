@@ -7,6 +7,7 @@ without editing this file. docs/roles.md is the same table in prose; a test keep
 """
 
 from dataclasses import dataclass
+from importlib import import_module
 
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
@@ -32,6 +33,31 @@ ROLES = [
     Role("administrator", "Administrator", True),
 ]
 ROLE_BY_NAME = {role.name: role for role in ROLES}
+
+
+def register_roles() -> None:
+    """Add the roles other apps declare in their ``roles.ROLES`` (called from this app's ready()).
+
+    An app that brings a new kind of partner (a blocking licensee, say) declares its role next to
+    its grants instead of editing the list above. The lists are extended in place, so a module that
+    imported ``ROLES`` sees the new roles; an API-only role goes after the last API-only role, so
+    the order still runs from the least to the most privileged (``primary_role`` relies on it).
+    """
+    for config in apps.get_app_configs():
+        if config.name == __package__ or not module_has_submodule(config.module, "roles"):
+            continue
+        for role in getattr(import_module(f"{config.name}.roles"), "ROLES", []):
+            if role.name in ROLE_BY_NAME:
+                continue
+            at = len(ROLES) if role.staff else max(i for i, r in enumerate(ROLES) if not r.staff) + 1
+            ROLES.insert(at, role)
+            ROLE_BY_NAME[role.name] = role
+
+
+def api_role_names() -> list[str]:
+    """The roles that act through API keys only (industry members, partner hotlines, licensees)."""
+    return [role.name for role in ROLES if not role.staff]
+
 
 # What this app grants: every staff role reaches the staff home; administrators manage people and keys.
 GRANTS = {

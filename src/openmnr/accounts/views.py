@@ -19,7 +19,7 @@ from . import apikeys, resets, signin
 from .forms import ApiKeyForm, SignInForm, TokenForm
 from .middleware import second_factor_not_required
 from .models import ApiKey
-from .roles import may_use_staff_site
+from .roles import api_role_names, may_use_staff_site
 from .stepup import mark_second_factor, step_up_required
 from .totp import qr_svg
 
@@ -133,7 +133,7 @@ def step_up_view(request):
 
 def _scope_choices():
     perms = (
-        Permission.objects.filter(group__name__in=["industry_member", "partner_hotline"])
+        Permission.objects.filter(group__name__in=api_role_names())
         .select_related("content_type")
         .distinct()
         .order_by("content_type__app_label", "codename")

@@ -6,6 +6,7 @@ exists, the environment taking precedence; nothing else turns the safeguards off
 is listed in docs/configuration.md.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -113,6 +114,7 @@ INSTALLED_APPS = [
     "openmnr.industry",
     "openmnr.survivors",
     "openmnr.exchange",
+    "openmnr.blocking",
 ]
 
 MIDDLEWARE = [
@@ -480,3 +482,27 @@ ICCAM_TIMEOUT_SECONDS = env_int("OPENMNR_ICCAM_TIMEOUT_SECONDS", 30)
 FEDERATION_SIGNING_KEY = os.environ.get("OPENMNR_FEDERATION_SIGNING_KEY", "")
 FEDERATION_TIMEOUT_SECONDS = env_int("OPENMNR_FEDERATION_TIMEOUT_SECONDS", 15)
 FEDERATION_ALLOW_HTTP = env_list("OPENMNR_FEDERATION_ALLOW_HTTP", [])
+
+# Blocking and prevention (docs/blocking.md).
+BLOCKING_SIGNING_KEY = os.environ.get("OPENMNR_BLOCKING_SIGNING_KEY", "")
+BLOCKING_LIST_NAME = os.environ.get("OPENMNR_BLOCKING_LIST_NAME", "csam-urls")
+BLOCKING_PREFIX_BYTES = env_int("OPENMNR_BLOCKING_PREFIX_BYTES", 4)
+if not 4 <= BLOCKING_PREFIX_BYTES <= 32:
+    raise ImproperlyConfigured("OPENMNR_BLOCKING_PREFIX_BYTES must be from 4 to 32")
+BLOCKING_MIN_WAIT_SECONDS = env_int("OPENMNR_BLOCKING_MIN_WAIT_SECONDS", 30 * 60)
+BLOCKING_KEYWORD_CONFIRMATIONS = env_int("OPENMNR_BLOCKING_KEYWORD_CONFIRMATIONS", 1)
+# The help services the deterrence page names: a JSON list of {"name", "description", "phone", "url"}.
+BLOCKING_HELP_SERVICES = json.loads(
+    os.environ.get("OPENMNR_BLOCKING_HELP_SERVICES")
+    or json.dumps(
+        [
+            {
+                "name": "Stop It Now",
+                "description": "Confidential, anonymous help for anyone worried about their own sexual "
+                "thoughts or behaviour towards children.",
+                "phone": "",
+                "url": "https://www.stopitnow.org/",
+            }
+        ]
+    )
+)

@@ -6,6 +6,7 @@ the worker's clock, the demo and other apps use these names only.
     decide(case_id, user, *, emails=None, partner=None, ...)   decisions.py: an analyst routes by hand
     notice_for_token(token) / acknowledge(token, message)      acknowledgement.py: a host confirms
     keep_notice(...) / mark_actioned(takedown, reason)          messages.py (referrals.py uses them)
+    live_confirmed_urls() -> [LiveURL]                          blocklist.py: what a blocking list may hold
 
 How a case moves: the schedule is the core's (openmnr.core.takedown.schedule). The tick (clock.py)
 takes one due case at a time under a lease, asks `due()` what to do and performs each task as a
@@ -21,6 +22,7 @@ from .. import keys
 from ..network import Network
 from ..network import register as register_network
 from .acknowledgement import acknowledge, notice_for_token
+from .blocklist import LiveURL, live_confirmed_urls
 from .clock import LEASE, MAX_STEPS, LeaseLost, TickResult, tick
 from .decisions import decide
 from .messages import keep_notice, mark_actioned
@@ -47,12 +49,14 @@ def parse_recipient_key(text: str):
 __all__ = [
     "LEASE",
     "LeaseLost",
+    "LiveURL",
     "MAX_STEPS",
     "Network",
     "TickResult",
     "acknowledge",
     "decide",
     "keep_notice",
+    "live_confirmed_urls",
     "mark_actioned",
     "notice_for_token",
     "open_assessed",

@@ -1,0 +1,62 @@
+"""The refusals of the blocking app; each message is safe to show to the caller (never a list entry).
+
+``audited_refusal`` records a refusal raised in its block ("denied" for permission and four-eyes
+refusals, "failure" otherwise) after the refused change rolled back, then raises it again.
+"""
+
+from contextlib import contextmanager
+
+from openmnr.audit import service as audit
+
+
+class BlockingError(Exception):
+    """Base of every refusal of the blocking services."""
+
+
+class NotAllowed(BlockingError):
+    """The caller lacks the permission."""
+
+
+class FourEyesViolation(BlockingError):
+    """A confirmation of one's own proposal, or a second confirmation by the same person."""
+
+
+class WrongState(BlockingError):
+    """The keyword is not in a state where this action applies."""
+
+
+class InvalidInput(BlockingError):
+    """A value that cannot be accepted: a bad prefix, element, version, term or language."""
+
+
+class TooSoon(BlockingError):
+    """A list update asked for before the list's minimum wait has passed."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Conflict(BlockingError):
+    """Another publication of the list happened at the same moment; try again."""
+
+
+@contextmanager
+def audited_refusal(action: str, *, by, obj=None, request=None):
+    try:
+        yield
+    except BlockingError as error:
+        denied = isinstance(error, NotAllowed | FourEyesViolation)
+        audit.record(
+            action,
+            request=request,
+            actor=by,
+            obj=obj,
+            outcome=audit.DENIED if denied else audit.FAILURE,
+            detail={"reason": type(error).__name__},
+        )
+        raise
+
+
+class DuplicateKeyword(InvalidInput):
+    """The term is already on the list (or awaiting confirmation) for that language."""

@@ -1,0 +1,135 @@
+"""Blocking data: the URL list's entries and versions, the keyword list with its confirmations, and
+the deterrence page's aggregate counts.
+
+An entry is never deleted: it carries the version that added it and the version that removed it,
+so any published version can be rebuilt (a diff is the difference of two rebuilt states) and the
+list's history answers an appeal ("was this URL listed on 3 May, and why?").
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ListVersion(models.Model):
+    """One published state of the URL list."""
+
+    version = models.PositiveIntegerField(primary_key=True)
+    published_at = models.DateTimeField()
+    count = models.PositiveIntegerField(help_text="Entries (expressions) listed in this version.")
+    added = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    checksum = models.CharField(max_length=64, help_text="SHA-256 of the sorted prefixes.")
+
+    class Meta:
+        default_permissions = ()
+        permissions = [
+            ("view_blocking", "See the blocking list's versions, size and licensees"),
+            ("publish_list", "Publish a new version of the URL list now"),
+            ("download_list", "Download the URL list and confirm prefix hits (licensees' API keys)"),
+            ("download_keywords", "Download the signed keyword list (licensees' API keys)"),
+            ("view_deterrence_counts", "Read the deterrence page's daily counts"),
+        ]
+
+    def __str__(self):
+        return f"URL list version {self.version}"
+
+
+class Source(models.TextChoices):
+    CASE = "case", "hotline case"
+
+
+class ListEntry(models.Model):
+    """One expression (host suffix / path prefix, Safe Browsing form) on the list for a while."""
+
+    expression = models.TextField()
+    full_hash = models.CharField(max_length=64, db_index=True, help_text="SHA-256 of the expression, hex.")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.CASE)
+    case_id = models.BigIntegerField(null=True, blank=True, help_text="The hotline case it was made from.")
+    added_version = models.PositiveIntegerField()
+    removed_version = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["full_hash"],
+                condition=Q(removed_version__isnull=True),
+                name="blocking_one_live_entry",
+            )
+        ]
+
+    def __str__(self):
+        return f"list entry {self.pk}"
+
+
+class Keyword(models.Model):
+    """A search or chat term that signals interest in CSAM, for moderation partners."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "awaiting confirmation"
+        ACTIVE = "active", "active"
+        DISABLED = "disabled", "disabled"
+
+    class Category(models.TextChoices):
+        SEEKING = "seeking", "seeking material"
+        CODEWORD = "codeword", "code word or series name"
+        GROOMING = "grooming", "grooming"
+        TRADING = "trading", "trading or sharing"
+
+    term = models.CharField(max_length=200)
+    language = models.CharField(max_length=16, help_text="BCP 47 language tag, such as en or pt-BR.")
+    category = models.CharField(max_length=16, choices=Category.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disable_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        default_permissions = ()
+        permissions = [
+            ("view_keywords", "See the keyword list and its queue"),
+            ("curate_keywords", "Propose, confirm (four eyes) and disable keywords"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["term", "language"],
+                condition=~Q(status="disabled"),
+                name="blocking_one_keyword_per_language",
+            )
+        ]
+
+    def __str__(self):
+        return f"keyword {self.pk}"
+
+
+class KeywordConfirmation(models.Model):
+    keyword = models.ForeignKey(Keyword, on_delete=models.CASCADE, related_name="confirmations")
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["keyword", "confirmed_by"], name="blocking_confirm_once")
+        ]
+
+
+class DeterrenceCount(models.Model):
+    """How often the deterrence page was shown, per day and list version: nothing about who or what."""
+
+    day = models.DateField()
+    list_version = models.PositiveIntegerField(null=True, blank=True)
+    views = models.PositiveIntegerField(default=0)
+    help_clicks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["day", "list_version"], name="blocking_one_count_per_day"),
+            models.UniqueConstraint(
+                fields=["day"], condition=Q(list_version__isnull=True), name="blocking_one_unversioned_count"
+            ),
+        ]

@@ -1,0 +1,31 @@
+"""The blocking app's service functions, one module per use case; views, the API, the command and
+other apps use these names only.
+
+    publish(by=None) -> ListVersion | None              publishing.py: live cases -> a new version
+    latest() / state_at(version) / full_hashes_at(v)     publishing.py
+    snapshot() / diff(from_version)                      downloads.py: signed documents, audited
+    full_hashes(prefix) / evaluate(prefix, blinded)      confirmation.py: a prefix hit confirmed
+    propose / confirm / disable / listed / export        keywords.py: four eyes, signed export
+    count(kind, version) / daily() / help_services()     deterrence.py: aggregate counts only
+    register_providers()                                 indicators.py: capability 16's figures
+"""
+
+from . import deterrence, keywords
+from .confirmation import evaluate, full_hashes
+from .downloads import diff, snapshot
+from .indicators import register_providers
+from .publishing import full_hashes_at, latest, publish, state_at
+
+__all__ = [
+    "deterrence",
+    "diff",
+    "evaluate",
+    "full_hashes",
+    "full_hashes_at",
+    "keywords",
+    "latest",
+    "publish",
+    "register_providers",
+    "snapshot",
+    "state_at",
+]

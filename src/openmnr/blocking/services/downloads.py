@@ -1,0 +1,91 @@
+"""Serving the list to licensees: signed snapshots and diffs, each download audited.
+
+A document is built once per version (or pair of versions) and kept in memory: a version never
+changes once published, so a cached document is never stale, and a thousand resolvers asking for
+the same diff cost one build. The audit record names the key and the versions, never an entry.
+"""
+
+from functools import lru_cache
+
+from django.conf import settings
+
+from openmnr.audit import service as audit
+from openmnr.core.urllist import listformat
+
+from .. import keys
+from ..errors import InvalidInput
+from ..models import ListVersion
+from .publishing import latest, prefix_bytes, state_at
+
+
+def _generated_at(version: ListVersion) -> str:
+    return version.published_at.isoformat()
+
+
+@lru_cache(maxsize=8)
+def _snapshot(version_number: int, key_id: str) -> dict:
+    version = ListVersion.objects.get(version=version_number)
+    payload = listformat.snapshot_payload(
+        settings.BLOCKING_LIST_NAME,
+        version.version,
+        state_at(version.version),
+        prefix_bytes=prefix_bytes(),
+        min_wait=settings.BLOCKING_MIN_WAIT_SECONDS,
+        generated_at=_generated_at(version),
+    )
+    return listformat.sign(payload, keys.signing_key())
+
+
+@lru_cache(maxsize=64)
+def _diff(from_version: int, to_version: int, key_id: str) -> dict:
+    version = ListVersion.objects.get(version=to_version)
+    payload = listformat.diff_payload(
+        settings.BLOCKING_LIST_NAME,
+        from_version,
+        state_at(from_version),
+        to_version,
+        state_at(to_version),
+        prefix_bytes=prefix_bytes(),
+        min_wait=settings.BLOCKING_MIN_WAIT_SECONDS,
+        generated_at=_generated_at(version),
+    )
+    return listformat.sign(payload, keys.signing_key())
+
+
+def _current() -> ListVersion:
+    version = latest()
+    if version is None:
+        raise InvalidInput("the list has not been published yet")
+    return version
+
+
+def _key_id() -> str:
+    return listformat.key_id(keys.signing_key().public_key())
+
+
+def snapshot(*, request=None) -> dict:
+    """The signed snapshot of the latest version."""
+    version = _current()
+    document = _snapshot(version.version, _key_id())
+    audit.record(
+        "blocking.list_download",
+        request=request,
+        obj=version,
+        detail={"kind": "snapshot", "version": version.version},
+    )
+    return document
+
+
+def diff(from_version: int, *, request=None) -> dict:
+    """The signed diff from ``from_version`` to the latest version."""
+    version = _current()
+    if not 1 <= from_version <= version.version:
+        raise InvalidInput(f"there is no version {from_version} to start a diff from")
+    document = _diff(from_version, version.version, _key_id())
+    audit.record(
+        "blocking.list_download",
+        request=request,
+        obj=version,
+        detail={"kind": "diff", "from_version": from_version, "version": version.version},
+    )
+    return document

@@ -1,0 +1,24 @@
+"""Included at the site root: staff pages under /staff/blocking/, the deterrence page at /blocked/."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "blocking"
+urlpatterns = [
+    path("staff/blocking/", views.dashboard_view, name="dashboard"),
+    path("staff/blocking/publish/", views.publish_view, name="publish"),
+    path("staff/blocking/keywords/", views.keywords_view, name="keywords"),
+    path(
+        "staff/blocking/keywords/<int:keyword_id>/confirm/",
+        views.confirm_keyword_view,
+        name="confirm-keyword",
+    ),
+    path(
+        "staff/blocking/keywords/<int:keyword_id>/disable/",
+        views.disable_keyword_view,
+        name="disable-keyword",
+    ),
+    path("blocked/", views.deterrence_view, name="deterrence"),
+    path("blocked/help/<int:index>/", views.help_view, name="help"),
+]
