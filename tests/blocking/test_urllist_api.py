@@ -2,6 +2,7 @@
 snapshots and diffs with their key, confirm hits privately, and entries drop off on removal."""
 
 import base64
+from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -177,3 +178,13 @@ def test_documents_are_signed_and_checksummed(client, licensee):
     payload = listformat.verify(document, _public_key(client, licensee))
     assert payload["checksum"] == listformat.checksum([expression_hash("files.example/1")[:4]])
     assert payload["min_wait_seconds"] > 0 and payload["prefix_bytes"] == 4
+
+
+def test_the_clock_publishes_changes_at_most_every_five_minutes():
+    hotline.file_demo_report("https://files.example/1", "test")
+    now = timezone.now()
+    assert services.clock_job(now=now).version == 1
+    hotline.file_demo_report("https://files.example/2", "test")
+    assert services.clock_job(now=now + timedelta(minutes=1)) is None
+    assert services.clock_job(now=now + timedelta(minutes=6)).count == 2
+    assert services.clock_job(now=now + timedelta(minutes=12)) is None, "nothing changed"

@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 JOBS = [
     "openmnr.hotline.tasks.resume_stalled",  # re-enqueue triage that a killed worker left behind
     "openmnr.takedown.services.tick",  # trace, notify and check every takedown case that is due
+    "openmnr.blocking.services.clock_job",  # a new URL list version when cases were assessed or removed
     "openmnr.industry.lifecycle.expire_open_reports",  # unfinished industry reports past their time
     "openmnr.exchange.sync.clock_job",  # an ICCAM cycle when configured; federation messages due
     "openmnr.accounts.ratelimit.sweep",  # delete ended rate windows: public counters and their keys

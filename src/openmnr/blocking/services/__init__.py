@@ -2,6 +2,7 @@
 other apps use these names only.
 
     publish(by=None) -> ListVersion | None              publishing.py: live cases -> a new version
+    clock_job()                                          publishing.py: the worker clock publishes changes
     latest() / state_at(version) / full_hashes_at(v)     publishing.py
     snapshot() / diff(from_version)                      downloads.py: signed documents, audited
     full_hashes(prefix) / evaluate(prefix, blinded)      confirmation.py: a prefix hit confirmed
@@ -14,9 +15,10 @@ from . import deterrence, keywords
 from .confirmation import evaluate, full_hashes
 from .downloads import diff, snapshot
 from .indicators import register_providers
-from .publishing import full_hashes_at, latest, publish, state_at
+from .publishing import clock_job, full_hashes_at, latest, publish, state_at
 
 __all__ = [
+    "clock_job",
     "deterrence",
     "diff",
     "evaluate",

@@ -108,3 +108,20 @@ def state_at(version: int, *, check: bool = True) -> set[bytes]:
         raise InvalidInput(f"there is no version {version} of the list")
     width = prefix_bytes()
     return {bytes.fromhex(full)[:width] for full in full_hashes_at(version)}
+
+
+#: The clock publishes at most this often, so a burst of assessments makes one version, not twenty.
+CLOCK_SECONDS = 300
+
+
+def clock_job(now=None) -> ListVersion | None:
+    """The worker clock's job: publish when the cases changed and the last version is older than
+    ``CLOCK_SECONDS``. Two workers at once: one publishes, the other's ``Conflict`` is ignored."""
+    now = now or timezone.now()
+    last = latest()
+    if last is not None and (now - last.published_at).total_seconds() < CLOCK_SECONDS:
+        return None
+    try:
+        return publish(now=now)
+    except Conflict:
+        return None

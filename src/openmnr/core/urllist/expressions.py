@@ -25,7 +25,7 @@ parameter or a Unicode host name still finds the entry made from its case.
 import hashlib
 import re
 
-from openmnr.core.signals.url import InvalidURL, canonicalize
+from openmnr.core.signals.url import InvalidURL, canonicalize, is_tracking_parameter
 
 __all__ = ["InvalidURL", "canonical", "expression_hash", "expressions", "url_expressions"]
 
@@ -154,12 +154,19 @@ def url_expressions(url: str | bytes) -> list[str]:
     """The expressions of ``url`` as given and of its case-canonical form (tracking parameters
     removed, IDNA host): what a client looks up, so that it finds the entries made from cases."""
     found = expressions(url)
+    if isinstance(url, str) and url.isascii() and "\\" not in url and not _has_tracking_parameter(url):
+        return found  # the case form would give the same expressions: skip the second pass
     try:
         text = url if isinstance(url, str) else url.decode("utf-8")
         case_form = canonicalize(text).url
     except (InvalidURL, UnicodeDecodeError):
         return found
     return found + [e for e in expressions(case_form) if e not in found]
+
+
+def _has_tracking_parameter(url: str) -> bool:
+    query = url.partition("#")[0].partition("?")[2]
+    return bool(query) and any(is_tracking_parameter(p.partition("=")[0]) for p in query.split("&"))
 
 
 def expression_hash(expression: str) -> bytes:
