@@ -184,3 +184,18 @@ def test_the_state_file_round_trips_and_detects_damage(tmp_path):
     path.write_text(path.read_text().replace('"checksum": "', '"checksum": "0', 1))
     with pytest.raises(listformat.ListFormatError):
         UrlListClient.load(path, server, KEY.public_key())
+
+
+@pytest.mark.parametrize("width", [4, 8])
+def test_a_diff_takes_any_state_to_the_next_for_every_prefix_length(width):
+    import random
+
+    rng = random.Random(width)
+    old = {rng.randbytes(width) for _ in range(500)}
+    new = (old - set(sorted(old)[::7])) | {rng.randbytes(width) for _ in range(60)}
+    snapshot = listformat.snapshot_payload("x", 1, old, prefix_bytes=width, min_wait=1, generated_at="t")
+    state = listformat.apply(listformat.ListState("x"), snapshot)
+    diff = listformat.diff_payload("x", 1, old, 2, new, prefix_bytes=width, min_wait=1, generated_at="t")
+    after = listformat.apply(state, diff)
+    assert after.prefixes == sorted(new) and after.version == 2
+    assert len(base64.b64decode(diff["removals"])) == 4 * len(old - new)
