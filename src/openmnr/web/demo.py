@@ -18,7 +18,7 @@ from django.utils.module_loading import module_has_submodule
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openmnr.accounts import apikeys
-from openmnr.accounts.roles import ROLES, sync_roles
+from openmnr.accounts.roles import ROLES, api_role_names, sync_roles
 
 DEMO_USERS = {role.name: role.name.replace("_", "-") for role in ROLES}
 
@@ -87,7 +87,7 @@ def ensure_demo_users() -> dict[str, str]:
         user.groups.add(Group.objects.get(name=role.name))
         if role.staff and not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
             TOTPDevice.objects.create(user=user, name="demo authenticator", confirmed=True)
-    for role_name in ("industry_member", "partner_hotline"):
+    for role_name in api_role_names():
         owner = user_model.objects.get(username=DEMO_USERS[role_name])
         label = f"key:{owner.username}"
         if label not in saved:

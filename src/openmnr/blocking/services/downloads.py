@@ -2,7 +2,8 @@
 
 A document is built once per version (or pair of versions) and kept in memory: a version never
 changes once published, so a cached document is never stale, and a thousand resolvers asking for
-the same diff cost one build. The audit record names the key and the versions, never an entry.
+the same diff cost one build. The cache key holds the version's checksum and the signing key's id,
+so a restored database or a new key never meets an old document. The audit record names the key and the versions, never an entry.
 """
 
 from functools import lru_cache
@@ -23,7 +24,7 @@ def _generated_at(version: ListVersion) -> str:
 
 
 @lru_cache(maxsize=8)
-def _snapshot(version_number: int, key_id: str) -> dict:
+def _snapshot(version_number: int, checksum: str, key_id: str) -> dict:
     version = ListVersion.objects.get(version=version_number)
     payload = listformat.snapshot_payload(
         settings.BLOCKING_LIST_NAME,
@@ -37,7 +38,7 @@ def _snapshot(version_number: int, key_id: str) -> dict:
 
 
 @lru_cache(maxsize=64)
-def _diff(from_version: int, to_version: int, key_id: str) -> dict:
+def _diff(from_version: int, to_version: int, checksum: str, key_id: str) -> dict:
     version = ListVersion.objects.get(version=to_version)
     payload = listformat.diff_payload(
         settings.BLOCKING_LIST_NAME,
@@ -66,7 +67,7 @@ def _key_id() -> str:
 def snapshot(*, request=None) -> dict:
     """The signed snapshot of the latest version."""
     version = _current()
-    document = _snapshot(version.version, _key_id())
+    document = _snapshot(version.version, version.checksum, _key_id())
     audit.record(
         "blocking.list_download",
         request=request,
@@ -81,7 +82,7 @@ def diff(from_version: int, *, request=None) -> dict:
     version = _current()
     if not 1 <= from_version <= version.version:
         raise InvalidInput(f"there is no version {from_version} to start a diff from")
-    document = _diff(from_version, version.version, _key_id())
+    document = _diff(from_version, version.version, version.checksum, _key_id())
     audit.record(
         "blocking.list_download",
         request=request,
