@@ -108,6 +108,7 @@ def test_keys_other_apps_fill_are_in_the_framework_and_show_no_data_until_regist
     def list_size(start, end):
         return IndicatorValue(1234, "count", (start, end), datetime.now(UTC))
 
+    installed_provider = indicators.provider_for("blocking.list_size")
     indicators.register("blocking.list_size", list_size)
     try:
         rows = _live_rows(client.get(f"{BASE}{cycle.pk}/").content.decode())
@@ -116,7 +117,10 @@ def test_keys_other_apps_fill_are_in_the_framework_and_show_no_data_until_regist
             in rows["URLs on the blocking list at the end of the period"]
         )
     finally:
+        # Put the blocking app's own provider back for the tests that run after this one.
         indicators.unregister("blocking.list_size")
+        if installed_provider is not None:
+            indicators.register("blocking.list_size", installed_provider)
 
 
 def test_default_providers_give_no_figure_when_the_platform_holds_no_data():
