@@ -116,3 +116,39 @@ def test_a_directory_entry_covers_the_pages_below_it_and_no_sibling():
     assert listed in url_expressions("http://www.bad.example/gallery/2024/x.jpg")
     assert listed not in url_expressions("http://bad.example/gallery-other/x.jpg")
     assert listed not in url_expressions("http://notbad.example/gallery/x.jpg")
+
+
+# The case canonicalisation's own examples (tests/core/test_url.py): a URL spelled as a reporter or
+# a user spelled it finds the list entry made from its case's canonical form.
+CASE_SPELLINGS = [
+    "HTTP://Example.COM:80/a/./b/../c?utm_source=mail&id=1&fbclid=abc#top",
+    "https://example.com:443",
+    "https://example.com:0443/x",
+    "http://example.com:8080/",
+    "http://example.com./",
+    "  http://example.com/\n",
+    "http://BÜCHER.example/",
+    "http://ｅｘａｍｐｌｅ.com/",
+    "http://ex%41mple.com/",
+    "http://example.com/%7euser/%e2%82%ac",
+    "http://example.com/a b/é",
+    "http://example.com/100%",
+    "http://example.com/%2e%2E/x",
+    "http://example.com/a/b/..",
+    "http://example.com/?",
+    "http://example.com/?utm_medium=x&gclid=y",
+    "http://example.com/?UTM%5FSource=x&a=1",
+    "http://0x7f.1/",
+    "http://2130706433/",
+    "http://0177.0.0.01/",
+    "http://[0:0:0:0:0:0:0:1]:80/",
+    "http://[::FFFF:10.0.0.1]/",
+    "http://a.example\\@b.example/",
+    "http://user:p%61ss@example.com/",
+]
+
+
+@pytest.mark.parametrize("spelling", CASE_SPELLINGS)
+def test_any_spelling_of_a_case_url_finds_its_entry(spelling):
+    entry = expressions(canonicalize(spelling).url)[0]
+    assert entry in url_expressions(spelling)

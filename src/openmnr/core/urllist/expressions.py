@@ -23,6 +23,7 @@ parameter or a Unicode host name still finds the entry made from its case.
 """
 
 import hashlib
+import ipaddress
 import re
 
 from openmnr.core.signals.url import InvalidURL, canonicalize, is_tracking_parameter
@@ -75,6 +76,19 @@ def _ipv4(host: bytes) -> bytes | None:
     return ".".join(str((value >> shift) & 0xFF) for shift in (24, 16, 8, 0)).encode()
 
 
+def _ipv6(host: bytes) -> bytes:
+    """A bracketed IPv6 host without its port, in its RFC 5952 short form (as the case form has it)."""
+    end = host.find(b"]")
+    try:
+        address = ipaddress.IPv6Address(host[1:end].decode("ascii"))
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidURL("the IPv6 address in the URL is malformed") from None
+    if address.ipv4_mapped is not None:  # written in hex, as the case form writes it
+        high, low = divmod(int(address.ipv4_mapped), 0x10000)
+        return f"[::ffff:{high:x}:{low:x}]".encode("ascii")
+    return f"[{address.compressed}]".encode("ascii")
+
+
 def _split(url: str | bytes) -> tuple[str, bytes, bytes, bytes | None]:
     data = url.encode("utf-8", "surrogatepass") if isinstance(url, str) else bytes(url)
     if len(data) > MAX_URL_BYTES:
@@ -92,7 +106,9 @@ def _split(url: str | bytes) -> tuple[str, bytes, bytes, bytes | None]:
     authority, rest = data[:end], data[end:]
     path, mark, query = rest.partition(b"?")
     host = authority.rpartition(b"@")[2]
-    if not host.startswith(b"["):
+    if host.startswith(b"["):
+        host = _ipv6(host)
+    else:
         host = _PORT.sub(b"", host)
     host = _DOTS.sub(b".", host.lower().strip(b"."))
     if not host:
