@@ -12,7 +12,7 @@ border), and times, per image, in one run:
   lowered radius);
 - every probe kind (adding a rotation sweep and crop refills);
 - the banks' matcher's own path: ``PdqSignal.search`` of an upload hashed with
-  ``pdq.hash_probed`` (the default probes, as the match API computes them).
+  ``probes.hash_probed`` (the default probes, as the match API computes them).
 
 Usage: python bench/probe_lookup.py [--size 1m|10m]
 """
@@ -73,7 +73,7 @@ def main(argv=None) -> int:
             jpeg(border(image)),
         ):
             found = probes.probes(data, ALL)
-            wired = pdq.hash_probed(data)
+            wired = probes.hash_probed(data)
             queries.append(
                 {
                     "wired": wired,

@@ -94,6 +94,8 @@ class PdqSignal(SignalType):
     @classmethod
     def hash_bytes(cls, data: bytes, *, limits: Limits = LIMITS) -> HashValue:
         if limits.wants_probes:
+            from openmnr.core.robust.probes import hash_probed  # imports this module
+
             return hash_probed(
                 data,
                 mode=limits.mode,
@@ -220,43 +222,6 @@ def hash_media(
         media.decode_reduced(source, FAST_MIN_SIDE, max_bytes=max_bytes, max_pixels=max_pixels)
     )
     return _value(_bits_to_hex(_threshold(dct)), quality, quality_threshold)
-
-
-def hash_probed(
-    source: media.Source,
-    *,
-    mode: Mode = "fast",
-    isolate: bool = False,
-    max_bytes: int = media.MAX_BYTES,
-    max_pixels: int = media.MAX_PIXELS,
-    dihedral: bool = True,
-    trim: bool = True,
-) -> HashValue:
-    """``hash_media`` with the query probes of ``openmnr.core.robust.probes``: the hashes of the
-    picture turned and mirrored (``dihedral``) and inside a flat or blurred border (``trim``).
-
-    All are computed from one reduced decode (fast mode), so the probes cost about 2.7 times a
-    plain fast hash and no second decode. In reference mode the value itself is the reference
-    hash (one more, full decode) and the probes stay fast-mode ones: a turned copy's fast-mode
-    probe lies within a few bits of its reference hash.
-    """
-    if mode not in MODES:
-        raise ValueError(f"unknown PDQ mode {mode!r}; use one of {', '.join(MODES)}")
-    if isolate:
-        hasher = partial(hash_probed, mode=mode, max_pixels=max_pixels, dihedral=dihedral, trim=trim)
-        return media.run_isolated(hasher, media.read_bytes(source, max_bytes))
-    from openmnr.core.robust import probes  # imports this module
-
-    data = media.read_bytes(source, max_bytes)
-    reduced = media.decode_reduced(data, FAST_MIN_SIDE, max_bytes=max_bytes, max_pixels=max_pixels)
-    found = probes.probes_from_reduced(reduced, probes.ProbeSettings(dihedral=dihedral, trim=trim))
-    if mode == "reference":
-        plain = hash_rgb(np.asarray(media.decode_rgb(data, max_bytes=max_bytes, max_pixels=max_pixels)))
-    else:
-        plain = _value(found.primary[0], found.quality, QUALITY_THRESHOLD)
-    primary = tuple(key for key in found.primary if key != plain.value)
-    extra = tuple(key for key in found.extra if key != plain.value and key not in primary)
-    return HashValue(plain.value, plain.quality, plain.low_quality, primary, extra)
 
 
 def extra_radius(count: int, threshold: int = MATCH_THRESHOLD) -> int:
