@@ -10,7 +10,9 @@ border), and times, per image, in one run:
 - the eight sign-change variants (``query_variants``): what ThreatExchange-style dihedral costs;
 - the default probes (``probes.search``: exact and sign-change dihedral at 31, border trim at the
   lowered radius);
-- every probe kind (adding a rotation sweep and crop refills).
+- every probe kind (adding a rotation sweep and crop refills);
+- the banks' matcher's own path: ``PdqSignal.search`` of an upload hashed with
+  ``probes.hash_probed`` (the default probes, as the match API computes them).
 
 Usage: python bench/probe_lookup.py [--size 1m|10m]
 """
@@ -71,8 +73,10 @@ def main(argv=None) -> int:
             jpeg(border(image)),
         ):
             found = probes.probes(data, ALL)
+            wired = probes.hash_probed(data)
             queries.append(
                 {
+                    "wired": wired,
                     "plain": found.primary[0],
                     "sign": list(pdq.hash_dihedral(data))[:8],
                     "default": probes.restrict(found, {"trim"}),
@@ -93,6 +97,14 @@ def main(argv=None) -> int:
         "8 sign-change variants": lambda q: index.query_variants(q["sign"]),
         "default probes (dihedral + trim)": lambda q: probes.search(index, q["default"]),
         "all probes (+ sweep + refill)": lambda q: probes.search(index, q["all"]),
+        # What the banks' matcher does for an upload: the signal type's search of the value, its
+        # probes at the radius and its extra probes at the lowered radius.
+        "PdqSignal.search, default probes (the matcher's path)": lambda q: pdq.PdqSignal.search(
+            index,
+            [[q["wired"].value, *q["wired"].probes]],
+            pdq.MATCH_THRESHOLD,
+            [list(q["wired"].extra_probes)],
+        )[0],
     }
     rows = []
     for name, lookup in methods.items():
@@ -112,6 +124,9 @@ def main(argv=None) -> int:
             ),
             "all probes (+ sweep + refill)": float(
                 np.mean([len(q["all"].primary) + len(q["all"].extra) for q in queries])
+            ),
+            "PdqSignal.search, default probes (the matcher's path)": float(
+                np.mean([1 + len(q["wired"].probes) + len(q["wired"].extra_probes) for q in queries])
             ),
         }[name]
         ms = np.array(times) * 1000

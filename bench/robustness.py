@@ -8,7 +8,9 @@ edit is a JPEG quality). For each method, one run:
 - false matches: among all (edited copy, bank picture) pairs whose pictures come from different
   source images (and, for a frame made of another picture, not from the frame's source either),
   how many match. With 45 edits that is about 1.8 million pairs at the full size, plus the pairs
-  of unedited pictures.
+  of unedited pictures. Then, without more hashing, every edited copy is also looked up against
+  every other edited copy stored as its own plain hash (``copy_pairs``), for the ordered pairs that
+  share no source: about 5 million more pairs with ``--every 4``.
 
 Methods, side by side on the same queries:
 
@@ -31,7 +33,7 @@ itself stretched and blurred behind it) and framed by another source's picture; 
 2/4/8/15 degrees (same size, black corners); 90/180/270 degree turns and both mirrors; a caption
 and a logo; greyscale; blur; gamma 0.6; contrast 1.5; a phone screenshot; four combinations.
 
-Usage: python bench/robustness.py [--quick] [--jobs N] [--json PATH]
+Usage: python bench/robustness.py [--quick] [--every N] [--no-features] [--jobs N] [--json PATH]
 The bank is always every corpus picture; ``--every N`` takes the queries from every N-th picture
 only (``--quick`` is ``--every 4``: about 0.46 million cross pairs, for trying changes; the full
 run has 204 x 47 queries and 1.84 million cross pairs).
@@ -82,6 +84,10 @@ METHODS = [
     f"{KEPT_PROBES} + local features",
     "+ crop refill + local features",
 ]
+FEATURE_METHODS = [m for m in METHODS if "local features" in m]
+#: Whether this run computes local features (``--no-features`` leaves them out: they are five
+#: times the cost of everything else together, and a full run without them fits in minutes).
+WITH_FEATURES = True
 
 
 # ----------------------------------------------------------------------------- edits
@@ -258,6 +264,8 @@ def signature(data: bytes, *, bank: bool, timed: bool = False) -> dict:
     start = time.perf_counter()
     sig["fast"] = pdq.hash_media(data).value
     times["PDQ fast"] = time.perf_counter() - start
+    if bank and not WITH_FEATURES:
+        return {"sig": sig, "times": times}
     if bank:
         start = time.perf_counter()
         sig["features"] = features.extract(data, features.ENTRY_POINTS).to_bytes()
@@ -278,9 +286,10 @@ def signature(data: bytes, *, bank: bool, timed: bool = False) -> dict:
         start = time.perf_counter()
         probes.probes(data)
         times["default probes (dihedral + trim)"] = time.perf_counter() - start
-    start = time.perf_counter()
-    sig["features"] = features.extract(data, features.QUERY_POINTS)
-    times["local features"] = time.perf_counter() - start
+    if WITH_FEATURES:
+        start = time.perf_counter()
+        sig["features"] = features.extract(data, features.QUERY_POINTS)
+        times["local features"] = time.perf_counter() - start
     return {"sig": sig, "times": times}
 
 
@@ -331,15 +340,16 @@ def _query_one(task) -> list[dict]:
             match[column] = (_nearest(primary, bank["fast"]) <= radius) | (
                 _nearest(extra, bank["fast"]) <= extra_radius
             )
-        start = time.perf_counter()
-        hits = bank["feature_index"].query(sig["features"])
-        found["times"]["local features"] += time.perf_counter() - start
-        feature_match = np.zeros(len(bank["fast"]), bool)
-        for entry, _ in hits:
-            feature_match[entry] = True
-        match["local features"] = feature_match
-        match[f"{KEPT_PROBES} + local features"] = match[KEPT_PROBES] | feature_match
-        match["+ crop refill + local features"] = match["+ crop refill"] | feature_match
+        if WITH_FEATURES:
+            start = time.perf_counter()
+            hits = bank["feature_index"].query(sig["features"])
+            found["times"]["local features"] += time.perf_counter() - start
+            feature_match = np.zeros(len(bank["fast"]), bool)
+            for entry, _ in hits:
+                feature_match[entry] = True
+            match["local features"] = feature_match
+            match[f"{KEPT_PROBES} + local features"] = match[KEPT_PROBES] | feature_match
+            match["+ crop refill + local features"] = match["+ crop refill"] | feature_match
         if match["ThreatExchange PdqSignal"] is None:  # ThreatExchange gave no hash
             match["ThreatExchange PdqSignal"] = np.zeros(len(bank["fast"]), bool)
         out.append(
@@ -351,9 +361,59 @@ def _query_one(task) -> list[dict]:
                 "match": {m: np.packbits(v) for m, v in match.items()},
                 "times": found["times"],
                 "extra": {c: (len(sig[c][1]), sig[c][3]) for c in PROBE_COLUMNS},
+                # What this copy is looked up by, per method, for the pairs between copies.
+                "lookups": _lookups(sig),
             }
         )
     return out
+
+
+def _lookups(sig) -> dict:
+    """Per method: (family, [(hashes, radius), ...]) a copy is looked up by, and per family the
+    copy's own hash, which it is stored as when other copies are looked up against it."""
+    found = {
+        "ThreatExchange PdqSignal": ("tx", [([sig["tx"]] if sig["tx"] else [], RADIUS)]),
+        "pdqhash": ("pdqhash", [(sig["pdqhash"][:1], RADIUS)]),
+        "pdqhash dihedral": ("pdqhash", [(sig["pdqhash"], RADIUS)]),
+        "PDQ fast": ("fast", [([sig["fast"]], RADIUS)]),
+        "dihedral (sign changes)": ("fast", [(sig["sign"], RADIUS)]),
+    }
+    for column in PROBE_COLUMNS:
+        primary, extra, radius, extra_radius = sig[column]
+        found[column] = ("fast", [(primary, radius), (extra, extra_radius)])
+    stored = {"tx": sig["tx"], "pdqhash": sig["pdqhash"][0], "fast": sig["fast"]}
+    return {"methods": found, "stored": stored}
+
+
+def copy_pairs(results, sources, others, methods) -> tuple[int, dict[str, int]]:
+    """False matches among the edited copies themselves: every copy looked up, by each method,
+    against every other copy stored as its own plain hash, for the ordered pairs whose pictures
+    share no source (a frame's source counts as the copy's too). With N copies that is about
+    N * N * 16/17 pairs: the million-pair scale the false-match rate needs, without more hashing."""
+    n = len(results)
+    own = np.array([sources[r["number"]] for r in results])
+    frame = np.array([sources[others[r["number"]]] if r["frame_source"] else "" for r in results])
+    stored = {}
+    for family in ("tx", "pdqhash", "fast"):
+        values = [r["lookups"]["stored"][family] for r in results]
+        stored[family] = (_words([v or "0" * 64 for v in values]), np.array([not v for v in values]))
+    false = {m: 0 for m in methods if m in results[0]["lookups"]["methods"]}
+    pairs = 0
+    for a, r in enumerate(results):
+        unrelated = (own != own[a]) & (frame != own[a])
+        if frame[a]:
+            unrelated &= (own != frame[a]) & (frame != frame[a])
+        unrelated[a] = False
+        pairs += int(unrelated.sum())
+        for m in false:
+            family, lookups = r["lookups"]["methods"][m]
+            words, missing = stored[family]
+            hit = np.zeros(n, bool)
+            for hashes, radius in lookups:
+                if hashes:
+                    hit |= _nearest(hashes, words) <= radius
+            false[m] += int((hit & unrelated & ~missing).sum())
+    return pairs, false
 
 
 def _init(bank):
@@ -369,7 +429,13 @@ def main(argv=None) -> int:
     parser.add_argument("--every", type=int, default=1, help="queries from every N-th picture")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "robustness.json"))
+    parser.add_argument(
+        "--no-features", action="store_true", help="leave local features out (a full run in minutes)"
+    )
     args = parser.parse_args(argv)
+    global WITH_FEATURES
+    WITH_FEATURES = not args.no_features
+    methods = [m for m in METHODS if WITH_FEATURES or m not in FEATURE_METHODS]
 
     rows = list(csv.DictReader(open(CORPUS / "SOURCES.csv", newline="")))
     every = 4 if args.quick else max(1, args.every)
@@ -388,10 +454,11 @@ def main(argv=None) -> int:
         "pdqhash": _words([s["sig"]["pdqhash"][0] for s in bank_sigs]),
         "fast": _words([s["sig"]["fast"] for s in bank_sigs]),
     }
-    index = features.FeatureIndex()
-    for i, s in enumerate(bank_sigs):
-        index.add(i, features.Features.from_bytes(s["sig"]["features"]))
-    bank["feature_index"] = index
+    if WITH_FEATURES:
+        index = features.FeatureIndex()
+        for i, s in enumerate(bank_sigs):
+            index.add(i, features.Features.from_bytes(s["sig"]["features"]))
+        bank["feature_index"] = index
     bank_seconds = time.time() - started
 
     # The frame of "border ... frame" is a picture of another source, chosen deterministically.
@@ -417,7 +484,10 @@ def main(argv=None) -> int:
     with open(Path(args.json).with_suffix(".raw.pickle"), "wb") as file:  # for re-summarising
         pickle.dump({"results": results, "sources": sources, "others": others, "bank_sigs": bank_sigs}, file)
 
-    table = summarise(results, sources, others, n)
+    table = summarise(results, sources, others, n, methods)
+    copy_pair_count, copy_false = copy_pairs(results, sources, others, methods)
+    for r in results:
+        del r["lookups"]
     times = {}
     for r in results:
         for m, t in r["times"].items():
@@ -432,12 +502,14 @@ def main(argv=None) -> int:
         "edits": len(EDITS),
         "queries": len(results),
         "cross_pairs": table["cross_pairs"],
+        "copy_pairs": copy_pair_count,
+        "copy_false_matches": copy_false,
         "seconds": round(seconds, 1),
         "bank_seconds": round(bank_seconds, 1),
         "jobs": args.jobs,
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
-        "methods": METHODS,
+        "methods": methods,
         "extra_probes_and_radius": {
             c: {
                 "median_extra_probes": float(np.median([r["extra"][c][0] for r in results])),
@@ -449,7 +521,9 @@ def main(argv=None) -> int:
         "false_matches": table["false_matches"],
         "pairs_per_edit": table["pairs_per_edit"],
         "median_ms_per_image": cost,
-        "feature_settings": {
+        "feature_settings": None
+        if not WITH_FEATURES
+        else {
             "entry_points": features.ENTRY_POINTS,
             "query_points": features.QUERY_POINTS,
             "min_inliers": features.MIN_INLIERS,
@@ -460,12 +534,12 @@ def main(argv=None) -> int:
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
     print(f"\nJSON written to {args.json}")
-    print(json.dumps({k: report[k] for k in ("pictures", "queries", "cross_pairs", "seconds")}))
+    print(json.dumps({k: report[k] for k in ("pictures", "queries", "cross_pairs", "copy_pairs", "seconds")}))
     return 0
 
 
-def summarise(results, sources, others, n):
-    recall, false, pairs_per_edit = {}, {m: 0 for m in METHODS}, {}
+def summarise(results, sources, others, n, methods=METHODS):
+    recall, false, pairs_per_edit = {}, {m: 0 for m in methods}, {}
     cross_pairs = 0
     by_edit: dict[str, dict[str, list]] = {}
     for r in results:
@@ -476,7 +550,7 @@ def summarise(results, sources, others, n):
         count = int(unrelated.sum())
         cross_pairs += count
         pairs_per_edit[r["edit"]] = pairs_per_edit.get(r["edit"], 0) + count
-        for m in METHODS:
+        for m in methods:
             hit = np.unpackbits(r["match"][m])[:n].astype(bool)
             by_edit.setdefault(r["edit"], {}).setdefault(m, []).append(bool(hit[i]))
             false[m] += int((hit & unrelated).sum())
@@ -528,6 +602,17 @@ def print_report(report):
         f"{report['false_matches'][m] / pairs:.1e}".rjust(w) for m, w in zip(methods, widths, strict=True)
     )
     print(f"| **false-match rate** | {cells} |")
+    if report.get("copy_pairs"):
+        copies = report["copy_pairs"]
+        false = report["copy_false_matches"]
+        cells = " | ".join(str(false.get(m, "-")).rjust(w) for m, w in zip(methods, widths, strict=True))
+        print(f"| **false matches between copies** (of {copies:,} pairs) | {cells} |")
+        total = pairs + copies
+        cells = " | ".join(
+            f"{(report['false_matches'][m] + false.get(m, 0)) / total:.1e}".rjust(w)
+            for m, w in zip(methods, widths, strict=True)
+        )
+        print(f"| **false-match rate, all {total:,} pairs** | {cells} |")
     print("\nExtra probes (median count) and the radius they were searched at:")
     for c, v in report["extra_probes_and_radius"].items():
         print(f"  {c}: {v['median_extra_probes']:.0f} extra probes, radius {v['radii']}")

@@ -224,3 +224,21 @@ def test_every_signal_is_computed_and_nothing_of_the_bytes_stays(
         p.is_file() for p in settings.EVIDENCE_DIR.rglob("*")
     )
     assert not any(f.evidence_id for f in (picture, clip, text))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("dihedral", [True, False])
+def test_a_turned_copy_of_known_material_is_known_unless_the_setting_is_off(
+    settings, provider, known_bank, file_report, docs, dihedral
+):
+    from PIL import Image
+
+    settings.MATCH_DIHEDRAL = dihedral
+    out = io.BytesIO()
+    Image.open(io.BytesIO(docs.known)).transpose(Image.Transpose.ROTATE_270).save(out, "JPEG", quality=85)
+    case = file_report(provider, [out.getvalue()], xml=docs.report(reported_id="turned"))
+    [file] = case.report.files.all()
+    assert file.matched is dihedral
+    assert [m["signal_type"] for m in file.match_detail] == (["pdq"] if dihedral else [])
+    if dihedral:
+        assert file.auto_assessed and file.match_detail[0]["distance"] <= 8

@@ -190,3 +190,20 @@ def test_two_ticks_at_once_work_each_case_once(assessed_case, tools, always):
     assert sorted(sent) == sorted(set(sent)) and len(sent) == 3
     assert sum(result.processed for result in results) == 3
     assert TakedownCase.objects.filter(first_notice_at__isnull=False).count() == 3
+
+
+@pytest.mark.parametrize("dihedral", [True, False])
+def test_a_mirrored_copy_put_back_is_still_the_content_unless_the_setting_is_off(
+    watched, site, photos, settings, dihedral
+):
+    import io
+
+    from PIL import Image
+
+    settings.MATCH_DIHEDRAL = dihedral
+    case, _tools, _ = watched
+    out = io.BytesIO()
+    Image.open(io.BytesIO(photos["photo"])).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(out, "JPEG")
+    site.serve("/photo.jpg", out.getvalue())  # the site mirrored the picture instead of removing it
+    expected = Check.ONLINE if dihedral else Check.NO_MATCH
+    assert check_case(case, StaticResolver({})).outcome == expected

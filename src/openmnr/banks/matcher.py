@@ -45,7 +45,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from openmnr.core.signals import SignalType
+from openmnr.core.signals import HashValue, SignalType
 
 from . import changes
 from .models import BankEntry, IndexChange, MatcherHeartbeat, signal_types
@@ -110,9 +110,13 @@ class Matcher:
             finally:
                 self._lock.release()
 
-    def lookup(self, items: list[dict[str, str]], thresholds: Mapping[str, int]) -> list[list[Hit]]:
-        """The hits of each item, an item being {signal type: valid normalised value}; a signal
-        type's threshold is ``thresholds[name]`` when given, else its own default."""
+    def lookup(
+        self, items: list[dict[str, str | HashValue]], thresholds: Mapping[str, int]
+    ) -> list[list[Hit]]:
+        """The hits of each item, an item being {signal type: valid normalised value}; a value
+        hashed from content for matching may come as its ``HashValue``, whose probes (a
+        picture's turns, mirrors, trimmed border) are looked up with it. A signal type's threshold
+        is ``thresholds[name]`` when given, else its own default."""
         self.ensure_current()
         indices = self.indices
         hits: list[list[Hit]] = [[] for _ in items]
@@ -121,11 +125,14 @@ class Matcher:
             if not positions:
                 continue
             threshold = thresholds.get(name, cls.threshold)
-            probes = [cls.probes(items[i][name]) for i in positions]
-            found = cls.search(indices[name], probes, threshold)
-            for i, candidates in zip(positions, found, strict=True):
+            queries = [_query(items[i][name]) for i in positions]
+            probes = [[*cls.probes(q.value), *q.probes] for q in queries]
+            extra = [list(q.extra_probes) for q in queries]
+            more = {"extra": extra} if any(extra) else {}  # a type registered elsewhere may not take it
+            found = cls.search(indices[name], probes, threshold, **more)
+            for i, query, candidates in zip(positions, queries, found, strict=True):
                 if cls.digits is None:
-                    candidates = _verified(cls, items[i][name], candidates, threshold)
+                    candidates = _verified(cls, query.value, candidates, threshold)
                 hits[i].extend(
                     Hit(f.id, name, f.distance, f.query_percent, f.stored_percent) for f in candidates
                 )
@@ -214,6 +221,10 @@ class Matcher:
             },
         )
         MatcherHeartbeat.objects.filter(seen_at__lt=now - timedelta(days=1)).delete()
+
+
+def _query(value: str | HashValue) -> HashValue:
+    return value if isinstance(value, HashValue) else HashValue(value)
 
 
 def _verified(cls: type[SignalType], query: str, candidates, threshold: int):

@@ -10,10 +10,13 @@ An item is *known material* when it matches an active entry of a bank of confirm
 takes that entry's classification (the most serious one, if it matches several).
 """
 
+from dataclasses import replace
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from openmnr.banks import services as banks
+from openmnr.core import signals
 
 from .classification import ILLEGAL, Assessment, Classification
 from .models import MediaItem
@@ -33,9 +36,17 @@ def triage_account():
     return user
 
 
-def match_signals(values: dict[str, str]) -> tuple[bool, list[dict]]:
+def hash_limits(limits: signals.Limits) -> signals.Limits:
+    """``limits`` with the query probes the banks' settings ask for (turns and mirrors, a border
+    trimmed: ``banks.services.match_limits``), so triage finds what the match API finds."""
+    probing = banks.match_limits(isolate=limits.isolate)
+    return replace(limits, dihedral=probing.dihedral, trim=probing.trim)
+
+
+def match_signals(values: dict[str, str | signals.HashValue]) -> tuple[bool, list[dict]]:
     """(known material?, what matched: bank, purpose, entry id, classification; never a hash) for
-    the signals of one media item ({signal type: value}, as ``signals.Hashes.texts`` gives them)."""
+    the signals of one media item ({signal type: value or ``HashValue``, as ``signals.Hashes``
+    holds them: a picture's probes are matched with it})."""
     if not values:
         return False, []
     (result,) = banks.match([values], user=triage_account())

@@ -42,6 +42,7 @@ from .states import State
 NOT_FETCHABLE = (fetch.BadURL, fetch.BlockedAddress, fetch.TooManyRedirects, fetch.TooLarge)
 # Media from anywhere is decoded in a child process with memory and time limits; videos are hashed
 # at every frame, fast mode, as bank entries are, so both sides of a comparison have the same frames.
+# Pictures also get the query probes the settings ask for (``matching.hash_limits``).
 HASH_LIMITS = signals.Limits(isolate=True)
 
 
@@ -203,13 +204,13 @@ def _describe(item: MediaItem, data: bytes, media_type: str) -> None:
     picture or video that cannot be decoded keeps its digests, which are matched, and the reason."""
     item.media_type, item.size = media_type, len(data)
     try:
-        hashes = signals.hash_content(data, limits=HASH_LIMITS)
+        hashes = signals.hash_content(data, limits=matching.hash_limits(HASH_LIMITS))
     except media.MediaError as exc:
         item.error = f"the media cannot be hashed: {exc}"
         hashes = None
     else:
         _keep_signals(item, hashes)
-    item.matched, item.match_detail = matching.match_signals(hashes.texts() if hashes else {})
+    item.matched, item.match_detail = matching.match_signals(dict(hashes) if hashes else {})
     store = evidence.writer()
     if store is not None:
         item.evidence_id, _digest = store.put(data)

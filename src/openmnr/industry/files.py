@@ -17,7 +17,7 @@ import hashlib
 import os
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -25,7 +25,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
 from openmnr.banks import services as banks
-from openmnr.core import media
+from openmnr.core import media, signals
 
 from . import evidence
 
@@ -126,16 +126,23 @@ class Signals:
     evidence_id: str = ""
     thumbnail_id: str = ""
     thumbnail_sha256: str = ""
+    #: The PDQ's query probes, as ``File.pdq_probes`` keeps them: {"probes": [...], "extra": [...]}.
+    pdq_probes: dict = field(default_factory=dict)
 
-    def for_matching(self, md5: str, sha256: str) -> dict[str, str]:
+    def for_matching(self, md5: str, sha256: str) -> dict[str, str | signals.HashValue]:
         """What to match against the banks: exact digests always, the perceptual hash when it is
-        good enough to act on (a flat picture's PDQ matches too much)."""
-        signals = {"md5": md5, "sha256": sha256}
+        good enough to act on (a flat picture's PDQ matches too much), with its query probes, so
+        a turned, mirrored or bordered copy of a bank picture is found as the match API finds it."""
+        found: dict[str, str | signals.HashValue] = {"md5": md5, "sha256": sha256}
         if self.vpdq:
-            signals["vpdq"] = self.vpdq
+            found["vpdq"] = self.vpdq
         elif self.pdq and (self.pdq_quality or 0) >= 50:
-            signals["pdq"] = self.pdq
-        return signals
+            found["pdq"] = signals.HashValue(
+                self.pdq,
+                probes=tuple(self.pdq_probes.get("probes", ())),
+                extra_probes=tuple(self.pdq_probes.get("extra", ())),
+            )
+        return found
 
 
 def signals_of(upload: SpooledFile) -> Signals:
@@ -147,7 +154,7 @@ def signals_of(upload: SpooledFile) -> Signals:
     elif found.media_type:
         data = upload.path.read_bytes()
         try:
-            hashes = banks.hash_upload(data)
+            hashes = banks.hash_upload(data, for_matching=True)
         except media.MediaError as exc:
             found.error = f"the {found.media_type} cannot be decoded: {exc}"
         else:
@@ -155,6 +162,11 @@ def signals_of(upload: SpooledFile) -> Signals:
                 found.vpdq = hashes["vpdq"].value
             else:
                 found.pdq, found.pdq_quality = hashes["pdq"].value, hashes["pdq"].quality
+                if hashes["pdq"].probes or hashes["pdq"].extra_probes:
+                    found.pdq_probes = {
+                        "probes": list(hashes["pdq"].probes),
+                        "extra": list(hashes["pdq"].extra_probes),
+                    }
     else:
         found.error = "not a picture or video: kept as MD5 and SHA-256 only"
     store = evidence.writer()

@@ -129,6 +129,7 @@ def import_report(path: Path) -> Outcome:
                     sha256=upload.sha256,
                     pdq=found.pdq,
                     pdq_quality=found.pdq_quality,
+                    pdq_probes=found.pdq_probes,
                     vpdq=found.vpdq,
                     error=found.error,
                     evidence_id=found.evidence_id,

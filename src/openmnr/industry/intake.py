@@ -114,6 +114,7 @@ def upload(provider, report_id_text, upload: SpooledFile | None, *, request=None
                 sha256=upload.sha256,
                 pdq=found.pdq,
                 pdq_quality=found.pdq_quality,
+                pdq_probes=found.pdq_probes,
                 vpdq=found.vpdq,
                 error=found.error,
                 evidence_id=found.evidence_id,

@@ -106,6 +106,11 @@ class File(models.Model):
     pdq = models.CharField(max_length=64, blank=True)
     pdq_quality = models.PositiveSmallIntegerField(null=True, blank=True)
     vpdq = models.TextField(blank=True, default="")
+    pdq_probes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The picture's query probes (its turns and mirrors, its border trimmed), matched with its PDQ.",
+    )
     error = models.TextField(blank=True, help_text="Why the file has no perceptual signal.")
     evidence_id = models.CharField(max_length=32, blank=True)
     thumbnail_id = models.CharField(max_length=32, blank=True)

@@ -101,9 +101,9 @@ def open_case(report: Report, *, request=None) -> Case:
 
     files = list(report.files.all())
     for file in files:
-        file.signals = Signals(pdq=file.pdq, pdq_quality=file.pdq_quality, vpdq=file.vpdq).for_matching(
-            file.md5, file.sha256
-        )
+        file.signals = Signals(
+            pdq=file.pdq, pdq_quality=file.pdq_quality, vpdq=file.vpdq, pdq_probes=file.pdq_probes
+        ).for_matching(file.md5, file.sha256)
     _match(files)
     facts = facts_of(report)
     found = jurisdiction.places(facts, files)

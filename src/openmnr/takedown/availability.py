@@ -109,16 +109,19 @@ def _same_media(data: bytes, items) -> bool:
     wanted = [name for name in decoded if any(getattr(item, name, "") for item in items)]
     if not wanted:
         return False
-    return _close(signals.hash_content(data, limits=signals.Limits(isolate=True), only=wanted), items)
+    return _close(signals.hash_content(data, limits=banks.match_limits(isolate=True), only=wanted), items)
 
 
 def _close(hashes: signals.Hashes, items) -> bool:
-    """Whether a signal of ``hashes`` matches the same signal of an item, within the banks' threshold."""
+    """Whether a signal of ``hashes`` matches the same signal of an item, within the banks' threshold.
+
+    A picture is hashed with the banks' query probes (``banks.match_limits``), so a copy the site
+    turned, mirrored or framed since it was reported still counts as the same media."""
     thresholds = banks.thresholds()
     for name, hashed in hashes.items():
         signal = signals.get(name)
         for item in items:
             stored = getattr(item, name, "")
-            if stored and signal.compare(stored, hashed.value, thresholds.get(name)).match:
+            if stored and signal.compare_query(hashed, stored, thresholds.get(name)).match:
                 return True
     return False

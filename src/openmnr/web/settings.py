@@ -327,6 +327,11 @@ if BANKS_CONFIRMATIONS_REQUIRED < 2:
     raise ImproperlyConfigured("OPENMNR_BANKS_CONFIRMATIONS must be at least 2 (four eyes)")
 # PDQ match radius (Hamming distance, 0-63); 31 is ThreatExchange's confident-match threshold.
 BANKS_PDQ_RADIUS = env_int("OPENMNR_BANKS_PDQ_RADIUS", 31)
+# Query probes for every picture matched (the match API and page, triage, availability checks):
+# the picture turned by 90/180/270 degrees and mirrored, and the picture inside a solid or blurred
+# border, each hashed and looked up with it (openmnr.core.robust.probes; docs/matching.md).
+MATCH_DIHEDRAL = env_bool("OPENMNR_MATCH_DIHEDRAL", True)
+MATCH_TRIM = env_bool("OPENMNR_MATCH_TRIM", True)
 # How often, at most, a process checks the index change log before answering a match.
 BANKS_POLL_SECONDS = float(env_int("OPENMNR_BANKS_POLL_MILLISECONDS", 1000)) / 1000
 # Different near-variants of one stored hash (matches at a distance above zero) one caller may try

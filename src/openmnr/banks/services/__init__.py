@@ -12,9 +12,10 @@ The whole interface, one module per use case::
     transfer.py   import_entries(bank, data, fmt=, by=, classification=)   -> ImportBatch
                   confirm_import(batch, by=)      -> ImportBatch
                   export_bank(bank, fmt=, passphrase=, by=)   -> (file name, encrypted bytes)
-    matching.py   hash_upload(data)               -> Hashes: every signal of a picture or video
-                  upload_signals(data)            -> {signal type: value} worth matching
+    matching.py   hash_upload(data, for_matching=) -> Hashes: every signal of a picture or video
+                  upload_signals(data)            -> {signal type: HashValue} worth matching, probes
                   match(items, user=)             -> [ItemResult], one per {signal type: value} item
+                  match_limits(isolate=)          -> Limits: hashing for matching (query probes)
                   thresholds(), index_status(user)
     ../selfreport.py   self_reported_bank(), add_self_reported(...), disable_self_reported(...),
                   screen(items), validate_self_reported(...): the survivors' page's entries
@@ -70,6 +71,7 @@ from .matching import (
     hash_upload,
     index_status,
     match,
+    match_limits,
     thresholds,
     upload_signals,
 )
@@ -101,6 +103,7 @@ __all__ = [
     "import_entries",
     "index_status",
     "match",
+    "match_limits",
     "pending_entries",
     "pending_imports",
     "propose_entry",

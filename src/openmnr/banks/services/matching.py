@@ -31,18 +31,35 @@ def thresholds() -> dict[str, int]:
     return {"pdq": settings.BANKS_PDQ_RADIUS}
 
 
-def hash_upload(data: bytes) -> signals.Hashes:
+def match_limits(isolate: bool | None = None) -> signals.Limits:
+    """The hashing limits for content about to be matched: the query probes the settings ask for
+    (``OPENMNR_MATCH_DIHEDRAL``: turns and mirrors; ``OPENMNR_MATCH_TRIM``: a border trimmed),
+    decoded in a child process unless ``isolate`` (default ``OPENMNR_BANKS_ISOLATE_DECODE``) is
+    off. Every caller that hashes content to match it (the match API and page, triage, the
+    takedown availability check) hashes with these, so a turned, mirrored or bordered copy of a
+    bank picture is found everywhere, or, with the settings off, nowhere."""
+    return signals.Limits(
+        isolate=settings.BANKS_ISOLATE_DECODE if isolate is None else isolate,
+        dihedral=settings.MATCH_DIHEDRAL,
+        trim=settings.MATCH_TRIM,
+    )
+
+
+def hash_upload(data: bytes, *, for_matching: bool = False) -> signals.Hashes:
     """Every signal of an uploaded picture or video, by signal type name (see the module
-    docstring). Raises ``openmnr.core.media.MediaError`` subclasses for content that cannot be
-    hashed; nothing is stored."""
-    limits = signals.Limits(isolate=settings.BANKS_ISOLATE_DECODE)
+    docstring); ``for_matching`` adds the query probes (``match_limits``). Raises
+    ``openmnr.core.media.MediaError`` subclasses for content that cannot be hashed; nothing is
+    stored."""
+    limits = match_limits() if for_matching else signals.Limits(isolate=settings.BANKS_ISOLATE_DECODE)
     return signals.hash_content(data, limits=limits).raise_for_error()
 
 
-def upload_signals(data: bytes) -> dict[str, str]:
-    """The signals of an uploaded file worth matching: all of them but a hash of low quality (a
-    flat picture's PDQ matches too much to act on). Raises what ``hash_upload`` raises."""
-    return {name: hashed.value for name, hashed in hash_upload(data).items() if not hashed.low_quality}
+def upload_signals(data: bytes) -> dict[str, signals.HashValue]:
+    """The signals of an uploaded file worth matching, with their query probes: all of them but a
+    hash of low quality (a flat picture's PDQ matches too much to act on). ``match`` takes the
+    result as an item. Raises what ``hash_upload`` raises."""
+    hashes = hash_upload(data, for_matching=True)
+    return {name: hashed for name, hashed in hashes.items() if not hashed.low_quality}
 
 
 @dataclass(frozen=True)
@@ -78,20 +95,26 @@ class ItemResult:
         return next((p.value for p in ACTION_ORDER if p in purposes), None)
 
 
-def _validate_signals(item: dict[str, str | None]) -> dict[str, str]:
-    """Normalise one item's values; raise InvalidInput naming the signal type (never the value)."""
+def _validate_signals(item: dict[str, str | signals.HashValue | None]) -> dict[str, signals.HashValue]:
+    """Normalise one item's values (and the probes of a value hashed for matching); raise
+    InvalidInput naming the signal type (never the value)."""
     types = signal_types()
     clean = {}
-    for name, value in item.items():
-        if value is None:
+    for name, given in item.items():
+        if given is None:
             continue
         signal = types.get(name)
         if signal is None:
             raise InvalidInput(f"unknown signal type {name!r}; use {', '.join(types)}")
-        if signal.max_length is not None and len(value) > signal.max_length:
+        hashed = given if isinstance(given, signals.HashValue) else signals.HashValue(given)
+        if signal.max_length is not None and len(hashed.value) > signal.max_length:
             raise InvalidInput(f"{name}: at most {signal.max_length:,} characters")
         try:
-            clean[name] = signal.validate(value)
+            clean[name] = signals.HashValue(
+                signal.validate(hashed.value),
+                probes=tuple(map(signal.validate, hashed.probes)),
+                extra_probes=tuple(map(signal.validate, hashed.extra_probes)),
+            )
         except SignalError as error:
             raise InvalidInput(str(error)) from None
     if not clean:
@@ -99,11 +122,13 @@ def _validate_signals(item: dict[str, str | None]) -> dict[str, str]:
     return clean
 
 
-def match(items: list[dict[str, str | None]], *, user, request=None) -> list[ItemResult]:
+def match(items: list[dict[str, str | signals.HashValue | None]], *, user, request=None) -> list[ItemResult]:
     """Match each item ({signal type: value}) against the enabled banks the user may match.
 
-    Returns one ``ItemResult`` per item, in order. Audited with counts only: neither the values
-    nor what matched is recorded."""
+    A value hashed from content (``upload_signals``, ``signals.hash_content`` with
+    ``match_limits``) may be given as its ``HashValue``: its probes are looked up too, and a
+    match reports the distance of the nearest. Returns one ``ItemResult`` per item, in order.
+    Audited with counts only: neither the values nor what matched is recorded."""
     if not user.has_perm("banks.match_hashes"):
         raise NotAllowed("your role may not match")
     clean = []
@@ -141,7 +166,8 @@ def match(items: list[dict[str, str | None]], *, user, request=None) -> list[Ite
                 hit.entry_percent,
             )
         results.append(ItemResult(list(best.values())))
-    if (entry_id := variants.first_over_limit(request, user, clean, results)) is not None:
+    values = [{name: hashed.value for name, hashed in item.items()} for item in clean]
+    if (entry_id := variants.first_over_limit(request, user, values, results)) is not None:
         audit.record(
             "banks.match",
             request=request,

@@ -26,7 +26,7 @@ one sampling pass (~0.2 ms) per probe, plus a resampling for each rotation.
 """
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from math import comb
 
 import numpy as np
@@ -36,6 +36,7 @@ from openmnr.core import media
 from openmnr.core.index import DEFAULT_RADIUS, Matches, PDQIndex
 from openmnr.core.robust.trim import content_boxes
 from openmnr.core.signals import pdq
+from openmnr.core.signals.base import HashValue
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,41 @@ def _binomial_radius(extra: int, radius: int, bits: int) -> int:
     while found > 0 and extra * tail(found) > budget:
         found -= 1
     return found
+
+
+def hash_probed(
+    source: media.Source,
+    *,
+    mode: pdq.Mode = "fast",
+    isolate: bool = False,
+    max_bytes: int = media.MAX_BYTES,
+    max_pixels: int = media.MAX_PIXELS,
+    dihedral: bool = True,
+    trim: bool = True,
+) -> HashValue:
+    """``pdq.hash_media`` with the query probes of ``openmnr.core.robust.probes``: the hashes of the
+    picture turned and mirrored (``dihedral``) and inside a flat or blurred border (``trim``).
+
+    All are computed from one reduced decode (fast mode), so the probes cost about 2.7 times a
+    plain fast hash and no second decode. In reference mode the value itself is the reference
+    hash (one more, full decode) and the probes stay fast-mode ones: a turned copy's fast-mode
+    probe lies within a few bits of its reference hash.
+    """
+    if mode not in pdq.MODES:
+        raise ValueError(f"unknown PDQ mode {mode!r}; use one of {', '.join(pdq.MODES)}")
+    if isolate:
+        hasher = partial(hash_probed, mode=mode, max_pixels=max_pixels, dihedral=dihedral, trim=trim)
+        return media.run_isolated(hasher, media.read_bytes(source, max_bytes))
+    data = media.read_bytes(source, max_bytes)
+    reduced = media.decode_reduced(data, pdq.FAST_MIN_SIDE, max_bytes=max_bytes, max_pixels=max_pixels)
+    found = probes_from_reduced(reduced, ProbeSettings(dihedral=dihedral, trim=trim))
+    if mode == "reference":
+        plain = pdq.hash_rgb(np.asarray(media.decode_rgb(data, max_bytes=max_bytes, max_pixels=max_pixels)))
+    else:
+        plain = HashValue(found.primary[0], found.quality, found.low_quality)
+    primary = tuple(key for key in found.primary if key != plain.value)
+    extra = tuple(key for key in found.extra if key != plain.value and key not in primary)
+    return HashValue(plain.value, plain.quality, plain.low_quality, primary, extra)
 
 
 def probes(source: media.Source, settings: ProbeSettings = ProbeSettings()) -> Probes:

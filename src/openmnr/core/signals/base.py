@@ -69,6 +69,11 @@ class Limits:
     picture or frame. ``mode`` is PDQ's: ``fast`` (reduced-scale decode) or ``reference``
     (bit-identical to Meta's code). ``per_second`` hashes about that many video frames a second
     (``None``: every frame).
+
+    ``dihedral`` and ``trim`` ask a signal type that can (PDQ) for query probes as well: the
+    hashes of the picture turned and mirrored, and of the picture inside a solid or blurred
+    border (``HashValue.probes``). They are for content about to be *matched*; content about to
+    be *stored* needs only its own hash, so both are off unless a caller asks.
     """
 
     isolate: bool = False
@@ -76,6 +81,12 @@ class Limits:
     max_pixels: int = media.MAX_PIXELS
     mode: Mode = "fast"
     per_second: float | None = None
+    dihedral: bool = False
+    trim: bool = False
+
+    @property
+    def wants_probes(self) -> bool:
+        return self.dihedral or self.trim
 
 
 #: The limits used when a caller gives none: in-process, the media caps, fast mode, every frame.
@@ -90,11 +101,20 @@ class HashValue:
     others. A hash below the signal type's ``quality_threshold`` is still returned, with
     ``low_quality`` set, so a caller decides what to do with it instead of receiving a silent
     empty value.
+
+    A value hashed with probes (``Limits.dihedral``, ``Limits.trim``) carries the further keys
+    to look the content up by: ``probes`` are searched at the match threshold like the value
+    itself (the turned and mirrored picture's hashes: near-duplicates of each other, so they add
+    few independent chances of a false match), ``extra_probes`` at the lowered radius the signal
+    type gives them (``SignalType.search``). The matcher takes a ``HashValue`` wherever it takes a
+    value; the distance reported is the nearest probe's.
     """
 
     value: str
     quality: int | None = None
     low_quality: bool = False
+    probes: tuple[str, ...] = ()
+    extra_probes: tuple[str, ...] = ()
 
 
 class Comparison(NamedTuple):
@@ -183,6 +203,12 @@ class SignalType(abc.ABC):
         """Compare two valid values; ``threshold`` (when the type has a distance) overrides the default."""
 
     @classmethod
+    def compare_query(cls, query: HashValue, stored: str, threshold: int | None = None) -> Comparison:
+        """Compare content hashed for matching (with its probes, if any) with a stored value: a
+        type that computes probes compares the nearest; the others compare the value."""
+        return cls.compare(query.value, stored, threshold)
+
+    @classmethod
     def identity(cls, value: str) -> str:
         """What stands for a normalised value where a key is needed (uniqueness, masking, logs):
         the value itself, or the SHA-256 hex of a value longer than a key."""
@@ -218,8 +244,15 @@ class SignalType(abc.ABC):
         return ExactIndex.load(path)
 
     @classmethod
-    def search(cls, index, probes: list[list[str]], threshold: int) -> list[list[Found]]:
-        """The stored values found for each query (given as its probes), one list per query."""
+    def search(
+        cls, index, probes: list[list[str]], threshold: int, extra: list[list[str]] | None = None
+    ) -> list[list[Found]]:
+        """The stored values found for each query (given as its probes), one list per query.
+
+        ``extra`` holds each query's further probes (``HashValue.extra_probes``); an exact type
+        looks them up like the others, a type with a distance may search them at a lower radius."""
+        if extra is not None:
+            probes = [[*keys, *more] for keys, more in zip(probes, extra, strict=True)]
         flat = [key for keys in probes for key in keys]
         answers = iter(index.query_batch(flat) if flat else ())
         results = []

@@ -93,6 +93,18 @@ class PdqSignal(SignalType):
 
     @classmethod
     def hash_bytes(cls, data: bytes, *, limits: Limits = LIMITS) -> HashValue:
+        if limits.wants_probes:
+            from openmnr.core.robust.probes import hash_probed  # imports this module
+
+            return hash_probed(
+                data,
+                mode=limits.mode,
+                isolate=limits.isolate,
+                max_bytes=limits.max_bytes,
+                max_pixels=limits.max_pixels,
+                dihedral=limits.dihedral,
+                trim=limits.trim,
+            )
         return hash_media(
             data,
             mode=limits.mode,
@@ -126,20 +138,57 @@ class PdqSignal(SignalType):
         return PDQIndex.load(path)
 
     @classmethod
-    def search(cls, index: PDQIndex, probes: list[list[str]], threshold: int) -> list[list[Found]]:
-        """Every stored hash within ``threshold`` bits of one of a query's probes, nearest first."""
-        flat = [key for keys in probes for key in keys]
-        answers = iter(index.query_batch(flat, threshold) if flat else ())
-        results = []
-        for keys in probes:
-            best: dict[int, int] = {}
-            for _ in keys:
-                for entry_id, found in next(answers):
-                    if found < best.get(entry_id, found + 1):
-                        best[entry_id] = found
-            nearest = sorted(best.items(), key=lambda pair: (pair[1], pair[0]))
-            results.append([Found(entry_id, found) for entry_id, found in nearest])
-        return results
+    def search(
+        cls,
+        index: PDQIndex,
+        probes: list[list[str]],
+        threshold: int,
+        extra: list[list[str]] | None = None,
+    ) -> list[list[Found]]:
+        """Every stored hash within reach of one of a query's probes, each once at its smallest
+        distance, nearest first.
+
+        ``probes`` are searched at ``threshold``; each query's ``extra`` probes (a trimmed border)
+        at ``extra_radius(len(extra), threshold)``, lowered so that together they add no more
+        chance of a false match than the query's own hash has (``robust.probes.binomial_radius``).
+        """
+        best: list[dict[int, int]] = [{} for _ in probes]
+        batches = [(probes, threshold)]
+        if extra is not None:
+            by_radius: dict[int, list[list[str]]] = {}
+            for position, keys in enumerate(extra):
+                if keys:
+                    radius = extra_radius(len(keys), threshold)
+                    by_radius.setdefault(radius, [[] for _ in probes])[position] = keys
+            batches += [(keys, radius) for radius, keys in by_radius.items()]
+        for queries, radius in batches:
+            flat = [key for keys in queries for key in keys]
+            answers = iter(index.query_batch(flat, radius) if flat else ())
+            for position, keys in enumerate(queries):
+                nearest = best[position]
+                for _ in keys:
+                    for entry_id, found in next(answers):
+                        if found < nearest.get(entry_id, found + 1):
+                            nearest[entry_id] = found
+        return [
+            [Found(entry_id, found) for entry_id, found in sorted(b.items(), key=lambda p: (p[1], p[0]))]
+            for b in best
+        ]
+
+    @classmethod
+    def compare_query(cls, query: HashValue, stored: str, threshold: int | None = None) -> Comparison:
+        """``compare`` for a value hashed with probes: the nearest probe within its radius, else
+        the plain comparison (distance of the value itself)."""
+        threshold = MATCH_THRESHOLD if threshold is None else threshold
+        stored = cls.validate(stored)
+        near = min(distance(key, stored) for key in (query.value, *query.probes))
+        if near <= threshold:
+            return Comparison(True, near)
+        if query.extra_probes:
+            far = min(distance(key, stored) for key in query.extra_probes)
+            if far <= extra_radius(len(query.extra_probes), threshold):
+                return Comparison(True, far)
+        return Comparison(False, distance(query.value, stored))
 
 
 def distance(a: str, b: str) -> int:
@@ -173,6 +222,13 @@ def hash_media(
         media.decode_reduced(source, FAST_MIN_SIDE, max_bytes=max_bytes, max_pixels=max_pixels)
     )
     return _value(_bits_to_hex(_threshold(dct)), quality, quality_threshold)
+
+
+def extra_radius(count: int, threshold: int = MATCH_THRESHOLD) -> int:
+    """The radius ``count`` extra probes of one query are searched at (see ``PdqSignal.search``)."""
+    from openmnr.core.robust.probes import binomial_radius  # imports this module
+
+    return binomial_radius(count, threshold)
 
 
 def hash_rgb(rgb: np.ndarray, quality_threshold: int = QUALITY_THRESHOLD) -> HashValue:

@@ -142,9 +142,14 @@ class VpdqSignal(SignalType):
         return PDQIndex.load(path)
 
     @classmethod
-    def search(cls, index: PDQIndex, probes: list[list[str]], threshold: int) -> list[list[Found]]:
+    def search(
+        cls, index: PDQIndex, probes: list[list[str]], threshold: int, extra: list[list[str]] | None = None
+    ) -> list[list[Found]]:
         """Candidates for each query: the videos with a frame within ``CANDIDATE_RADIUS`` of one of
-        its probes, a few frames at a time. Their distance is unknown until ``verify``."""
+        its probes, a few frames at a time. Their distance is unknown until ``verify``. (A video
+        has no extra probes: ``extra`` is looked up like the others.)"""
+        if extra is not None:
+            probes = [[*keys, *more] for keys, more in zip(probes, extra, strict=True)]
         results = []
         for keys in probes:
             candidates: dict[int, None] = {}

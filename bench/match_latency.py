@@ -1,0 +1,180 @@
+"""Match API latency for one image upload, with and without the query probes, in one run.
+
+The anchor is the match API as it was before the probes were wired in: ``OPENMNR_MATCH_DIHEDRAL``
+and ``OPENMNR_MATCH_TRIM`` off, so an upload is hashed once (fast PDQ, MD5, SHA-256) and looked up
+once. The project's default turns both on: the upload's turns and mirrors and its trimmed border
+are hashed from the same decode and looked up with it. The target (issue 16) is a latency within
+1.5 times the anchor's.
+
+Setup: a fresh SQLite database in a temporary folder, migrated, a bank of confirmed material with
+N benign corpus pictures (PDQ and MD5, four eyes), an industry member's API key. Each request is
+``POST /api/v1/match`` with one picture (multipart), through Django's full request handling in
+this process (authentication, rate limits, the decode in a child process with limits as in
+production, the database checks, the audit record); no HTTP socket, which is the same for both.
+The two settings alternate request by request over the same pictures (corpus pictures, half of
+them turned by 90 degrees), so load from other work on the machine falls on both alike.
+
+    python bench/match_latency.py [--requests N] [--bank N]
+
+Prints a table with the load average and writes bench/results/match_latency.json.
+"""
+
+import argparse
+import io
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus" / "natural"
+RESULTS = ROOT / "bench" / "results"
+SETTINGS = {"PDQ alone (anchor: probes off)": False, "default probes (dihedral + trim)": True}
+TARGET = 1.5
+
+
+def setup(var: Path, bank_size: int):
+    os.environ.update(
+        OPENMNR_VAR_DIR=str(var),
+        OPENMNR_DEBUG="1",
+        DJANGO_SETTINGS_MODULE="openmnr.web.settings",
+        OPENMNR_BANKS_NEAR_VARIANTS_PER_HOUR="1000000",
+    )
+    os.environ.pop("DATABASE_URL", None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from openmnr.accounts import apikeys
+    from openmnr.banks import services
+    from openmnr.banks.models import Bank, Purpose
+
+    users = get_user_model()
+
+    def user(name, role):
+        made = users.objects.create_user(name)
+        made.groups.add(Group.objects.get(name=role))
+        return users.objects.get(pk=made.pk)
+
+    analyst, first, second = user("a", "analyst"), user("s1", "senior_analyst"), user("s2", "senior_analyst")
+    bank = Bank.objects.create(
+        name="bench",
+        purpose=Purpose.CONFIRMED_CSAM,
+        match_roles=["analyst", "senior_analyst", "industry_member"],
+    )
+    pictures = sorted(CORPUS.glob("*.jpg"))
+    for path in pictures[:bank_size]:
+        hashes = services.hash_upload(path.read_bytes())
+        for kind in ("pdq", "md5"):
+            entry = services.propose_entry(
+                bank, signal_type=kind, value=hashes[kind].value, classification="baseline", by=analyst
+            )
+            for senior in (first, second):
+                services.confirm_entry(entry, by=senior)
+    member = user("member", "industry_member")
+    _, key = apikeys.create_api_key(
+        owner=member, name="bench", scopes=["banks.match_hashes"], rate_limit_per_minute=1_000_000
+    )
+    return key, pictures[:bank_size]
+
+
+def queries(pictures, count: int) -> list[bytes]:
+    from PIL import Image
+
+    out = []
+    for n in range(count):
+        data = pictures[n % len(pictures)].read_bytes()
+        if n % 2:
+            buffer = io.BytesIO()
+            Image.open(io.BytesIO(data)).transpose(Image.Transpose.ROTATE_90).save(buffer, "JPEG", quality=90)
+            data = buffer.getvalue()
+        out.append(data)
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=200, help="requests per setting")
+    parser.add_argument("--bank", type=int, default=50, help="corpus pictures in the bank")
+    parser.add_argument("--json", default=str(RESULTS / "match_latency.json"))
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="match-latency-") as var:
+        key, pictures = setup(Path(var), args.bank)
+        from django.test import Client, override_settings
+
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_HOST="localhost")
+        uploads = queries(pictures, args.requests)
+        times = {name: [] for name in SETTINGS}
+        matched = {name: 0 for name in SETTINGS}
+        load_before = os.getloadavg()
+        for n, data in enumerate([uploads[0], uploads[1], *uploads]):  # two warm-up requests
+            order = list(SETTINGS.items()) if n % 2 else list(SETTINGS.items())[::-1]
+            for name, probes in order:
+                file = io.BytesIO(data)
+                file.name = "picture.jpg"
+                with override_settings(MATCH_DIHEDRAL=probes, MATCH_TRIM=probes):
+                    start = time.perf_counter()
+                    response = client.post("/api/v1/match", {"file": file}, secure=True)
+                    elapsed = time.perf_counter() - start
+                if response.status_code != 200:
+                    raise SystemExit(f"{name}: HTTP {response.status_code} {response.content[:200]!r}")
+                if n >= 2:
+                    times[name].append(elapsed * 1000)
+                    matched[name] += response.json()["results"][0]["match"]
+        load_after = os.getloadavg()
+
+    def pct(values, p):
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+    anchor = statistics.median(times[next(iter(SETTINGS))])
+    rows = []
+    for name, values in times.items():
+        median = statistics.median(values)
+        rows.append(
+            {
+                "setting": name,
+                "requests": len(values),
+                "p50_ms": round(median, 1),
+                "p95_ms": round(pct(values, 95), 1),
+                "mean_ms": round(statistics.fmean(values), 1),
+                "vs_anchor_p50": round(median / anchor, 2),
+                "matched": matched[name],
+            }
+        )
+    print(
+        f"\nMatch API, one picture per request ({args.requests} requests per setting, alternating; bank of "
+        f"{args.bank} pictures; decode isolated as in production); load average "
+        f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (the machine is shared and loaded)\n"
+    )
+    print("| setting | requests | p50 ms | p95 ms | mean ms | p50 vs anchor | matched |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        print(
+            f"| {row['setting']} | {row['requests']} | {row['p50_ms']} | {row['p95_ms']} | {row['mean_ms']} "
+            f"| {row['vs_anchor_p50']}x | {row['matched']} |"
+        )
+    ratio = rows[1]["vs_anchor_p50"]
+    print(f"\nTarget: within {TARGET}x of the anchor: {'met' if ratio <= TARGET else 'missed'} ({ratio}x).")
+    report = {
+        "rows": rows,
+        "target": TARGET,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
+        "python": sys.version.split()[0],
+    }
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
