@@ -267,6 +267,7 @@ def run_backend(backend: str, args) -> list[dict]:
         env.update(
             DJANGO_SETTINGS_MODULE="openmnr.web.settings",
             SECRET_KEY=secrets.token_urlsafe(50),
+            OPENMNR_AUDIT_KEY=secrets.token_hex(32),
             OPENMNR_VAR_DIR=var_dir,
             OPENMNR_HTTPS="0",
             OPENMNR_LOG_LEVEL="WARNING",
