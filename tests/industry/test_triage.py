@@ -224,3 +224,22 @@ def test_every_signal_is_computed_and_nothing_of_the_bytes_stays(
         p.is_file() for p in settings.EVIDENCE_DIR.rglob("*")
     )
     assert not any(f.evidence_id for f in (picture, clip, text))
+
+
+@pytest.mark.django_db
+def test_a_filed_report_leaves_two_audit_events_that_say_what_was_matched(
+    provider, known_bank, file_report, docs
+):
+    from openmnr.audit.models import AuditEvent
+
+    first = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    case = file_report(provider, [docs.known, docs.new])
+    events = list(AuditEvent.objects.filter(seq__gt=first).order_by("seq"))
+    assert [e.action for e in events] == ["industry.report.open", "industry.report.finished"]
+    finished = events[1]
+    assert finished.actor == provider.user.username and finished.object_id == str(case.report_id)
+    assert finished.detail["matched_as"] == triage.SERVICE_ACCOUNT
+    assert (finished.detail["files"], finished.detail["matched"], finished.detail["known"]) == (2, 1, 1)
+    hashes = {v for f in case.report.files.all() for v in (f.md5, f.sha256, f.pdq) if v}
+    assert not any(h in str(finished.detail) for h in hashes)
+    assert (case.known_files, case.new_files) == (1, 1)

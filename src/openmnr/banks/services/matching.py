@@ -99,11 +99,13 @@ def _validate_signals(item: dict[str, str | None]) -> dict[str, str]:
     return clean
 
 
-def match(items: list[dict[str, str | None]], *, user, request=None) -> list[ItemResult]:
+def match(items: list[dict[str, str | None]], *, user, request=None, record: bool = True) -> list[ItemResult]:
     """Match each item ({signal type: value}) against the enabled banks the user may match.
 
     Returns one ``ItemResult`` per item, in order. Audited with counts only: neither the values
-    nor what matched is recorded."""
+    nor what matched is recorded. ``record=False`` leaves the (successful) match's event to the
+    caller, which records the counts in its own event of the same transaction (a finished industry
+    report: one event instead of two); a refusal is recorded here in every case."""
     if not user.has_perm("banks.match_hashes"):
         raise NotAllowed("your role may not match")
     clean = []
@@ -150,12 +152,13 @@ def match(items: list[dict[str, str | None]], *, user, request=None) -> list[Ite
             detail={"near_variants_of": entry_id},
         )
         raise TooManyVariants("too many near-variants of one hash this hour; try again later")
-    audit.record(
-        "banks.match",
-        request=request,
-        actor=user,
-        detail={"items": len(results), "matched": sum(r.matched for r in results)},
-    )
+    if record:
+        audit.record(
+            "banks.match",
+            request=request,
+            actor=user,
+            detail={"items": len(results), "matched": sum(r.matched for r in results)},
+        )
     return results
 
 
