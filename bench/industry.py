@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from intake import (  # noqa: E402  (the same server, CPU and PostgreSQL helpers as the intake bench)
     PG_SERVER,
     _postgres,
+    anchor_source,
     free_port,
     postgres_reachable,
     start_server,
@@ -264,15 +265,6 @@ def children_cpu(server, database: str | None) -> float:
         except psutil.Error:
             continue
     return total
-
-
-def anchor_source(commit: str, into: Path) -> Path:
-    """The ``src/`` folder of ``commit``, extracted (read-only use of the repository)."""
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", commit, "src"], capture_output=True, check=True
-    )
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
-    return into / "src"
 
 
 def variants(args, scratch: Path) -> list[tuple[str, dict]]:
