@@ -19,7 +19,7 @@ lost.
 
 The client shares the machine with the server, so it takes CPU the server would otherwise have.
 So each row also gives the CPU time the server side spent per request (gunicorn's processes, plus
-PostgreSQL's when it is the database) and the client's: 2,000 ms divided by the server's figure is
+the PostgreSQL backends of the run's own database when it is the database) and the client's: 2,000 ms divided by the server's figure is
 what two cores given to the server alone could answer per second. Prints a table and writes
 bench/results/intake.json.
 """
@@ -120,10 +120,17 @@ def stop_server(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def server_cpu_seconds(server: subprocess.Popen) -> float:
-    """CPU time used so far by the server's processes and by every PostgreSQL process."""
+def server_cpu_seconds(server: subprocess.Popen, database: str | None = None) -> float:
+    """CPU time used so far by the server's processes and by the PostgreSQL backends of this run's
+    ``database``: the machine is shared, and other people's PostgreSQL backends (which come and go,
+    taking their CPU time with them) must not be counted as ours."""
     processes = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
-    processes += [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres")]
+    if database:
+        processes += [
+            p
+            for p in psutil.process_iter(["name", "cmdline"])
+            if (p.info["name"] or "").startswith("postgres") and database in " ".join(p.info["cmdline"] or [])
+        ]
     total = 0.0
     for process in processes:
         try:
@@ -134,11 +141,11 @@ def server_cpu_seconds(server: subprocess.Popen) -> float:
     return total
 
 
-def measured(server: subprocess.Popen, port: int, key: str, **kwargs) -> dict:
+def measured(server: subprocess.Popen, port: int, key: str, database: str | None = None, **kwargs) -> dict:
     """`fire`, with the server's and the client's CPU milliseconds per acknowledged request."""
-    server_before, client_before = server_cpu_seconds(server), time.process_time()
+    server_before, client_before = server_cpu_seconds(server, database), time.process_time()
     row = fire(port, key, **kwargs)
-    server_ms = (server_cpu_seconds(server) - server_before) * 1000
+    server_ms = (server_cpu_seconds(server, database) - server_before) * 1000
     client_ms = (time.process_time() - client_before) * 1000
     acked = max(row["acknowledged"], 1)
     row["server_cpu_ms"], row["client_cpu_ms"] = round(server_ms / acked, 2), round(client_ms / acked, 2)
@@ -261,6 +268,7 @@ def run_backend(backend: str, args, label: str = "this tree", extra: dict | None
                         server,
                         port,
                         key,
+                        database,
                         kind=kind,
                         count=args.reports,
                         seconds=args.seconds,
