@@ -19,9 +19,11 @@ lost.
 
 The client shares the machine with the server, so it takes CPU the server would otherwise have.
 So each row also gives the CPU time the server side spent per request (gunicorn's processes, plus
-the PostgreSQL backends of the run's own database when it is the database) and the client's: 2,000 ms divided by the server's figure is
-what two cores given to the server alone could answer per second. Prints a table and writes
-bench/results/intake.json.
+the PostgreSQL backends of the run's own database when it is the database) and the client's:
+2,000 ms divided by the server's figure is what two cores given to the server alone could answer
+per second. ``--anchor COMMIT`` also measures the server of another commit (its ``src/`` from
+``git archive``, first on that server's PYTHONPATH) in the same run. Prints a table with the load
+average and writes bench/results/intake.json.
 """
 
 import argparse
