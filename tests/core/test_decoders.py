@@ -24,12 +24,16 @@ def bomb() -> bytes:
     return buffer.getvalue()
 
 
+def _stop_waiting_decoders():
+    decoders.configure(idle=0)
+    decoders.configure(idle=decoders.DEFAULT_IDLE)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_pools():
-    decoders.configure(idle=decoders.DEFAULT_IDLE)
+    _stop_waiting_decoders()  # each test starts with no decoder waiting (others' tests leave some)
     yield
-    decoders.configure(idle=0)  # stop what a test left waiting
-    decoders.configure(idle=decoders.DEFAULT_IDLE)
+    _stop_waiting_decoders()
 
 
 def test_a_decoder_serves_call_after_call():
