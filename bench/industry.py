@@ -14,7 +14,15 @@ requests plus the work. The published anchor is NCMEC's 2023 average of 1.15 rep
 design target is >= 50 complete reports a second on two cores.
 
     python bench/industry.py [--reports N] [--seconds S] [--clients C] [--workers W] [--threads T]
-                             [--db sqlite|postgres|both] [--isolate 1|0]
+                             [--db sqlite|postgres|both] [--isolate 1|0] [--decoders N]
+                             [--anchor COMMIT] [--anchor-decoders N]
+
+``--anchor COMMIT`` measures, in the same run and with the same clients, the server of another
+commit (its ``src/``, taken with ``git archive`` into a temporary folder and put first on the
+server's PYTHONPATH; nothing in the checkout changes) beside this tree's: before and after a
+change, on a machine whose load moves. ``--anchor-decoders 0`` instead (or as well) runs this tree
+with a fresh decoder child for every upload (``OPENMNR_DECODERS_IDLE=0``), the way decoding
+worked before the decoder pool.
 
 Each row gives the CPU time the server side spent per report (gunicorn's processes, the fork server
 and the decoders it starts, and the PostgreSQL backends of this run's database) and the client's: the client shares the machine, so
@@ -40,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from intake import (  # noqa: E402  (the same server, CPU and PostgreSQL helpers as the intake bench)
     PG_SERVER,
     _postgres,
+    anchor_source,
     free_port,
     postgres_reachable,
     start_server,
@@ -258,7 +267,23 @@ def children_cpu(server, database: str | None) -> float:
     return total
 
 
-def run_backend(backend: str, args) -> list[dict]:
+def variants(args, scratch: Path) -> list[tuple[str, dict]]:
+    """(label, extra environment) of each server measured: this tree, then the anchors."""
+    found = [("this tree", {"OPENMNR_DECODERS_IDLE": str(args.decoders)})]
+    if args.anchor_decoders is not None:
+        found.append(
+            (
+                f"this tree, {args.anchor_decoders} idle decoders",
+                {"OPENMNR_DECODERS_IDLE": str(args.anchor_decoders)},
+            )
+        )
+    if args.anchor:
+        source = anchor_source(args.anchor, scratch)
+        found.append((f"commit {args.anchor[:10]}", {"PYTHONPATH": str(source)}))
+    return found
+
+
+def run_backend(backend: str, args, label: str = "this tree", extra: dict | None = None) -> list[dict]:
     pictures = [p.read_bytes() for p in sorted(CORPUS.glob("*.jpg")) if p.name != KNOWN]
     with tempfile.TemporaryDirectory(prefix="openmnr-bench-") as var_dir:
         env = {
@@ -267,11 +292,13 @@ def run_backend(backend: str, args) -> list[dict]:
         env.update(
             DJANGO_SETTINGS_MODULE="openmnr.web.settings",
             SECRET_KEY=secrets.token_urlsafe(50),
+            OPENMNR_AUDIT_KEY=secrets.token_hex(32),
             OPENMNR_VAR_DIR=var_dir,
             OPENMNR_HTTPS="0",
             OPENMNR_LOG_LEVEL="WARNING",
             OPENMNR_BANKS_ISOLATE_DECODE=str(args.isolate),
         )
+        env.update(extra or {})
         database = None
         if backend == "postgres":
             database = f"openmnr_bench_{secrets.token_hex(4)}"
@@ -296,6 +323,7 @@ def run_backend(backend: str, args) -> list[dict]:
                         clients=args.clients,
                         pictures=pictures,
                     )
+                    row["load"] = round(os.getloadavg()[0], 2)
                     done = max(row["completed"], 1)
                     row["server_cpu_ms"] = round(
                         (children_cpu(server, database) - server_before) * 1000 / done, 2
@@ -307,7 +335,7 @@ def run_backend(backend: str, args) -> list[dict]:
             rows[1]["lost"] = rows[1]["completed"] - present(env, rows[1]["ids"])
             rows[0]["lost"] = None
             for row in rows:
-                row["backend"] = backend
+                row["backend"], row["server"] = backend, label
                 del row["ids"]
             return rows
         finally:
@@ -332,6 +360,21 @@ def main() -> None:
         default=1,
         help="decode uploads in child processes (default 1, as in production)",
     )
+    parser.add_argument(
+        "--decoders",
+        type=int,
+        default=2,
+        help="decoder processes kept waiting per server process (OPENMNR_DECODERS_IDLE; default 2)",
+    )
+    parser.add_argument(
+        "--anchor-decoders",
+        type=int,
+        default=None,
+        help="also measure this tree with this many idle decoders (0: a child per decode, as before the pool)",
+    )
+    parser.add_argument(
+        "--anchor", default=None, help="also measure the server of this commit (git archive of its src/)"
+    )
     args = parser.parse_args()
 
     backends = ["sqlite", "postgres"] if args.db == "both" else [args.db]
@@ -339,16 +382,24 @@ def main() -> None:
         print(f"PostgreSQL is not reachable at {PG_SERVER}: measuring SQLite only.")
         backends.remove("postgres")
     load_before = os.getloadavg()
-    rows = [row for backend in backends for row in run_backend(backend, args)]
+    with tempfile.TemporaryDirectory(prefix="openmnr-anchor-") as scratch:
+        servers = variants(args, Path(scratch))
+        rows = [
+            row
+            for backend in backends
+            for label, extra in servers
+            for row in run_backend(backend, args, label, extra)
+        ]
     load_after = os.getloadavg()
 
     print(
         f"\nIndustry reports on 127.0.0.1: {args.workers} gunicorn workers x {args.threads} threads, {args.clients} clients, "
         f"isolated decoding {'on' if args.isolate else 'off'}; load average before {load_before[0]:.2f}, after {load_after[0]:.2f}"
     )
+    width = max(len(label) for label, _extra in servers)
     header = (
-        f"{'database':9} {'what':36} {'done':>6} {'errors':>6} {'per s':>7} {'p50 ms':>7} {'p99 ms':>8} {'lost':>5} "
-        f"{'server CPU ms':>13} {'client CPU ms':>13}"
+        f"{'database':9} {'server':{width}} {'what':36} {'done':>6} {'errors':>6} {'per s':>7} {'p50 ms':>7} "
+        f"{'p99 ms':>8} {'lost':>5} {'server CPU ms':>13} {'client CPU ms':>13} {'2 idle cores/s':>14} {'load':>5}"
     )
     print(header)
     print("-" * len(header))
@@ -357,12 +408,19 @@ def main() -> None:
             "complete report (ours: 5 requests)" if row["kind"] == "report" else "GET /ispws/status (anchor)"
         )
         lost = "" if row["lost"] is None else str(row["lost"])
+        row["projected_per_second"] = round(2000 / row["server_cpu_ms"], 1) if row["server_cpu_ms"] else None
         print(
-            f"{row['backend']:9} {label:36} {row['completed']:>6} {row['errors']:>6} {row['per_second']:>7} "
-            f"{row['p50_ms']!s:>7} {row['p99_ms']!s:>8} {lost:>5} {row['server_cpu_ms']:>13} {row['client_cpu_ms']:>13}"
+            f"{row['backend']:9} {row['server']:{width}} {label:36} {row['completed']:>6} {row['errors']:>6} "
+            f"{row['per_second']:>7} {row['p50_ms']!s:>7} {row['p99_ms']!s:>8} {lost:>5} "
+            f"{row['server_cpu_ms']:>13} {row['client_cpu_ms']:>13} {row['projected_per_second']!s:>14} {row['load']:>5}"
         )
-    print(f"{'':9} {'NCMEC 2023 average (anchor)':36} {'':>6} {'':>6} {NCMEC_RATE:>7}")
-    print(f"{'':9} {'design target':36} {'':>6} {'':>6} {'>=' + str(TARGET):>7}")
+    print(f"{'':9} {'':{width}} {'NCMEC 2023 average (anchor)':36} {'':>6} {'':>6} {NCMEC_RATE:>7}")
+    print(f"{'':9} {'':{width}} {'design target':36} {'':>6} {'':>6} {'>=' + str(TARGET):>7}")
+    print(
+        "2 idle cores/s = 2,000 ms / server CPU ms: what two cores given to the server alone could do "
+        "(the client and other work on this shared machine take the rest); load = os.getloadavg()[0] "
+        "as the row ended."
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "industry.json"
     out.write_text(

@@ -15,12 +15,15 @@ lost.
 
     .venv/bin/python bench/intake.py [--reports N] [--seconds S] [--clients C]
                                      [--workers W] [--threads T] [--db sqlite|postgres|both]
+                                     [--anchor COMMIT]
 
 The client shares the machine with the server, so it takes CPU the server would otherwise have.
 So each row also gives the CPU time the server side spent per request (gunicorn's processes, plus
-PostgreSQL's when it is the database) and the client's: 2,000 ms divided by the server's figure is
-what two cores given to the server alone could answer per second. Prints a table and writes
-bench/results/intake.json.
+the PostgreSQL backends of the run's own database when it is the database) and the client's:
+2,000 ms divided by the server's figure is what two cores given to the server alone could answer
+per second. ``--anchor COMMIT`` also measures the server of another commit (its ``src/`` from
+``git archive``, first on that server's PYTHONPATH) in the same run. Prints a table with the load
+average and writes bench/results/intake.json.
 """
 
 import argparse
@@ -119,10 +122,17 @@ def stop_server(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def server_cpu_seconds(server: subprocess.Popen) -> float:
-    """CPU time used so far by the server's processes and by every PostgreSQL process."""
+def server_cpu_seconds(server: subprocess.Popen, database: str | None = None) -> float:
+    """CPU time used so far by the server's processes and by the PostgreSQL backends of this run's
+    ``database``: the machine is shared, and other people's PostgreSQL backends (which come and go,
+    taking their CPU time with them) must not be counted as ours."""
     processes = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
-    processes += [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres")]
+    if database:
+        processes += [
+            p
+            for p in psutil.process_iter(["name", "cmdline"])
+            if (p.info["name"] or "").startswith("postgres") and database in " ".join(p.info["cmdline"] or [])
+        ]
     total = 0.0
     for process in processes:
         try:
@@ -133,11 +143,11 @@ def server_cpu_seconds(server: subprocess.Popen) -> float:
     return total
 
 
-def measured(server: subprocess.Popen, port: int, key: str, **kwargs) -> dict:
+def measured(server: subprocess.Popen, port: int, key: str, database: str | None = None, **kwargs) -> dict:
     """`fire`, with the server's and the client's CPU milliseconds per acknowledged request."""
-    server_before, client_before = server_cpu_seconds(server), time.process_time()
+    server_before, client_before = server_cpu_seconds(server, database), time.process_time()
     row = fire(port, key, **kwargs)
-    server_ms = (server_cpu_seconds(server) - server_before) * 1000
+    server_ms = (server_cpu_seconds(server, database) - server_before) * 1000
     client_ms = (time.process_time() - client_before) * 1000
     acked = max(row["acknowledged"], 1)
     row["server_cpu_ms"], row["client_cpu_ms"] = round(server_ms / acked, 2), round(client_ms / acked, 2)
@@ -220,7 +230,17 @@ def fire(port: int, key: str, *, kind: str, count: int, seconds: float, clients:
     }
 
 
-def run_backend(backend: str, args) -> list[dict]:
+def anchor_source(commit: str, into: Path) -> Path:
+    """The ``src/`` folder of ``commit``, extracted with ``git archive`` (the checkout is only read),
+    to put first on an anchor server's PYTHONPATH: another commit measured beside this tree."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit, "src"], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into / "src"
+
+
+def run_backend(backend: str, args, label: str = "this tree", extra: dict | None = None) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="openmnr-bench-") as var_dir:
         env = {
             k: v for k, v in os.environ.items() if not k.startswith(("OPENMNR_", "DATABASE_URL", "PYTEST"))
@@ -233,6 +253,7 @@ def run_backend(backend: str, args) -> list[dict]:
             OPENMNR_HTTPS="0",
             OPENMNR_LOG_LEVEL="WARNING",
         )
+        env.update(extra or {})
         database = None
         if backend == "postgres":
             database = f"openmnr_bench_{secrets.token_hex(4)}"
@@ -249,6 +270,7 @@ def run_backend(backend: str, args) -> list[dict]:
                         server,
                         port,
                         key,
+                        database,
                         kind=kind,
                         count=args.reports,
                         seconds=args.seconds,
@@ -256,13 +278,15 @@ def run_backend(backend: str, args) -> list[dict]:
                     )
                     for kind in ("whoami", "report")
                 ]
+                for row in rows:
+                    row["load"] = round(os.getloadavg()[0], 2)
             finally:
                 stop_server(server)
             report_row = rows[1]
             report_row["lost"] = report_row["acknowledged"] - acknowledged_present(env, report_row["ids"])
             rows[0]["lost"] = None
             for row in rows:
-                row["backend"] = backend
+                row["backend"], row["server"] = backend, label
                 del row["ids"]
             return rows
         finally:
@@ -293,21 +317,39 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument(
+        "--anchor", default=None, help="also measure the server of this commit (git archive of its src/)"
+    )
     args = parser.parse_args()
 
     backends = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     if "postgres" in backends and not postgres_reachable():
         print(f"PostgreSQL is not reachable at {PG_SERVER}: measuring SQLite only.")
         backends.remove("postgres")
-    rows = [row for backend in backends for row in run_backend(backend, args)]
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="openmnr-anchor-") as scratch:
+        servers = [("this tree", {})]
+        if args.anchor:
+            servers.append(
+                (f"commit {args.anchor[:10]}", {"PYTHONPATH": str(anchor_source(args.anchor, Path(scratch)))})
+            )
+        rows = [
+            row
+            for backend in backends
+            for label, extra in servers
+            for row in run_backend(backend, args, label, extra)
+        ]
+    load_after = os.getloadavg()
+    width = max(len(label) for label, _extra in servers)
 
     header = (
-        f"{'database':9} {'request':28} {'acked':>6} {'errors':>6} {'per s':>7} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'lost':>5} {'server CPU ms':>13} {'client CPU ms':>13}"
+        f"{'database':9} {'server':{width}} {'request':28} {'acked':>6} {'errors':>6} {'per s':>7} {'p50 ms':>7} "
+        f"{'p99 ms':>7} {'lost':>5} {'server CPU ms':>13} {'client CPU ms':>13} {'load':>5}"
     )
     print(
         f"\nReport intake on 127.0.0.1: {args.workers} gunicorn workers x {args.threads} threads, "
-        f"{args.clients} client connections, up to {args.reports} requests or {args.seconds:g} s per row"
+        f"{args.clients} client connections, up to {args.reports} requests or {args.seconds:g} s per row; "
+        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (load = os.getloadavg()[0] as the row ended)"
     )
     print(header)
     print("-" * len(header))
@@ -315,12 +357,13 @@ def main() -> None:
         label = "POST /api/v1/reports (ours)" if row["kind"] == "report" else "GET /api/v1/whoami (anchor)"
         lost = "" if row["lost"] is None else str(row["lost"])
         print(
-            f"{row['backend']:9} {label:28} {row['acknowledged']:>6} {row['errors']:>6} {row['per_second']:>7} "
-            f"{row['p50_ms']:>7} {row['p99_ms']:>7} {lost:>5} {row['server_cpu_ms']:>13} {row['client_cpu_ms']:>13}"
+            f"{row['backend']:9} {row['server']:{width}} {label:28} {row['acknowledged']:>6} {row['errors']:>6} "
+            f"{row['per_second']:>7} {row['p50_ms']:>7} {row['p99_ms']:>7} {lost:>5} {row['server_cpu_ms']:>13} "
+            f"{row['client_cpu_ms']:>13} {row['load']:>5}"
         )
-    print(f"{'':9} {'NCMEC 2023 average (anchor)':28} {'':>6} {'':>6} {NCMEC_RATE:>7}")
+    print(f"{'':9} {'':{width}} {'NCMEC 2023 average (anchor)':28} {'':>6} {'':>6} {NCMEC_RATE:>7}")
     print(
-        f"{'':9} {'design target':28} {'':>6} {'':>6} {'>=' + str(TARGET_RATE):>7} {'':>7} "
+        f"{'':9} {'':{width}} {'design target':28} {'':>6} {'':>6} {'>=' + str(TARGET_RATE):>7} {'':>7} "
         f"{'<=' + str(TARGET_P99_MS):>7} {'0':>5}"
     )
 

@@ -242,3 +242,21 @@ def test_a_turned_copy_of_known_material_is_known_unless_the_setting_is_off(
     assert [m["signal_type"] for m in file.match_detail] == (["pdq"] if dihedral else [])
     if dihedral:
         assert file.auto_assessed and file.match_detail[0]["distance"] <= 8
+
+
+def test_a_filed_report_leaves_two_audit_events_that_say_what_was_matched(
+    provider, known_bank, file_report, docs
+):
+    from openmnr.audit.models import AuditEvent
+
+    first = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    case = file_report(provider, [docs.known, docs.new])
+    events = list(AuditEvent.objects.filter(seq__gt=first).order_by("seq"))
+    assert [e.action for e in events] == ["industry.report.open", "industry.report.finished"]
+    finished = events[1]
+    assert finished.actor == provider.user.username and finished.object_id == str(case.report_id)
+    assert finished.detail["matched_as"] == triage.SERVICE_ACCOUNT
+    assert (finished.detail["files"], finished.detail["matched"], finished.detail["known"]) == (2, 1, 1)
+    hashes = {v for f in case.report.files.all() for v in (f.md5, f.sha256, f.pdq) if v}
+    assert not any(h in str(finished.detail) for h in hashes)
+    assert (case.known_files, case.new_files) == (1, 1)

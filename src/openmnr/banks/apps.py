@@ -6,3 +6,11 @@ class BanksConfig(AppConfig):
 
     name = "openmnr.banks"
     label = "banks"
+
+    def ready(self):
+        # Hashing uploads decodes them in openmnr.core's decoder processes: how many wait is a setting.
+        from django.conf import settings
+
+        from openmnr.core import decoders
+
+        decoders.configure(idle=settings.DECODERS_IDLE)

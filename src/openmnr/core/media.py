@@ -6,16 +6,14 @@ cap checked from the header before any pixel is decoded, truncated or corrupt fi
 EXIF orientation applied, and every Pillow mode turned into the same picture's RGB. Each refusal is
 a subclass of ``MediaError`` with a message a user can act on.
 
-For input that nobody vouches for, ``run_isolated`` runs a decode in a child process with an
+For input that nobody vouches for, ``run_isolated`` runs a decode in another process with an
 address-space limit (RLIMIT_AS) and a time limit, so a decoder bug or a decompression bomb costs a
-child process, not the caller.
+decoder process, not the caller (``openmnr.core.decoders`` keeps a pool of them).
 """
 
 import io
 import math
-import multiprocessing
 import os
-import resource
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -299,69 +297,19 @@ def _decode_raw(data: bytes, max_pixels: int) -> tuple[tuple[int, int], bytes]:
 
 
 def run_isolated(func, /, *args, timeout: float = ISOLATED_TIMEOUT, memory: int = ISOLATED_MEMORY):
-    """Call ``func(*args)`` in a child process and return its result.
+    """Call ``func(*args)`` in another process and return its result.
 
-    The child may grow its address space by at most ``memory`` bytes (RLIMIT_AS) and must answer
-    within ``timeout`` seconds, else it is killed. ``MediaError`` raised in the child is raised
+    That process may grow its address space by at most ``memory`` bytes (RLIMIT_AS) and must
+    answer within ``timeout`` seconds, else it is killed. ``MediaError`` raised there is raised
     here; running out of memory becomes ``TooLarge``, a crash ``CorruptMedia``, a hang
-    ``DecodeTimeout``. Children come from a fork server, so the caller's threads are never forked.
-    ``func`` and its arguments must be picklable (a module-level function).
+    ``DecodeTimeout``. The process is one of a pool of long-lived decoders (``openmnr.core.decoders``,
+    which argues why that keeps every one of these limits), or a child started for this call alone
+    when the pool is configured off. ``func`` and its arguments must be picklable (a module-level
+    function).
     """
-    context = multiprocessing.get_context("forkserver")
-    # The fork server imports numpy, Pillow and pdqhash once; without this every child imports
-    # them again (about a second per call). It takes effect when the server first starts.
-    context.set_forkserver_preload(["openmnr.core.signals.pdq"])
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_isolated_main, args=(sender, memory, func, args), daemon=True)
-    child.start()
-    sender.close()
-    try:
-        if not receiver.poll(timeout):
-            raise DecodeTimeout(f"decoding took longer than {timeout:g} s")
-        try:
-            status, payload = receiver.recv()
-        except (EOFError, OSError):
-            child.join(1)
-            raise CorruptMedia(f"the decoder crashed (exit code {child.exitcode})") from None
-    finally:
-        if child.is_alive():
-            child.kill()
-        child.join()
-        receiver.close()
-    if status == "error":
-        raise payload
-    return payload
+    from openmnr.core import decoders
 
-
-def _isolated_main(sender, memory: int, func, args) -> None:
-    """Child side of ``run_isolated``: limit the address space, run, send back the outcome."""
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = _address_space() + memory
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    try:
-        outcome = ("ok", func(*args))
-    except MemoryError:
-        outcome = ("error", TooLarge(f"decoding needed more than {_mib(memory)} of memory"))
-    except MediaError as exc:
-        outcome = ("error", exc)
-    except Exception as exc:  # any other failure of a decoder on hostile input
-        outcome = ("error", CorruptMedia(f"the decoder failed ({_detail(exc)})"))
-    try:
-        sender.send(outcome)
-    except MemoryError:
-        sender.send(("error", TooLarge(f"decoding needed more than {_mib(memory)} of memory")))
-    sender.close()
-
-
-def _address_space() -> int:
-    """Current virtual memory size of this process, so the limit counts only new allocations."""
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return 0
+    return decoders.run(func, *args, timeout=timeout, memory=memory)
 
 
 def unsupported_reason(data: bytes) -> str:

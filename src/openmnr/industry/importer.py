@@ -139,10 +139,15 @@ def import_report(path: Path) -> Outcome:
                 if upload.name in details:
                     describe(file, *details[upload.name])
                 file.save(force_insert=True)
+            files = list(report.files.all())
+            matching = triage.match_files(files)
             report = lifecycle.transition(
-                report, ReportState.FINISHED, reason=f"imported from {path.name} with {len(hashed)} files"
+                report,
+                ReportState.FINISHED,
+                reason=f"imported from {path.name} with {len(hashed)} files",
+                detail=matching,
             )
-            case = triage.open_case(report)
+            case = triage.open_case(report, files)
     except IntegrityError:
         evidence.forget([i for _u, f in hashed for i in (f.evidence_id, f.thumbnail_id)])
         return Outcome(path, "skipped", f"report {report_id} was imported at the same time by another run")

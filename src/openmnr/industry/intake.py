@@ -144,9 +144,21 @@ def fileinfo(provider, data: bytes, *, request=None) -> File:
                 report_id=report.pk,
             )
         describe(file, facts, etree.tostring(root, encoding="unicode"))
-        file.save()
+        file.save(update_fields=DESCRIBED_FIELDS)
         Report.objects.filter(pk=report.pk).update(changed_at=timezone.now())
     return file
+
+
+DESCRIBED_FIELDS = [
+    "details_xml",
+    "file_name",
+    "original_file_name",
+    "location",
+    "classification",
+    "annotations",
+    "flags",
+    "ip",
+]
 
 
 def describe(file: File, facts: model.FileFacts, xml: str) -> None:
@@ -168,17 +180,19 @@ def finish(provider, report_id_text, *, request=None) -> tuple[Report, list[str]
     report_id = _report_id(report_id_text)
     with transaction.atomic():
         report = _own_open(provider, report_id, lock=True)
-        file_ids = list(report.files.values_list("file_id", flat=True))
+        files = list(report.files.all())
+        matching = triage.match_files(files)
         report = lifecycle.transition(
             report,
             ReportState.FINISHED,
             request=request,
             actor=provider,
             locked=True,
-            reason=f"{len(file_ids)} files",
+            reason=f"{len(files)} files",
+            detail=matching,
         )
-        triage.open_case(report, request=request)
-    return report, file_ids
+        triage.open_case(report, files, request=request)
+    return report, [f.file_id for f in files]
 
 
 def retract(provider, report_id_text, *, request=None) -> Report:

@@ -24,10 +24,20 @@ ERASED = (ReportState.RETRACTED, ReportState.EXPIRED)
 
 
 def transition(
-    report: Report, to: str, *, request=None, actor=None, reason: str = "", locked: bool = False, **changes
+    report: Report,
+    to: str,
+    *,
+    request=None,
+    actor=None,
+    reason: str = "",
+    locked: bool = False,
+    detail: dict | None = None,
+    **changes,
 ) -> Report:
     """Move ``report`` to ``to``; ``locked`` says the caller's transaction already holds its row lock
-    (and read it under that lock), else it is locked and read again here."""
+    (and read it under that lock), else it is locked and read again here. ``detail`` adds to the
+    audit event (finishing records the matching of the files in it). Only the columns that change
+    are written (not the report's document)."""
     with transaction.atomic():
         if not locked:
             report = Report.objects.select_for_update().get(pk=report.pk)
@@ -37,16 +47,19 @@ def transition(
         before = report.state
         now = timezone.now()
         report.state, report.changed_at = to, now
+        changed = ["state", "changed_at", *changes]
         if to == ReportState.FINISHED:
             report.finished_at = now
+            changed.append("finished_at")
         if to in ERASED:
             kept = [i for pair in report.files.values_list("evidence_id", "thumbnail_id") for i in pair if i]
             report.files.all().delete()
             report.xml = ""
+            changed.append("xml")
             transaction.on_commit(lambda: evidence.forget(kept))
         for name, value in changes.items():
             setattr(report, name, value)
-        report.save()
+        report.save(update_fields=changed)
         actor_name = actor.get_username() if actor is not None else audit.describe_actor(request, None)[0]
         ReportTransition.objects.create(
             report=report, from_state=before, to_state=to, at=now, actor=actor_name, reason=reason[:500]
@@ -56,7 +69,7 @@ def transition(
             request=request,
             actor=actor,
             obj=report,
-            detail={"from": before, "to": str(to), "reason": reason[:200]},
+            detail={"from": before, "to": str(to), "reason": reason[:200], **(detail or {})},
         )
     return report
 

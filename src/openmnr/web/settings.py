@@ -342,6 +342,11 @@ BANKS_NEAR_VARIANTS_PER_HOUR = env_int("OPENMNR_BANKS_NEAR_VARIANTS_PER_HOUR", 3
 BANKS_MATCH_BATCH_MAX = env_int("OPENMNR_BANKS_MATCH_BATCH_MAX", 100)
 # Decode uploaded images in a child process with memory and time limits (see openmnr.core.media).
 BANKS_ISOLATE_DECODE = env_bool("OPENMNR_BANKS_ISOLATE_DECODE", True)
+# Decoder processes kept waiting in each server process for the next isolated decode
+# (openmnr.core.decoders); 0 starts a fresh child for every decode, the slower way of old.
+DECODERS_IDLE = env_int("OPENMNR_DECODERS_IDLE", 2)
+if DECODERS_IDLE < 0:
+    raise ImproperlyConfigured("OPENMNR_DECODERS_IDLE must be 0 or more")
 # Index snapshots that each process loads at start before following the change log.
 BANKS_INDEX_DIR = VAR_DIR / "index"
 

@@ -122,13 +122,18 @@ def _validate_signals(item: dict[str, str | signals.HashValue | None]) -> dict[s
     return clean
 
 
-def match(items: list[dict[str, str | signals.HashValue | None]], *, user, request=None) -> list[ItemResult]:
+def match(
+    items: list[dict[str, str | signals.HashValue | None]], *, user, request=None, record: bool = True
+) -> list[ItemResult]:
     """Match each item ({signal type: value}) against the enabled banks the user may match.
 
     A value hashed from content (``upload_signals``, ``signals.hash_content`` with
     ``match_limits``) may be given as its ``HashValue``: its probes are looked up too, and a
     match reports the distance of the nearest. Returns one ``ItemResult`` per item, in order.
-    Audited with counts only: neither the values nor what matched is recorded."""
+    Audited with counts only: neither the values nor what matched is recorded. ``record=False``
+    leaves the (successful) match's event to the caller, which records the counts in its own event
+    of the same transaction (a finished industry report: one event instead of two); a refusal is
+    recorded here in every case."""
     if not user.has_perm("banks.match_hashes"):
         raise NotAllowed("your role may not match")
     clean = []
@@ -176,12 +181,13 @@ def match(items: list[dict[str, str | signals.HashValue | None]], *, user, reque
             detail={"near_variants_of": entry_id},
         )
         raise TooManyVariants("too many near-variants of one hash this hour; try again later")
-    audit.record(
-        "banks.match",
-        request=request,
-        actor=user,
-        detail={"items": len(results), "matched": sum(r.matched for r in results)},
-    )
+    if record:
+        audit.record(
+            "banks.match",
+            request=request,
+            actor=user,
+            detail={"items": len(results), "matched": sum(r.matched for r in results)},
+        )
     return results
 
 
