@@ -153,7 +153,7 @@ def validate(classification: Classification) -> Classification:
                     "baseline needs a real child: virtual material can at most be nationally illegal"
                 )
             if classification.age_group not in baseline_age_groups():
-                young = ", ".join(label(code, age_groups()) for code in baseline_age_groups())
+                young = ", ".join(str(label(code, age_groups())) for code in baseline_age_groups())
                 raise InvalidClassification(f"baseline needs a child in a baseline age group ({young})")
         elif classification.is_virtual and not settings.HOTLINE_VIRTUAL_CAN_BE_ILLEGAL:
             raise InvalidClassification("virtual material is not illegal under this country's law")
