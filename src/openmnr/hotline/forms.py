@@ -9,14 +9,18 @@ from . import classification, codes
 from .classification import Assessment, Classification, Site
 from .errors import InvalidTrackingCode
 from .intake import ReportInput
-from .models import ContentKind, FoundWhere
+from .models import NO_URL_THEMES, ContentKind, FoundWhere
 from .states import State
 
 
 class ReportForm(forms.Form):
     urls = forms.CharField(
         label=_("Web addresses"),
-        help_text=_("One address per line. Copy it from your browser's address bar."),
+        help_text=_(
+            "One address per line. Copy it from your browser's address bar. Reports of sexual "
+            "extortion or grooming may leave this empty and describe what happened instead."
+        ),
+        required=False,
         max_length=20000,
         widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}),
     )
@@ -28,10 +32,25 @@ class ReportForm(forms.Form):
     )
     description = forms.CharField(
         label=_("Anything else we should know (optional)"),
-        help_text=_("For example how you came across it. Please do not write your name."),
+        help_text=_(
+            "For example how you came across it. Please do not write your name. Without a web "
+            "address, tell us what happened here."
+        ),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    platform = forms.CharField(
+        label=_("Where did it happen? (optional)"),
+        help_text=_("The app, game or site, for example the name of a chat app."),
+        required=False,
+        max_length=200,
+    )
+    username = forms.CharField(
+        label=_("The other person's user name there (optional)"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     email = forms.EmailField(
         label=_("Your email address (optional)"),
@@ -60,6 +79,20 @@ class ReportForm(forms.Form):
             )
         return lines
 
+    def clean(self):
+        data = super().clean()
+        if "urls" in data and not data["urls"]:
+            if data.get("content_kind") not in NO_URL_THEMES:
+                self.add_error(
+                    "urls",
+                    _(
+                        "Give at least one web address. Only reports of sexual extortion or grooming may come without one."
+                    ),
+                )
+            elif not (data.get("description") or "").strip():
+                self.add_error("description", _("Without a web address, tell us what happened."))
+        return data
+
     def report(self) -> ReportInput:
         data = self.cleaned_data
         return ReportInput(
@@ -68,6 +101,8 @@ class ReportForm(forms.Form):
             content_kind=data["content_kind"],
             description=data["description"],
             email=data["email"],
+            platform=data["platform"],
+            username=data["username"],
         )
 
 

@@ -27,9 +27,20 @@ class FoundWhere(models.TextChoices):
 
 
 class ContentKind(models.TextChoices):
+    """The report's theme (INHOPE's standard themes). Sexual extortion and grooming are often
+    reported without any web address: see NO_URL_THEMES."""
+
     CSAM = "csam", _("Child sexual abuse material")
+    SEXUAL_EXTORTION = "sexual_extortion", _("Sexual extortion (someone threatens to share images)")
     GROOMING = "grooming", _("Grooming or solicitation of a child")
+    LIVE_STREAMING = "live_streaming", _("Live-streamed abuse")
+    AI_GENERATED = "ai_generated", _("AI-generated sexual images of children")
     OTHER = "other", _("Other concerning content")
+
+
+# Themes a report may give without a web address, with a description instead; they go to their
+# own queue (reports without an address), not to the URL queue.
+NO_URL_THEMES = (ContentKind.SEXUAL_EXTORTION, ContentKind.GROOMING)
 
 
 class Source(models.TextChoices):
@@ -55,7 +66,15 @@ class Submission(models.Model):
         max_length=64, blank=True, help_text="Digest of the API request body, to tell a retry from a reuse."
     )
     partner_reference = models.CharField(max_length=200, blank=True)
+    platform = models.CharField(max_length=200, blank=True, help_text="Where it happens (an app, a site).")
+    username = models.CharField(max_length=200, blank=True, help_text="The other person's user name there.")
     received_at = models.DateTimeField(default=timezone.now)
+    handled_at = models.DateTimeField(
+        null=True, blank=True, help_text="Reports without an address: dealt with."
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     is_demo = models.BooleanField(default=False)
 
     class Meta:

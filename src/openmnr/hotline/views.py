@@ -4,9 +4,11 @@ Thin: each view parses its input, checks permission and calls one service functi
 intake.py, cases.py, assess.py and viewer.py.
 """
 
+import csv
 from datetime import datetime, time
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.http import Http404, HttpResponse
@@ -20,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from openmnr.accounts.stepup import step_up_required
 
-from . import assess, cases, codes, holds, intake, throttle, viewer
+from . import assess, cases, codes, holds, intake, statistics, throttle, viewer
 from .errors import HotlineError
 from .forms import (
     ClassificationForm,
@@ -62,10 +64,20 @@ def report_view(request):
         if not throttle.allow(request, "report"):
             return render(request, "hotline/too_many.html", status=429)
         if form.is_valid():
-            submission = intake.receive_public(form.report(), request=request)
-            return render(
-                request, "hotline/report_received.html", {"code": codes.display(submission.tracking_code)}
-            )
+            try:
+                submission = intake.receive_public(form.report(), request=request)
+            except HotlineError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return render(
+                    request,
+                    "hotline/report_received.html",
+                    {
+                        "code": codes.display(submission.tracking_code),
+                        "help": settings.HOTLINE_HELP,
+                        "without_address": not submission.urls.exists(),
+                    },
+                )
     return render(request, "hotline/report_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -107,7 +119,13 @@ def queue_view(request):
     return render(
         request,
         "hotline/queue.html",
-        {"cases": cases.queue(state)[:200], "state": state, "states": State.choices, **_exposure(request)},
+        {
+            "cases": cases.queue(state)[:200],
+            "state": state,
+            "states": State.choices,
+            "without_address": intake.without_address().count(),
+            **_exposure(request),
+        },
     )
 
 
@@ -270,6 +288,22 @@ def hold_keep_view(request, case_id: int):
     return hold_view(request, case_id, keep_form=form, status=400)
 
 
+@permission_required("hotline.work_queue", raise_exception=True)
+def without_address_view(request):
+    return render(request, "hotline/without_address.html", {"reports": intake.without_address()[:200]})
+
+
+@require_POST
+@permission_required("hotline.work_queue", raise_exception=True)
+def handled_view(request, submission_id: int):
+    try:
+        intake.mark_handled(submission_id, request.user, request=request)
+        messages.success(request, f"Report {submission_id} marked as dealt with.")
+    except HotlineError as exc:
+        messages.error(request, str(exc))
+    return redirect("hotline:without-address")
+
+
 @require_POST
 @permission_required("hotline.work_queue", raise_exception=True)
 def set_aside_view(request, case_id: int):
@@ -420,3 +454,26 @@ def held_thumbnail_view(request, item_id: int):
     if data is None:
         raise Http404("No thumbnail")
     return _private(HttpResponse(data, content_type="image/jpeg"))
+
+
+@permission_required("hotline.work_queue", raise_exception=True)
+def statistics_view(request):
+    """The published statistics of one year, as a page with charts or (?format=csv) as CSV."""
+    now = timezone.now()
+    try:
+        year = int(request.GET.get("year", now.year))
+    except ValueError:
+        year = now.year
+    if not 2000 <= year <= now.year:
+        year = now.year
+    tables = statistics.for_year(year)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="hotline-statistics-{year}.csv"'
+        csv.writer(response).writerows(statistics.as_csv_rows(year, tables))
+        return response
+    return render(
+        request,
+        "hotline/statistics.html",
+        {"year": year, "years": range(now.year, now.year - 5, -1), "tables": tables},
+    )

@@ -375,6 +375,20 @@ HOTLINE_HOLD_ANSWER_HOURS = env_int("OPENMNR_HOTLINE_HOLD_ANSWER_HOURS", 72)
 HOTLINE_HOLD_UNANSWERED = os.environ.get("OPENMNR_HOTLINE_HOLD_UNANSWERED", "") or "escalate"
 if HOTLINE_HOLD_UNANSWERED not in ("release", "escalate"):
     raise ImproperlyConfigured("OPENMNR_HOTLINE_HOLD_UNANSWERED must be release or escalate")
+# Help shown on the answer page after a report (docs/configuration.md): "Name|how to reach it" items,
+# separated by ";" (a helpline, the police, a take-down service for young people).
+HOTLINE_HELP = [
+    tuple(part.strip() for part in item.split("|", 1)) if "|" in item else (item.strip(), "")
+    for item in (
+        os.environ.get("OPENMNR_HOTLINE_HELP", "")
+        or (
+            "Your local police|call the emergency number if a child is in danger now;"
+            "A child helpline|in many countries 116 111, free and confidential;"
+            "Take It Down (NCMEC), for young people whose images are shared|https://takeitdown.ncmec.org"
+        )
+    ).split(";")
+    if item.strip()
+]
 HOTLINE_REVEAL_SECONDS = env_int("OPENMNR_HOTLINE_REVEAL_SECONDS", 120)
 HOTLINE_EXPOSURE_MINUTES_PER_DAY = env_int("OPENMNR_HOTLINE_EXPOSURE_MINUTES_PER_DAY", 60)
 

@@ -33,10 +33,24 @@ def removal_outcome(confirming_check: Check, *, host_acknowledged: bool) -> str:
     return RemovalOutcome.REMOVED
 
 
-def removal_times_by_outcome(takedowns=None) -> list[dict]:
+def _takedowns(case_ids):
+    found = TakedownCase.objects.all()
+    return found if case_ids is None else found.filter(case_id__in=list(case_ids))
+
+
+def hosting_countries(case_ids=None) -> dict[str, int]:
+    """{country code ("" not traced): number of cases} for the takedowns of `case_ids` (all)."""
+    counts: dict[str, int] = {}
+    for country in _takedowns(case_ids).values_list("hosting_country", flat=True):
+        counts[country or ""] = counts.get(country or "", 0) + 1
+    return counts
+
+
+def removal_times_by_outcome(case_ids=None) -> list[dict]:
     """For each outcome (and "not recorded"): how many cases ended so, and the median hours from
-    the report to the removal; with the number of cases that moved at least once."""
-    takedowns = TakedownCase.objects.all() if takedowns is None else takedowns
+    the report to the removal; with the number of cases that moved at least once. Cases of
+    `case_ids` only, when given."""
+    takedowns = _takedowns(case_ids)
     rows = []
     ended = takedowns.exclude(removed_at=None).select_related("case")
     for code, label in [*RemovalOutcome.choices, ("", "not recorded")]:
