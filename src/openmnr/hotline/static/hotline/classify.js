@@ -38,6 +38,11 @@
     if (event.altKey || event.ctrlKey || event.metaKey) { return; }
     var target = event.target;
     if (target && (target.tagName === "TEXTAREA" || (target.tagName === "INPUT" && target.type === "text"))) { return; }
+    if (event.key === "Enter" && target && target.tagName === "INPUT") {
+      event.preventDefault();
+      form.requestSubmit();
+      return;
+    }
     if (!/^[0-9]$/.test(event.key) || current >= groups.length) { return; }
     event.preventDefault();
     var group = groups[current];
@@ -59,4 +64,7 @@
     advance();
   });
   show();
+  // Ready for the keyboard: the first choice of the first group has the focus.
+  var first = groups.length ? groups[0].querySelector("input:checked") || groups[0].querySelector("input") : null;
+  if (first) { first.focus(); }
 })();
