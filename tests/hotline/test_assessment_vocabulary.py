@@ -194,3 +194,13 @@ def test_items_assessed_before_the_vocabulary_read_not_recorded(site, corpus, ma
     page = client.get(f"/staff/hotline/items/{item.pk}/").content.decode()
     assert re.search(r'id="item-gender">not recorded<', page)
     assert re.search(r'id="item-flags">not recorded<', page)
+
+
+def test_docs_hotline_holds_the_vocabulary_table():
+    """docs/hotline.md shows the file's mapping; regenerate with python -m openmnr.core.vocabulary.table."""
+    from pathlib import Path
+
+    from openmnr.core.vocabulary.table import mapping_tables
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "hotline.md"
+    assert mapping_tables().rstrip() in doc.read_text()
