@@ -204,3 +204,10 @@ def test_docs_hotline_holds_the_vocabulary_table():
 
     doc = Path(__file__).resolve().parents[2] / "docs" / "hotline.md"
     assert mapping_tables().rstrip() in doc.read_text()
+
+
+def test_a_baseline_entry_outside_the_baseline_age_groups_does_not_auto_assess(site, corpus, known_bank):
+    known_bank(corpus["astronaut"], entry={"age_group": "pubescent", "gender": "", "flags": None})
+    case = triaged_case(site, ("/img/a.jpg", corpus["astronaut"]))
+    item = case.items.get()
+    assert case.state == "triaged" and item.needs_review and item.assessment == ""

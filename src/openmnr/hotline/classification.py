@@ -125,6 +125,15 @@ def flag_choices() -> list[tuple[str, str]]:
     return [(code, vocabulary().flag(code).label) for code in FORM_FLAGS]
 
 
+def meets_baseline(classification: Classification) -> bool:
+    """False for a baseline classification of a virtual item or outside the baseline age groups
+    (what `validate` refuses); True for anything else. Bank matches are held to this rule only:
+    their category comes from the bank, which may use another scheme."""
+    if classification.assessment != Assessment.BASELINE:
+        return True
+    return classification.age_group in baseline_age_groups() and not classification.is_virtual
+
+
 def label(code: str, scheme: list[tuple[str, str]]) -> str:
     return dict(scheme).get(code, code)
 
