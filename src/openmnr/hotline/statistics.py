@@ -11,8 +11,9 @@ it uses, because hotlines' published numbers differ mostly by definition:
   recorded, and the items without recorded flags are counted apart, never guessed;
 - hosting country, removal outcome and removal time come from takedown, for the actioned cases.
 
-An empty value is shown as "not recorded". Counting is done in the database per field (a handful
-of GROUP BY queries), so the page costs the same for a year of a hundred or of a million items.
+An empty value is shown as "not recorded". Each breakdown is one GROUP BY query in the database;
+only the flags, a JSON list per item, are counted in Python over the year's illegal items (no
+benchmark yet: a year of millions of items would want a counted column per flag).
 """
 
 from dataclasses import dataclass, field
