@@ -15,6 +15,13 @@ STAFF_LINKS = [
         "Reported URLs waiting for assessment, known matches first; claim one and classify its media.",
     ),
     StaffLink(
+        "hotline.work_queue",
+        "Hotline statistics",
+        "hotline:statistics",
+        "The year's published figures: reports, assessments, age groups, self-generated and AI-generated "
+        "shares, site types, hosting countries, removal outcomes; as charts and CSV.",
+    ),
+    StaffLink(
         "hotline.answer_hold",
         "Cases held for the police",
         "hotline:holds",
