@@ -30,11 +30,13 @@ def corpus(shared):
 @pytest.fixture
 def known_bank(make_user):
     """known_bank(*files) -> a bank of confirmed CSAM (purpose and four eyes as in production)
-    holding the SHA-256 of each file as baseline, category A; built through banks.services."""
+    holding the SHA-256 of each file as baseline, category A, with the age group, gender and flags
+    an item matching it takes over (`entry` overrides them); built through banks.services."""
     from openmnr.banks import services as banks
     from openmnr.banks.models import Bank
 
-    def make(*files, name="Confirmed material"):
+    def make(*files, name="Confirmed material", entry=None):
+        entry = {"age_group": "prepubescent", "gender": "female", "flags": []} if entry is None else entry
         admin, analyst = make_user("administrator"), make_user("analyst")
         seniors = make_user("senior_analyst"), make_user("senior_analyst")
         bank = banks.save_bank(
@@ -44,7 +46,7 @@ def known_bank(make_user):
         )
         for file in files:
             digest = hashlib.sha256(file.read_bytes()).hexdigest()
-            confirmed_entry(bank, "sha256", digest, by=analyst, seniors=seniors, category="A")
+            confirmed_entry(bank, "sha256", digest, by=analyst, seniors=seniors, category="A", **entry)
         return bank
 
     return make

@@ -39,7 +39,9 @@ def video_bank(make_user):
             by=admin,
         )
         seniors = make_user("senior_analyst"), make_user("senior_analyst")
-        return confirmed_entry(bank, "vpdq", frames, by=analyst, seniors=seniors, category="A")
+        return confirmed_entry(
+            bank, "vpdq", frames, by=analyst, seniors=seniors, category="A", age_group="infant_toddler"
+        )
 
     return make
 

@@ -88,9 +88,11 @@ def test_traces_refresh_every_12_hours_and_a_new_host_reroutes_the_case(
     assert [action["kind"] for action in takedown.actions] == ["forward_partner"]
     kinds = list(takedown.events.values_list("kind", flat=True))
     assert EventKind.HOST_CHANGED in kinds
-    assert "host changed: AS64500 Example Hosting Lda in PT → AS64501 Other Hosting GmbH in DE" in list(
-        takedown.events.values_list("text", flat=True)
+    assert (
+        "moved: the content is hosted elsewhere, AS64500 Example Hosting Lda in PT → AS64501 Other Hosting GmbH in DE"
+        in list(takedown.events.values_list("text", flat=True))
     )
+    assert takedown.moved_at is not None  # counted as a move in the statistics
     forward = Notice.objects.get(takedown=takedown, kind="forward_partner")
     assert forward.recipient == "Hotline Deutschland"
     assert mailoutbox[-1].to == ["reports@hotline.test"]

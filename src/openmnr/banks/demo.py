@@ -67,6 +67,10 @@ def _propose(bank: Bank, name: str, analyst) -> list[BankEntry]:
                 value=value,
                 classification="baseline",
                 category="demo stand-in",
+                # What a hotline item matching it takes over (docs/hotline.md, "Classification").
+                age_group="prepubescent",
+                gender="not_determined",
+                flags=[],
                 source_ref=f"demo: {name}",
                 by=analyst,
             )

@@ -176,6 +176,11 @@ class BankEntry(models.Model):
     quality = models.PositiveSmallIntegerField(null=True, blank=True)
     classification = models.CharField(max_length=32, choices=Classification.choices)
     category = models.CharField(max_length=64, blank=True)
+    # What a hotline item matching this entry takes over (vocabulary codes); empty, or None for the
+    # flags: not recorded, and such a match leaves the item for an analyst to complete.
+    age_group = models.CharField(max_length=32, blank=True, default="", db_default="")
+    gender = models.CharField(max_length=32, blank=True, default="", db_default="")
+    flags = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices)
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

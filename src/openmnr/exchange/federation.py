@@ -75,7 +75,11 @@ def forward(case_id: int, partner: Partner, *, hosting: dict) -> OutboxRow:
         {
             "url": item.url,
             "classification": bodies.classification(
-                item.assessment, category=item.category, age_group=item.age_group
+                item.assessment,
+                category=item.category,
+                age_group=item.age_group,
+                gender=item.gender,
+                flags=list(item.flags) if item.flags is not None else None,
             )
             if item.assessment
             else None,

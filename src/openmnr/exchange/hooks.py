@@ -43,14 +43,19 @@ def removals() -> dict:
 def on_timeline_event(sender, instance, created, raw=False, **kwargs) -> None:
     if not created or raw:
         return
-    action, hosting = _ACTIONS.get(instance.kind), None
+    action, hosting, reason = _ACTIONS.get(instance.kind), None, ""
+    if instance.kind == "removed" and (instance.detail or {}).get("outcome") == "unavailable":
+        # The host answers no more: ICCAM's Unavailable, with its reason, not a host's removal.
+        action, reason = "unavailable", "not_found_or_site_down"
     if instance.kind == "host_changed":
         action, hosting = _moved(instance)
     if not action:
         return
     try:
         with transaction.atomic():
-            services.record_action(instance.takedown_id, action, at=instance.at, hosting=hosting)
+            services.record_action(
+                instance.takedown_id, action, at=instance.at, hosting=hosting, reason=reason
+            )
     except Exception:
         # Never break the takedown step that recorded the event; the action stays unsent.
         log.exception("could not pass %s of case %s on to partner hotlines", action, instance.takedown_id)

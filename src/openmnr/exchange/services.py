@@ -81,7 +81,12 @@ def _queue_iccam_report(case_id: int, hosting: dict) -> None:
                 url=item.url,
                 is_source_url=False,
                 content_type="video" if item.media_type.startswith("video/") else "image",
-                classification=Classification(item.assessment, item.age_group),
+                classification=Classification(
+                    item.assessment,
+                    item.age_group,
+                    gender=item.gender,
+                    flags=frozenset(item.flags) if item.flags is not None else None,
+                ),
                 # The trace is of the page's host; media elsewhere goes without hosting it does not have.
                 hosting=host if _hostname(item.url) == page_host else None,
                 reference=f"OpenMNR-{case_id}-{number}",
@@ -92,6 +97,11 @@ def _queue_iccam_report(case_id: int, hosting: dict) -> None:
         received_at=case.opened_at,
         analyst=config.analyst_name(),
         items=items,
+        # What the hotline recorded of the site; ICCAM requires commerciality and payment methods,
+        # so "not determined" stands for not recorded there.
+        site_type=case.site_type,
+        commerciality=case.commerciality or "not_determined",
+        payment_methods=case.payment_methods or ("not_determined",),
     )
     outbox.enqueue(
         channel=Channel.ICCAM,

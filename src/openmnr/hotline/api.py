@@ -19,11 +19,18 @@ router = Router(tags=["hotline"])
 
 
 class ReportIn(Schema):
-    urls: list[str] = Field(min_length=1, max_length=100, description="The reported web addresses.")
-    content_kind: ContentKind = Field(ContentKind.CSAM, description="What the reporter says it shows.")
+    urls: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="The reported web addresses; may be empty only for the themes sexual_extortion and "
+        "grooming, with a description.",
+    )
+    content_kind: ContentKind = Field(ContentKind.CSAM, description="The report's theme.")
     found_where: FoundWhere = Field(FoundWhere.OTHER)
     description: str = Field("", max_length=5000)
     reference: str = Field("", max_length=200, description="The partner's own id for the report.")
+    platform: str = Field("", max_length=200, description="Where it happened (an app, a site).")
+    username: str = Field("", max_length=200, description="The other person's user name there.")
 
 
 class ReportAccepted(Schema):
@@ -64,6 +71,8 @@ def file_report(
         found_where=payload.found_where,
         description=payload.description,
         partner_reference=payload.reference,
+        platform=payload.platform,
+        username=payload.username,
     )
     try:
         submission, _created = intake.receive_partner(

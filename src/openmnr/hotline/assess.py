@@ -14,8 +14,8 @@ from openmnr.audit import service as audit
 from openmnr.banks import services as banks
 from openmnr.core.signals.pdq import QUALITY_THRESHOLD
 
-from . import cases
-from .classification import ILLEGAL, Classification, outcome_of, validate
+from . import cases, holds
+from .classification import ILLEGAL, Classification, Site, outcome_of, validate, validate_site
 from .errors import AssessmentIncomplete, CaseNotFound, ClaimError, InvalidClassification, ProposalRefused
 from .models import MediaItem
 from .states import State
@@ -44,8 +44,16 @@ def classify_item(item_id: int, user, classification: Classification, *, request
         item.assessment = classification.assessment
         item.category = classification.category
         item.age_group = classification.age_group
-        item.assessed_by, item.assessed_at = user, timezone.now()
-        item.save(update_fields=["assessment", "category", "age_group", "assessed_by", "assessed_at"])
+        item.gender = classification.gender
+        item.content_type = classification.content_type
+        item.flags = list(classification.flags) if classification.flags is not None else None
+        item.assessed_by, item.assessed_at, item.needs_review = user, timezone.now(), False
+        item.save(
+            update_fields=[
+                *("assessment", "category", "age_group", "gender", "content_type", "flags"),
+                *("assessed_by", "assessed_at", "needs_review"),
+            ]
+        )
         audit.record(
             "hotline.item.classify",
             request=request,
@@ -56,9 +64,33 @@ def classify_item(item_id: int, user, classification: Classification, *, request
     return item
 
 
-def complete(case_id: int, user, *, page_outcome: Classification | None = None, request=None):
+def describe_site(case_id: int, user, site: Site, *, request=None):
+    """Record what the held case's site is (site type, commerciality, payment methods)."""
+    site = validate_site(site)
+    with transaction.atomic():
+        case = cases.locked(case_id)
+        cases.require_holder(case, user)
+        if case.state != State.TRIAGED:
+            raise ClaimError(f"case {case.pk} is {case.get_state_display()}: it can no longer change")
+        case.site_type, case.commerciality = site.site_type, site.commerciality
+        case.payment_methods = list(site.payment_methods) if site.payment_methods is not None else None
+        case.save(update_fields=["site_type", "commerciality", "payment_methods"])
+        audit.record("hotline.case.site", request=request, actor=user, obj=case, detail=vars(site))
+    return case
+
+
+def complete(
+    case_id: int,
+    user,
+    *,
+    page_outcome: Classification | None = None,
+    hold_for_police: str = "",
+    request=None,
+):
     """Finish the assessment of a held case: its outcome from its items (or `page_outcome` for a
-    page without media), then closed at once unless the outcome is illegal."""
+    page without media), then closed at once unless the outcome is illegal. An illegal case is
+    held for the police when the analyst gives a reason (`hold_for_police`) or the hold rule
+    covers it (holds.py), in the same transaction, so takedown never sees it assessed and free."""
     with transaction.atomic():
         case = cases.locked(case_id)
         cases.require_holder(case, user)
@@ -85,9 +117,15 @@ def complete(case_id: int, user, *, page_outcome: Classification | None = None, 
             assessed_at=timezone.now(),
         )
         if outcome.assessment not in ILLEGAL:
+            if hold_for_police:
+                raise InvalidClassification("only a case assessed illegal can be held for the police")
             cases.move(
                 case, State.CLOSED, request=request, actor=user, reason=f"outcome {outcome.assessment}"
             )
+        elif hold_for_police:
+            holds.hold(case, reason=hold_for_police, request=request, actor=user)
+        else:
+            holds.apply_rule(case)
     return case
 
 
@@ -126,6 +164,9 @@ def propose_to_bank(item_id: int, user, bank_id: int, *, request=None) -> int:
                 value=value,
                 classification=item.assessment,
                 category=item.category,
+                age_group=item.age_group,
+                gender=item.gender,
+                flags=item.flags,
                 quality=quality,
                 source_ref=f"hotline case {item.case_id}, item {item.pk}",
                 by=user,

@@ -61,3 +61,8 @@ class RevealError(HotlineError):
 class ProposalRefused(HotlineError):
     """The item's hashes cannot be proposed: it is not classified illegal by an analyst, or the
     banks app refused (no such bank, or the analyst may not propose to it)."""
+
+
+class HoldError(HotlineError):
+    """The case cannot be held, released or kept: it is not in the state for it, or the answer
+    lacks its reason or review date."""

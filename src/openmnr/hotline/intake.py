@@ -13,13 +13,14 @@ from dataclasses import asdict, dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from openmnr.audit import service as audit
 from openmnr.core.signals.url import CanonicalURL, InvalidURL, canonicalize
 
 from . import codes, tasks
 from .errors import IdempotencyConflict, InvalidReport, UnknownTrackingCode
-from .models import Case, ContentKind, FoundWhere, ReportedURL, Source, Submission
+from .models import NO_URL_THEMES, Case, ContentKind, FoundWhere, ReportedURL, Source, Submission
 from .states import OPEN, PublicStatus, public_status
 
 
@@ -33,6 +34,8 @@ class ReportInput:
     description: str = ""
     email: str = ""
     partner_reference: str = ""
+    platform: str = ""
+    username: str = ""
 
 
 def canonical_urls(texts: list[str]) -> list[tuple[str, CanonicalURL]]:
@@ -97,7 +100,7 @@ def receive_network(report: ReportInput, *, request=None) -> Submission:
 def _receive(
     report: ReportInput, *, source: str, request=None, is_demo: bool = False, **fields
 ) -> Submission:
-    urls = canonical_urls(report.urls)
+    urls = _urls_of(report)
     with transaction.atomic():
         submission = Submission.objects.create(
             tracking_code=codes.new_code(),
@@ -107,6 +110,8 @@ def _receive(
             description=report.description,
             email=report.email,
             partner_reference=report.partner_reference,
+            platform=report.platform,
+            username=report.username,
             is_demo=is_demo,
             **fields,
         )
@@ -120,12 +125,45 @@ def _receive(
             "hotline.report.receive",
             request=request,
             obj=submission,
-            detail={"source": source, "urls": len(urls), "new_cases": len(opened)},
+            detail={
+                "source": source,
+                "theme": report.content_kind,
+                "urls": len(urls),
+                "new_cases": len(opened),
+            },
             client_address=source != Source.PUBLIC,
         )
         if not is_demo:
             for case_id in opened:
                 tasks.enqueue_triage(case_id)
+    return submission
+
+
+def _urls_of(report: ReportInput) -> list[tuple[str, CanonicalURL]]:
+    """The report's canonical URLs; none only for a theme that may come without an address
+    (sexual extortion, grooming), and then the description must say what happened."""
+    if not [url for url in report.urls if url.strip()] and report.content_kind in NO_URL_THEMES:
+        if not report.description.strip():
+            raise InvalidReport("a report without a web address needs a description of what happened")
+        return []
+    return canonical_urls(report.urls)
+
+
+def without_address():
+    """The queue of reports without a web address, oldest unhandled first."""
+    return Submission.objects.filter(urls__isnull=True, handled_at__isnull=True).order_by("received_at", "pk")
+
+
+def mark_handled(submission_id: int, user, *, request=None) -> Submission:
+    """An analyst dealt with a report without an address (answered, referred, passed on)."""
+    with transaction.atomic():
+        submission = Submission.objects.select_for_update().filter(pk=submission_id).first()
+        if submission is None or submission.urls.exists():
+            raise UnknownTrackingCode("there is no report without an address with this number")
+        if submission.handled_at is None:
+            submission.handled_at, submission.handled_by = timezone.now(), user
+            submission.save(update_fields=["handled_at", "handled_by"])
+            audit.record("hotline.report.handle", request=request, actor=user, obj=submission)
     return submission
 
 
@@ -155,7 +193,14 @@ def status_for_code(text: str) -> PublicStatus:
     submission = Submission.objects.filter(tracking_code=code).first()
     if submission is None:
         raise UnknownTrackingCode("no report has this tracking code")
-    return public_status(list(submission.urls.values_list("case__state", flat=True)))
+    return _status(submission)
+
+
+def _status(submission: Submission) -> PublicStatus:
+    states = list(submission.urls.values_list("case__state", flat=True))
+    if not states:  # a report without an address: closed once an analyst dealt with it
+        return PublicStatus.CLOSED if submission.handled_at else PublicStatus.RECEIVED
+    return public_status(states)
 
 
 def status_for_partner(submission_id: int, owner) -> PublicStatus:
@@ -163,4 +208,4 @@ def status_for_partner(submission_id: int, owner) -> PublicStatus:
     submission = Submission.objects.filter(pk=submission_id, api_key__owner=owner).first()
     if submission is None:
         raise UnknownTrackingCode("no report with this id was filed by your hotline")
-    return public_status(list(submission.urls.values_list("case__state", flat=True)))
+    return _status(submission)

@@ -7,7 +7,10 @@ has no usable password and no second factor, and so can never sign in. Its name 
 log shows for triage's matches.
 
 An item is *known material* when it matches an active entry of a bank of confirmed CSAM; it then
-takes that entry's classification (the most serious one, if it matches several).
+takes that entry's classification (the most serious one, if it matches several), with the age
+group, gender and flags the entry records. An entry that records no age group cannot make a
+complete classification (illegal material needs one, and age statistics would silently drop the
+item), so `classification_of` answers None and the item waits for an analyst, marked for review.
 """
 
 from dataclasses import replace
@@ -18,7 +21,7 @@ from django.contrib.auth.models import Group
 from openmnr.banks import services as banks
 from openmnr.core import signals
 
-from .classification import ILLEGAL, Assessment, Classification
+from .classification import ILLEGAL, Assessment, Classification, meets_baseline
 from .models import MediaItem
 
 TRIAGE_ACCOUNT = "openmnr-triage"
@@ -81,8 +84,24 @@ def _is_known(match: dict) -> bool:
     return match["purpose"] == CONFIRMED_CSAM and match["classification"] in ILLEGAL
 
 
-def classification_of(item: MediaItem) -> Classification:
-    """The classification known material takes from the bank entry it matched."""
+def classification_of(item: MediaItem) -> Classification | None:
+    """The classification known material takes from the bank entry it matched: the most serious,
+    closest entry that records an age group; None when none of them does (needs review)."""
     known = [m for m in item.match_detail if _is_known(m)]
     known.sort(key=lambda m: (m["classification"] != Assessment.BASELINE, m["distance"]))
-    return Classification(known[0]["classification"], known[0]["category"], "")
+    details = banks.entry_assessments(m["entry"] for m in known)
+    for match in known:
+        entry = details.get(match["entry"], {})
+        if not entry.get("age_group"):
+            continue
+        found = Classification(
+            match["classification"],
+            match["category"],
+            entry["age_group"],
+            gender=entry.get("gender") or "",
+            flags=tuple(entry["flags"]) if entry.get("flags") is not None else None,
+        )
+        if not meets_baseline(found):
+            continue  # baseline from an entry whose age group or flags say otherwise: an analyst decides
+        return found.closed()
+    return None

@@ -27,9 +27,20 @@ class FoundWhere(models.TextChoices):
 
 
 class ContentKind(models.TextChoices):
+    """The report's theme (INHOPE's standard themes). Sexual extortion and grooming are often
+    reported without any web address: see NO_URL_THEMES."""
+
     CSAM = "csam", _("Child sexual abuse material")
+    SEXUAL_EXTORTION = "sexual_extortion", _("Sexual extortion (someone threatens to share images)")
     GROOMING = "grooming", _("Grooming or solicitation of a child")
+    LIVE_STREAMING = "live_streaming", _("Live-streamed abuse")
+    AI_GENERATED = "ai_generated", _("AI-generated sexual images of children")
     OTHER = "other", _("Other concerning content")
+
+
+# Themes a report may give without a web address, with a description instead; they go to their
+# own queue (reports without an address), not to the URL queue.
+NO_URL_THEMES = (ContentKind.SEXUAL_EXTORTION, ContentKind.GROOMING)
 
 
 class Source(models.TextChoices):
@@ -55,7 +66,15 @@ class Submission(models.Model):
         max_length=64, blank=True, help_text="Digest of the API request body, to tell a retry from a reuse."
     )
     partner_reference = models.CharField(max_length=200, blank=True)
+    platform = models.CharField(max_length=200, blank=True, help_text="Where it happens (an app, a site).")
+    username = models.CharField(max_length=200, blank=True, help_text="The other person's user name there.")
     received_at = models.DateTimeField(default=timezone.now)
+    handled_at = models.DateTimeField(
+        null=True, blank=True, help_text="Reports without an address: dealt with."
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     is_demo = models.BooleanField(default=False)
 
     class Meta:
@@ -104,11 +123,26 @@ class Case(models.Model):
     assessed_at = models.DateTimeField(null=True, blank=True)
     duplicate_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True)
     is_demo = models.BooleanField(default=False)
+    # The site, as ICCAM records it per report (vocabulary lists site_type, commerciality,
+    # payment_method). Empty, or None for the payment methods: not recorded.
+    site_type = models.CharField(max_length=32, blank=True)
+    commerciality = models.CharField(max_length=32, blank=True)
+    payment_methods = models.JSONField(null=True, blank=True)
+    # The law-enforcement hold (holds.py): set while the case is, or was, held.
+    held_at = models.DateTimeField(null=True, blank=True)
+    hold_reason = models.CharField(max_length=500, blank=True)
+    hold_answered_at = models.DateTimeField(null=True, blank=True)
+    hold_kept_reason = models.CharField(max_length=500, blank=True)
+    hold_review_at = models.DateTimeField(null=True, blank=True)
+    hold_reminded_at = models.DateTimeField(null=True, blank=True)
+    hold_escalated_at = models.DateTimeField(null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         default_permissions = ()
         permissions = [
             ("work_queue", "Work the hotline queue: claim, assess and classify cases"),
+            ("answer_hold", "See cases held for the police and release or keep them"),
             ("reveal_media", "Reveal reported media (after step-up; each reveal audited)"),
             ("submit_report", "File reports through the API (partner hotlines)"),
         ]
@@ -198,7 +232,16 @@ class MediaItem(models.Model):
     assessment = models.CharField(max_length=20, choices=Assessment.choices, blank=True)
     category = models.CharField(max_length=64, blank=True)
     age_group = models.CharField(max_length=32, blank=True)
+    # Empty, or None for the flags: not recorded (items assessed before these fields existed).
+    gender = models.CharField(max_length=32, blank=True)
+    content_type = models.CharField(max_length=32, blank=True)
+    flags = models.JSONField(
+        null=True, blank=True, help_text="Vocabulary flags: virtual, self-generated, ..."
+    )
     auto_assessed = models.BooleanField(default=False)
+    needs_review = models.BooleanField(
+        default=False, help_text="Known material whose bank entry has no age group: an analyst completes it."
+    )
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

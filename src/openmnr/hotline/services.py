@@ -60,6 +60,10 @@ class CaseSummary:
     assessed_at: datetime | None = None
     has_known_match: bool = False
     age_group: str = ""
+    released_at: datetime | None = None  # released from a law-enforcement hold: takedown starts here
+    site_type: str = ""  # vocabulary codes; "" (payment methods None): not recorded
+    commerciality: str = ""
+    payment_methods: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,9 @@ class ItemSummary:
     category: str
     age_group: str
     signals: dict  # signal type -> value, for the partners a case is forwarded to; never logged
+    gender: str = ""  # vocabulary codes; "" (flags None): not recorded
+    content_type: str = ""
+    flags: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,10 @@ def _summary(case: Case) -> CaseSummary:
         assessed_at=case.assessed_at,
         has_known_match=case.has_known_match,
         age_group=case.age_group,
+        released_at=case.released_at,
+        site_type=case.site_type,
+        commerciality=case.commerciality,
+        payment_methods=tuple(case.payment_methods) if case.payment_methods is not None else None,
     )
 
 
@@ -138,6 +149,9 @@ def items_of(case_id: int) -> list[ItemSummary]:
             item.category,
             item.age_group,
             {name: getattr(item, name) for name in ("pdq", "md5", "sha256", "vpdq") if getattr(item, name)},
+            gender=item.gender,
+            content_type=item.content_type,
+            flags=tuple(item.flags) if item.flags is not None else None,
         )
         for item in Case.objects.get(pk=case_id).items.all()
     ]

@@ -3,13 +3,18 @@
 A case is one reported URL, from the first report of it until it is closed::
 
     received --> triaged --> assessed --> actioned --> closed
-        |           |           \\________________________^
+        |           |          |  ^ \\________________________^
+        |           |          v  |                          |
+        |           |          held -------------------------+
         |           +--> duplicate / not actionable
         +--> duplicate / not actionable
 
 - received: a report named the URL; triage (fetch, hash, match) has not finished.
 - triaged: triage finished and the case waits in the analyst queue.
 - assessed: its outcome is known, by an analyst or automatically (every item known material).
+- held: assessed illegal and held for the police (holds.py): the referral goes first and no
+  notice reaches the host until a law-enforcement user releases the case (back to assessed, where
+  takedown starts) or the hold's unanswered rule does; the police may also have it closed.
 - actioned: a notice or referral went out (the takedown app moves cases here).
 - closed: nothing more to do.
 - duplicate: the same content as another case; not actionable: nothing there to assess (the
@@ -27,6 +32,7 @@ class State(models.TextChoices):
     RECEIVED = "received", _("received")
     TRIAGED = "triaged", _("triaged")
     ASSESSED = "assessed", _("assessed")
+    HELD = "held", _("held for the police")
     ACTIONED = "actioned", _("actioned")
     CLOSED = "closed", _("closed")
     DUPLICATE = "duplicate", _("duplicate")
@@ -36,7 +42,8 @@ class State(models.TextChoices):
 ALLOWED: dict[str, frozenset[str]] = {
     State.RECEIVED: frozenset({State.TRIAGED, State.DUPLICATE, State.NOT_ACTIONABLE}),
     State.TRIAGED: frozenset({State.ASSESSED, State.DUPLICATE, State.NOT_ACTIONABLE}),
-    State.ASSESSED: frozenset({State.ACTIONED, State.CLOSED}),
+    State.ASSESSED: frozenset({State.ACTIONED, State.CLOSED, State.HELD}),
+    State.HELD: frozenset({State.ASSESSED, State.CLOSED}),
     State.ACTIONED: frozenset({State.CLOSED}),
     State.CLOSED: frozenset(),
     State.DUPLICATE: frozenset(),
@@ -44,7 +51,7 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 
 # A URL reported while a case for it is in one of these states joins that case.
-OPEN = (State.RECEIVED, State.TRIAGED, State.ASSESSED, State.ACTIONED)
+OPEN = (State.RECEIVED, State.TRIAGED, State.ASSESSED, State.HELD, State.ACTIONED)
 # The end states: nothing more happens to the case.
 FINISHED = (State.CLOSED, State.DUPLICATE, State.NOT_ACTIONABLE)
 
@@ -77,6 +84,7 @@ _PUBLIC = {
     State.RECEIVED: PublicStatus.RECEIVED,
     State.TRIAGED: PublicStatus.BEING_ASSESSED,
     State.ASSESSED: PublicStatus.BEING_ASSESSED,
+    State.HELD: PublicStatus.BEING_ASSESSED,
     State.ACTIONED: PublicStatus.ACTION_TAKEN,
     State.CLOSED: PublicStatus.CLOSED,
     State.DUPLICATE: PublicStatus.CLOSED,

@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.tasks import task
 from django.utils import timezone
 
-from . import triage
+from . import holds, triage
 
 
 @task()
@@ -37,3 +37,9 @@ def resume_stalled(older_than: timedelta | None = None) -> int:
     for case_id in case_ids:
         triage_case.enqueue(case_id)
     return len(case_ids)
+
+
+def hold_timeouts() -> dict[str, int]:
+    """The clock's job for law-enforcement holds: unanswered holds follow their rule, kept holds
+    past their review date are marked due (holds.due)."""
+    return holds.due()

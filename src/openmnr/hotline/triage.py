@@ -32,7 +32,7 @@ from openmnr.core import fetch, media, signals
 from openmnr.core.extract import extract_media_urls
 from openmnr.core.signals import ContentType
 
-from . import cases, evidence, matching
+from . import cases, evidence, holds, matching
 from .classification import Classification, outcome_of
 from .imaging import blurred_thumbnail
 from .models import Case, MediaItem
@@ -257,7 +257,7 @@ def finish(case_id: int) -> str:
         items = list(case.items.all())
         known = [item for item in items if item.matched]
         _classify_known(known)
-        if items and len(known) == len(items):
+        if items and all(item.auto_assessed for item in items):
             outcome = outcome_of([Classification(i.assessment, i.category, i.age_group) for i in items])
             cases.move(
                 case, State.TRIAGED, reason=f"{len(items)} media items, all known", has_known_match=True
@@ -272,6 +272,7 @@ def finish(case_id: int) -> str:
                 auto_assessed=True,
                 assessed_at=timezone.now(),
             )
+            holds.apply_rule(case)
             return "assessed automatically: every item is known material"
         cases.move(
             case,
@@ -285,10 +286,22 @@ def finish(case_id: int) -> str:
 
 def _classify_known(items: list[MediaItem]) -> None:
     """Known material takes the classification of the bank entry it matched, so nobody has to
-    look at it again, whether or not the rest of the page is known."""
+    look at it again, whether or not the rest of the page is known. An entry that records no age
+    group leaves the item unclassified and marked for review (matching.classification_of)."""
     now = timezone.now()
     for item in items:
         found = matching.classification_of(item)
+        if found is None:
+            item.needs_review = True
+            item.save(update_fields=["needs_review"])
+            continue
         item.assessment, item.category, item.age_group = found.assessment, found.category, found.age_group
-        item.auto_assessed, item.assessed_at = True, now
-        item.save(update_fields=["assessment", "category", "age_group", "auto_assessed", "assessed_at"])
+        item.gender, item.flags = found.gender, list(found.flags) if found.flags is not None else None
+        item.content_type = "video" if item.is_video else "image"
+        item.auto_assessed, item.assessed_at, item.needs_review = True, now, False
+        item.save(
+            update_fields=[
+                *("assessment", "category", "age_group", "gender", "flags", "content_type"),
+                *("auto_assessed", "assessed_at", "needs_review"),
+            ]
+        )

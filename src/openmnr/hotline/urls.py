@@ -17,6 +17,17 @@ urlpatterns = [
     path("staff/hotline/cases/<int:case_id>/release/", views.release_view, name="release"),
     path("staff/hotline/cases/<int:case_id>/complete/", views.complete_view, name="complete"),
     path("staff/hotline/cases/<int:case_id>/set-aside/", views.set_aside_view, name="set-aside"),
+    path("staff/hotline/cases/<int:case_id>/site/", views.site_view, name="site"),
+    path("staff/hotline/without-address/", views.without_address_view, name="without-address"),
+    path("staff/hotline/without-address/<int:submission_id>/handled/", views.handled_view, name="handled"),
+    path("staff/hotline/statistics/", views.statistics_view, name="statistics"),
+    path("staff/hotline/held/", views.holds_view, name="holds"),
+    path("staff/hotline/held/<int:case_id>/", views.hold_view, name="hold"),
+    path("staff/hotline/held/<int:case_id>/release/", views.hold_release_view, name="hold-release"),
+    path("staff/hotline/held/<int:case_id>/keep/", views.hold_keep_view, name="hold-keep"),
+    path(
+        "staff/hotline/held/items/<int:item_id>/thumbnail/", views.held_thumbnail_view, name="held-thumbnail"
+    ),
     path("staff/hotline/items/<int:item_id>/", views.item_view, name="item"),
     path("staff/hotline/items/<int:item_id>/classify/", views.classify_view, name="classify"),
     path("staff/hotline/items/<int:item_id>/propose/", views.propose_view, name="propose"),

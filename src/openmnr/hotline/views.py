@@ -4,13 +4,17 @@ Thin: each view parses its input, checks permission and calls one service functi
 intake.py, cases.py, assess.py and viewer.py.
 """
 
+import csv
+from datetime import datetime, time
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import select_template
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -18,9 +22,19 @@ from django.views.decorators.http import require_POST
 
 from openmnr.accounts.stepup import step_up_required
 
-from . import assess, cases, codes, intake, throttle, viewer
+from . import assess, cases, codes, holds, intake, statistics, throttle, viewer
 from .errors import HotlineError
-from .forms import ClassificationForm, ProposeForm, ReportForm, SetAsideForm, StatusForm
+from .forms import (
+    ClassificationForm,
+    HoldForm,
+    KeepHoldForm,
+    ProposeForm,
+    ReleaseHoldForm,
+    ReportForm,
+    SetAsideForm,
+    SiteForm,
+    StatusForm,
+)
 from .models import Case, MediaItem
 from .states import State
 
@@ -50,10 +64,20 @@ def report_view(request):
         if not throttle.allow(request, "report"):
             return render(request, "hotline/too_many.html", status=429)
         if form.is_valid():
-            submission = intake.receive_public(form.report(), request=request)
-            return render(
-                request, "hotline/report_received.html", {"code": codes.display(submission.tracking_code)}
-            )
+            try:
+                submission = intake.receive_public(form.report(), request=request)
+            except HotlineError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return render(
+                    request,
+                    "hotline/report_received.html",
+                    {
+                        "code": codes.display(submission.tracking_code),
+                        "help": settings.HOTLINE_HELP,
+                        "without_address": not submission.urls.exists(),
+                    },
+                )
     return render(request, "hotline/report_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -95,7 +119,13 @@ def queue_view(request):
     return render(
         request,
         "hotline/queue.html",
-        {"cases": cases.queue(state)[:200], "state": state, "states": State.choices, **_exposure(request)},
+        {
+            "cases": cases.queue(state)[:200],
+            "state": state,
+            "states": State.choices,
+            "without_address": intake.without_address().count(),
+            **_exposure(request),
+        },
     )
 
 
@@ -116,6 +146,16 @@ def case_view(request, case_id: int):
             "hosting_template": select_template(["takedown/case_hosting.html", "hotline/_hosting.html"]),
             "exchange_template": select_template(["exchange/case_exchange.html", "hotline/_exchange.html"]),
             "page_form": ClassificationForm() if held and not case.items.exists() else None,
+            "site_form": SiteForm(
+                initial={
+                    "site_type": case.site_type,
+                    "commerciality": case.commerciality,
+                    "payment_methods": case.payment_methods or [],
+                }
+            )
+            if held
+            else None,
+            "hold_form": HoldForm() if held else None,
             "set_aside_form": SetAsideForm() if held else None,
             **_exposure(request),
         },
@@ -162,13 +202,106 @@ def complete_view(request, case_id: int):
             messages.error(request, "Choose the page's outcome.")
             return _back_to_case(case_id)
         page_outcome = form.classification()
+    hold_form = HoldForm(request.POST)
+    hold_reason = hold_form.cleaned_data["hold_for_police"] if hold_form.is_valid() else ""
     try:
-        assess.complete(case_id, request.user, page_outcome=page_outcome, request=request)
+        case = assess.complete(
+            case_id, request.user, page_outcome=page_outcome, hold_for_police=hold_reason, request=request
+        )
     except HotlineError as exc:
         messages.error(request, str(exc))
         return _back_to_case(case_id)
-    messages.success(request, f"Case {case_id} assessed.")
+    held = " and held for the police" if case.state == State.HELD else ""
+    messages.success(request, f"Case {case_id} assessed{held}.")
     return redirect("hotline:queue")
+
+
+@require_POST
+@permission_required("hotline.work_queue", raise_exception=True)
+def site_view(request, case_id: int):
+    form = SiteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose the site's type, commerciality and payment methods from the lists.")
+        return _back_to_case(case_id)
+    return _act(
+        request, case_id, lambda: assess.describe_site(case_id, request.user, form.site(), request=request)
+    )
+
+
+# Law enforcement: the cases held for the police, and the answer to each.
+
+
+@permission_required("hotline.answer_hold", raise_exception=True)
+def holds_view(request):
+    return render(request, "hotline/holds.html", {"cases": holds.held_cases()[:200]})
+
+
+@permission_required("hotline.answer_hold", raise_exception=True)
+def hold_view(request, case_id: int, keep_form=None, status=200):
+    case = get_object_or_404(Case, pk=case_id, state=State.HELD)
+    return render(
+        request,
+        "hotline/hold.html",
+        {
+            "case": case,
+            "items": case.items.all(),
+            "keep_form": keep_form or KeepHoldForm(),
+            "release_form": ReleaseHoldForm(),
+        },
+        status=status,
+    )
+
+
+@require_POST
+@permission_required("hotline.answer_hold", raise_exception=True)
+def hold_release_view(request, case_id: int):
+    form = ReleaseHoldForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        holds.release(case_id, request.user, reason=reason, request=request)
+    except HotlineError as exc:
+        messages.error(request, str(exc))
+        return redirect("hotline:holds")
+    messages.success(request, f"Case {case_id} released: notices to the host may start.")
+    return redirect("hotline:holds")
+
+
+@require_POST
+@permission_required("hotline.answer_hold", raise_exception=True)
+def hold_keep_view(request, case_id: int):
+    form = KeepHoldForm(request.POST)
+    if form.is_valid():
+        review = form.cleaned_data["review_at"]
+        review_at = timezone.make_aware(datetime.combine(review, time(9, 0)))
+        try:
+            holds.keep(
+                case_id,
+                request.user,
+                reason=form.cleaned_data["reason"],
+                review_at=review_at,
+                request=request,
+            )
+            messages.success(request, f"Case {case_id} stays on hold until {review:%Y-%m-%d}.")
+            return redirect("hotline:holds")
+        except HotlineError as exc:
+            form.add_error(None, str(exc))
+    return hold_view(request, case_id, keep_form=form, status=400)
+
+
+@permission_required("hotline.work_queue", raise_exception=True)
+def without_address_view(request):
+    return render(request, "hotline/without_address.html", {"reports": intake.without_address()[:200]})
+
+
+@require_POST
+@permission_required("hotline.work_queue", raise_exception=True)
+def handled_view(request, submission_id: int):
+    try:
+        intake.mark_handled(submission_id, request.user, request=request)
+        messages.success(request, f"Report {submission_id} marked as dealt with.")
+    except HotlineError as exc:
+        messages.error(request, str(exc))
+    return redirect("hotline:without-address")
 
 
 @require_POST
@@ -197,8 +330,15 @@ def set_aside_view(request, case_id: int):
 @never_cache
 def item_view(request, item_id: int):
     item = get_object_or_404(MediaItem.objects.select_related("case"), pk=item_id)
+    return _item_page(request, item)
+
+
+def _item_page(request, item, form=None, status=200):
+    """The item page; `form` bound to what the analyst sent when it is shown again after an error."""
     shown = viewer.current(request.user)
     held = item.case.assessable_by(request.user)
+    if held and form is None:
+        form = ClassificationForm.for_item(item)
     return render(
         request,
         "hotline/item.html",
@@ -207,18 +347,11 @@ def item_view(request, item_id: int):
             "case": item.case,
             "held": held,
             "revealed": shown is not None and shown.item_id == item.pk,
-            "form": ClassificationForm(
-                initial={
-                    "assessment": item.assessment,
-                    "category": item.category,
-                    "age_group": item.age_group,
-                }
-            )
-            if held
-            else None,
+            "form": form if held else None,
             "propose_form": _propose_form(request, item),
             **_exposure(request),
         },
+        status=status,
     )
 
 
@@ -251,8 +384,8 @@ def propose_view(request, item_id: int):
 @require_POST
 @permission_required("hotline.work_queue", raise_exception=True)
 def classify_view(request, item_id: int):
-    item = get_object_or_404(MediaItem, pk=item_id)
-    form = ClassificationForm(request.POST)
+    item = get_object_or_404(MediaItem.objects.select_related("case"), pk=item_id)
+    form = ClassificationForm.for_item(item, request.POST)
     if form.is_valid():
         try:
             assess.classify_item(item_id, request.user, form.classification(), request=request)
@@ -260,10 +393,8 @@ def classify_view(request, item_id: int):
             messages.success(request, f"Item {item.position + 1} classified.")
             return _back_to_case(item.case_id)
         except HotlineError as exc:
-            messages.error(request, str(exc))
-    else:
-        messages.error(request, "Choose an assessment.")
-    return redirect("hotline:item", item_id=item_id)
+            form.add_error(None, str(exc))
+    return _item_page(request, item, form=form, status=400)
 
 
 @require_POST
@@ -308,3 +439,41 @@ def thumbnail_view(request, item_id: int):
     if data is None:
         raise Http404("No thumbnail")
     return _private(HttpResponse(data, content_type="image/jpeg"))
+
+
+@permission_required("hotline.answer_hold", raise_exception=True)
+def held_thumbnail_view(request, item_id: int):
+    """The blurred thumbnail of an item of a held case: law enforcement sees held cases only, and
+    only through the protective viewer."""
+    if not MediaItem.objects.filter(pk=item_id, case__state=State.HELD).exists():
+        raise Http404("No thumbnail")
+    try:
+        data = viewer.thumbnail_bytes(item_id)
+    except HotlineError:
+        data = None
+    if data is None:
+        raise Http404("No thumbnail")
+    return _private(HttpResponse(data, content_type="image/jpeg"))
+
+
+@permission_required("hotline.work_queue", raise_exception=True)
+def statistics_view(request):
+    """The published statistics of one year, as a page with charts or (?format=csv) as CSV."""
+    now = timezone.now()
+    try:
+        year = int(request.GET.get("year", now.year))
+    except ValueError:
+        year = now.year
+    if not 2000 <= year <= now.year:
+        year = now.year
+    tables = statistics.for_year(year)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="hotline-statistics-{year}.csv"'
+        csv.writer(response).writerows(statistics.as_csv_rows(year, tables))
+        return response
+    return render(
+        request,
+        "hotline/statistics.html",
+        {"year": year, "years": range(now.year, now.year - 5, -1), "tables": tables},
+    )

@@ -29,6 +29,13 @@ class Status(models.TextChoices):
     CLOSED = "closed", "closed"
 
 
+class RemovalOutcome(models.TextChoices):
+    """How a confirmed removal ended (services/outcomes.py); empty: not recorded."""
+
+    REMOVED = "removed", "removed"
+    UNAVAILABLE = "unavailable", "unavailable (the host answers no more)"
+
+
 class Language(models.TextChoices):
     ENGLISH = "en", "English"
     PORTUGUESE = "pt", "Português"
@@ -86,6 +93,10 @@ class TakedownCase(models.Model):
     first_notice_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True, help_text="First miss of the confirming run.")
+    removal_outcome = models.CharField(max_length=20, choices=RemovalOutcome.choices, blank=True)
+    moved_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last time the content was found elsewhere."
+    )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     hosting_country = models.CharField(max_length=2, blank=True)
@@ -178,7 +189,7 @@ class Notice(models.Model):
 class EventKind(models.TextChoices):
     OPENED = "opened", "takedown opened"
     TRACED = "traced", "traced"
-    HOST_CHANGED = "host_changed", "host changed"
+    HOST_CHANGED = "host_changed", "moved: host changed"
     ROUTED = "routed", "routed"
     NOTICE = "notice", "notice sent"
     NOTICE_FAILED = "notice_failed", "notice not delivered"

@@ -147,8 +147,12 @@ def _package(takedown: TakedownCase, items, now, *, with_signals: bool) -> core.
             "assessment": case.assessment,
             "category": case.category,
             "age_group": case.age_group,
+            "site_type": case.site_type,
+            "commerciality": case.commerciality,
+            "payment_methods": case.payment_methods,
             "known_material": case.has_known_match,
             "reporters": case.reporter_count,
+            "held_for_police_at": _iso(case.held_at),
         },
         urls=notices.urls_of(case),
         hosting_trace=latest.data if latest is not None else None,
@@ -160,6 +164,10 @@ def _package(takedown: TakedownCase, items, now, *, with_signals: bool) -> core.
                 "assessment": item.assessment,
                 "category": item.category,
                 "age_group": item.age_group,
+                # Vocabulary codes (docs/hotline.md); "" or null: not recorded.
+                "gender": item.gender,
+                "content_type": item.content_type,
+                "flags": item.flags,
                 "known_material": item.matched,
                 "assessed_automatically": item.auto_assessed,
             }

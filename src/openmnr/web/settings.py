@@ -374,6 +374,33 @@ HOTLINE_AGE_GROUPS = env_list(
     "OPENMNR_HOTLINE_AGE_GROUPS", ["infant_toddler", "prepubescent", "pubescent", "unknown"]
 )
 # The protective viewer: how long one reveal counts at most, and the daily exposure that warns.
+# INTERPOL's baseline: the apparent age groups that count as prepubescent (youngest first).
+HOTLINE_BASELINE_AGE_GROUPS = env_list(
+    "OPENMNR_HOTLINE_BASELINE_AGE_GROUPS", ["infant_toddler", "prepubescent"]
+)
+# Whether virtual material (drawn, CGI, AI-generated) can be nationally illegal under this country's law.
+HOTLINE_VIRTUAL_CAN_BE_ILLEGAL = env_bool("OPENMNR_HOTLINE_VIRTUAL_CAN_BE_ILLEGAL", True)
+# The law-enforcement hold (docs/hotline.md): outcomes held for the police automatically, how long
+# the police have to answer, and what an unanswered hold does then ("release" or "escalate").
+HOTLINE_HOLD_ASSESSMENTS = env_list("OPENMNR_HOTLINE_HOLD_ASSESSMENTS", [])
+HOTLINE_HOLD_ANSWER_HOURS = env_int("OPENMNR_HOTLINE_HOLD_ANSWER_HOURS", 72)
+HOTLINE_HOLD_UNANSWERED = os.environ.get("OPENMNR_HOTLINE_HOLD_UNANSWERED", "") or "escalate"
+if HOTLINE_HOLD_UNANSWERED not in ("release", "escalate"):
+    raise ImproperlyConfigured("OPENMNR_HOTLINE_HOLD_UNANSWERED must be release or escalate")
+# Help shown on the answer page after a report (docs/configuration.md): "Name|how to reach it" items,
+# separated by ";" (a helpline, the police, a take-down service for young people).
+HOTLINE_HELP = [
+    tuple(part.strip() for part in item.split("|", 1)) if "|" in item else (item.strip(), "")
+    for item in (
+        os.environ.get("OPENMNR_HOTLINE_HELP", "")
+        or (
+            "Your local police|call the emergency number if a child is in danger now;"
+            "A child helpline|in many countries 116 111, free and confidential;"
+            "Take It Down (NCMEC), for young people whose images are shared|https://takeitdown.ncmec.org"
+        )
+    ).split(";")
+    if item.strip()
+]
 HOTLINE_REVEAL_SECONDS = env_int("OPENMNR_HOTLINE_REVEAL_SECONDS", 120)
 HOTLINE_EXPOSURE_MINUTES_PER_DAY = env_int("OPENMNR_HOTLINE_EXPOSURE_MINUTES_PER_DAY", 60)
 

@@ -6,6 +6,7 @@ The whole interface, one module per use case::
                   visible_banks(user)             banks a staff user may see and curate
                   save_bank(bank, match_accounts=, by=)   create or change a bank (administrators)
     curation.py   propose_entry(bank, signal_type=, value=, classification=, by=)   -> BankEntry
+                  entry_assessments(entry_ids) -> {id: {age_group, gender, flags}}
                   confirm_entry(entry, by=)       -> BankEntry (active once enough seniors confirmed)
                   disable_entry(entry, by=, reason=)   -> BankEntry
                   pending_entries(user), pending_imports(user), confirmations_required()
@@ -60,6 +61,7 @@ from .curation import (
     confirm_entry,
     confirmations_required,
     disable_entry,
+    entry_assessments,
     pending_entries,
     pending_imports,
     propose_entry,
@@ -98,6 +100,7 @@ __all__ = [
     "confirmations_required",
     "disable_entry",
     "disable_self_reported",
+    "entry_assessments",
     "export_bank",
     "hash_upload",
     "import_entries",

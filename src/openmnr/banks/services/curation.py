@@ -81,8 +81,12 @@ def propose_entry(
     quality: int | None = None,
     source_ref: str = "",
     request=None,
+    age_group: str = "",
+    gender: str = "",
+    flags: list[str] | None = None,
 ) -> BankEntry:
-    """Add a value to a bank: pending if the bank needs confirmation, else active at once."""
+    """Add a value to a bank: pending if the bank needs confirmation, else active at once.
+    `age_group`, `gender` and `flags` are what a hotline item matching it later takes over."""
     with audited_refusal("bank_entry.propose", by=by, obj=bank, request=request):
         require(by, "banks.propose_entry", bank)
         record = entry_record(signal_type, value, classification, category, quality, source_ref)
@@ -97,6 +101,9 @@ def propose_entry(
                 quality=quality,
                 classification=classification,
                 category=category,
+                age_group=age_group,
+                gender=gender,
+                flags=list(flags) if flags is not None else None,
                 status=BankEntry.Status.PENDING,
                 proposed_by=by,
                 source_ref=source_ref,
@@ -197,3 +204,10 @@ def pending_imports(user):
         .annotate(confirmed=Count("confirmations"))
         .order_by("imported_at", "pk")
     )
+
+
+def entry_assessments(entry_ids) -> dict[int, dict]:
+    """{entry id: {"age_group", "gender", "flags"}} of the given entries, for a hotline item that
+    matched them to take over; never a hash value."""
+    rows = BankEntry.objects.filter(pk__in=list(entry_ids)).values("pk", "age_group", "gender", "flags")
+    return {row.pop("pk"): row for row in rows}

@@ -5,6 +5,8 @@ the worker's clock, the demo and other apps use these names only.
     open_assessed(now) / open_case(case_id, now)               opening.py
     decide(case_id, user, *, emails=None, partner=None, ...)   decisions.py: an analyst routes by hand
     notice_for_token(token) / acknowledge(token, message)      acknowledgement.py: a host confirms
+    removal_times_by_outcome(case_ids=None) / hosting_countries(case_ids=None)
+                                                               outcomes.py: for published statistics
     keep_notice(...) / mark_actioned(takedown, reason)          messages.py (referrals.py uses them)
     live_confirmed_urls() -> [LiveURL]                          blocklist.py: what a blocking list may hold
 
@@ -27,6 +29,7 @@ from .clock import LEASE, MAX_STEPS, LeaseLost, TickResult, tick
 from .decisions import decide
 from .messages import keep_notice, mark_actioned
 from .opening import open_assessed, open_case
+from .outcomes import hosting_countries, removal_times_by_outcome
 
 
 def referral_recipients():
@@ -55,6 +58,8 @@ __all__ = [
     "TickResult",
     "acknowledge",
     "decide",
+    "hosting_countries",
+    "removal_times_by_outcome",
     "keep_notice",
     "live_confirmed_urls",
     "mark_actioned",

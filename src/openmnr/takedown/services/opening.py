@@ -26,7 +26,8 @@ def open_case(case_id: int, now: datetime) -> TakedownCase | None:
     """The takedown of hotline case `case_id`, opened at its assessment; None if another tick
     opened it first."""
     case = hotline.case_summary(case_id)
-    opened_at = min(case.assessed_at or now, now)
+    # A case held for the police starts at its release, on the normal cadence (hotline/holds.py).
+    opened_at = min(case.released_at or case.assessed_at or now, now)
     state = CaseState(opened_at=opened_at, known_material=case.has_known_match)
     try:
         with transaction.atomic():

@@ -15,7 +15,7 @@ from openmnr.core.takedown.schedule import CaseState, Event, Task, record_check,
 
 from ..charts import hours_text
 from ..models import EventKind, Status, Trace
-from . import messages, routes, timeline
+from . import messages, outcomes, routes, timeline
 from .work import Outcome, Work, save_state
 
 
@@ -73,9 +73,10 @@ def trace(work: Work, state: CaseState) -> Outcome:
             work.event(
                 takedown,
                 EventKind.HOST_CHANGED,
-                f"host changed: {timeline.host(old)} → {timeline.host(found)}",
+                f"moved: the content is hosted elsewhere, {timeline.host(old)} → {timeline.host(found)}",
                 fields=list(change.changed_fields),
             )
+            takedown.moved_at = work.now
             state = routes.restart(state, work.now)
         if change is None or change.host_changed:
             state = routes.route(takedown, found, state, work.now, host_changed=change is not None)
@@ -94,6 +95,7 @@ def trace(work: Work, state: CaseState) -> Outcome:
             "hosting_country",
             "asn",
             "provider",
+            "moved_at",
         )
     return Outcome(takedown, state)
 
@@ -112,19 +114,24 @@ def check(work: Work, state: CaseState) -> Outcome:
         if happened == Event.REMOVED:
             takedown.removed_at, takedown.confirmed_at = state.removed_at, state.confirmed_at
             takedown.status = Status.REMOVED
+            takedown.removal_outcome = outcomes.removal_outcome(
+                result.outcome, host_acknowledged=takedown.acknowledged_at is not None
+            )
             work.event(
                 takedown,
                 EventKind.REMOVED,
-                f"gone since {state.removed_at:%Y-%m-%d %H:%M} UTC, "
+                f"{takedown.get_removal_outcome_display()} since {state.removed_at:%Y-%m-%d %H:%M} UTC, "
                 f"{hours_text(state.removed_at - takedown.case.opened_at)} after the report",
+                outcome=takedown.removal_outcome,
             )
-            fields = ["removed_at", "confirmed_at", "status"]
+            fields = ["removed_at", "confirmed_at", "status", "removal_outcome"]
         elif happened == Event.REOPENED:
             takedown.removed_at = takedown.confirmed_at = None
+            takedown.removal_outcome = ""
             takedown.status = routes.status_for(takedown.actions)
             # A partner that had the case forwarded learns that the content is back.
             takedown.forward_pending = routes.forwards(takedown.actions)
             work.event(takedown, EventKind.REOPENED, "the content is back online: the case is reopened")
-            fields = ["removed_at", "confirmed_at", "status", "forward_pending"]
+            fields = ["removed_at", "confirmed_at", "status", "forward_pending", "removal_outcome"]
         save_state(takedown, state, *fields)
     return Outcome(takedown, state)
