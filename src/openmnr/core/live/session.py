@@ -202,8 +202,11 @@ class Watcher:
         scheme = urlsplit(self.spec.url).scheme
         options = {}
         if self.spec.listen:
-            options.update({"rtmp": {"listen": "1"}, "rtsp": {"rtsp_flags": "listen"}}.get(scheme, {}))
-            if scheme == "tcp":
+            if scheme == "rtsp":
+                # Without a listen_timeout (seconds) FFmpeg's RTSP listener refuses to start.
+                wait = max(1, round(self.settings.open_timeout))
+                options.update({"rtsp_flags": "listen", "listen_timeout": str(wait)})
+            else:
                 options["listen"] = "1"
         elif scheme == "rtsp":
             options["rtsp_transport"] = "tcp"
