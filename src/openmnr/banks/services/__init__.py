@@ -16,6 +16,7 @@ The whole interface, one module per use case::
                   upload_signals(data)            -> {signal type: value} worth matching
                   match(items, user=)             -> [ItemResult], one per {signal type: value} item
                   thresholds(), index_status(user)
+                  describe_entries({entry id: distance})   -> [MatchDetail] (the live monitor's hits)
     ../selfreport.py   self_reported_bank(), add_self_reported(...), disable_self_reported(...),
                   screen(items), validate_self_reported(...): the survivors' page's entries
 
@@ -67,6 +68,7 @@ from .matching import (
     IndexStatus,
     ItemResult,
     MatchDetail,
+    describe_entries,
     hash_upload,
     index_status,
     match,
@@ -94,6 +96,7 @@ __all__ = [
     "confirm_entry",
     "confirm_import",
     "confirmations_required",
+    "describe_entries",
     "disable_entry",
     "disable_self_reported",
     "export_bank",

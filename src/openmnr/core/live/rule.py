@@ -16,6 +16,7 @@ for a minute gives one alert with its whole time span, not 120. ``Episode`` carr
 time and wall-clock time of the first and last matching sample) and every bank entry that matched.
 """
 
+import secrets
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -37,9 +38,12 @@ class Episode:
     entries: dict[int, int] = field(default_factory=dict)
     matching_samples: int = 0
     closed: bool = False
+    #: Names the episode across its opened and closed events (random: it says nothing else).
+    key: str = field(default_factory=lambda: secrets.token_hex(16))
 
     def as_dict(self) -> dict:
         return {
+            "key": self.key,
             "stream": self.stream,
             "first_match": round(self.first_match, 3),
             "last_match": round(self.last_match, 3),
