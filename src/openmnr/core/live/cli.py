@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from . import webhook
@@ -101,7 +102,14 @@ def run_watch(args) -> int:
     ]
     for thread in threads:
         thread.start()
+    # After a stop, a watcher blocked in a listen or open call may take up to its open timeout to
+    # see it; the process does not wait more than two seconds for that (the threads are daemons).
+    stopped_at = None
     while any(thread.is_alive() for thread in threads):
         for thread in threads:
             thread.join(0.2)
+        if stop.is_set():
+            stopped_at = stopped_at or time.monotonic()
+            if time.monotonic() - stopped_at > 2.0:
+                break
     return 0

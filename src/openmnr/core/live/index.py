@@ -75,7 +75,7 @@ def index_from_list(path: str | Path) -> FixedIndex:
     hashes, ids = [], []
     with open(path, encoding="utf-8") as file:
         lines = [line if " " in line.strip() or not line.strip() else f"pdq {line}" for line in file]
-    for number, record in enumerate(lists.read_local(lines, "pdq"), start=1):
+    for number, record in enumerate(lists.read_local(lines), start=1):
         if record.signal_type == "pdq":
             hashes.append(record.value)
             ids.append(number)

@@ -202,12 +202,16 @@ class Watcher:
         scheme = urlsplit(self.spec.url).scheme
         options = {}
         if self.spec.listen:
-            if scheme == "rtsp":
-                # Without a listen_timeout (seconds) FFmpeg's RTSP listener refuses to start.
-                wait = max(1, round(self.settings.open_timeout))
-                options.update({"rtsp_flags": "listen", "listen_timeout": str(wait)})
-            else:
-                options["listen"] = "1"
+            # FFmpeg's own wait for a publisher, in slices of open_timeout so that ``stop`` is seen;
+            # PyAV's open timeout would cut a publisher off in the middle of its handshake.
+            wait = max(1, round(self.settings.open_timeout))
+            options.update(
+                {
+                    "rtmp": {"listen": "1", "timeout": str(wait)},
+                    "rtsp": {"rtsp_flags": "listen", "listen_timeout": str(wait)},
+                    "tcp": {"listen": "1", "listen_timeout": str(wait * 1000)},
+                }[scheme]
+            )
         elif scheme == "rtsp":
             options["rtsp_transport"] = "tcp"
         # Start decoding after half a second of probing, not FFmpeg's default five.
@@ -215,7 +219,8 @@ class Watcher:
         if scheme in ("http", "https"):
             options["live_start_index"] = "-1"  # a live playlist: start at the newest segment
         s = self.settings
-        container = av.open(self.spec.url, options=options, timeout=(s.open_timeout, s.read_timeout))
+        open_timeout = None if self.spec.listen else s.open_timeout
+        container = av.open(self.spec.url, options=options, timeout=(open_timeout, s.read_timeout))
         if not container.streams.video:
             container.close()
             raise StreamError("the stream carries no video")
