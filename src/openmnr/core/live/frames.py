@@ -11,8 +11,9 @@ into a stream stays on screen for many frames. So ``Sampler`` picks:
   costs nothing beside decoding.
 
 ``hash_frame`` hashes the luma plane straight from the decoder (the Y plane of YUV, no conversion
-to RGB) with PDQ's fast mode and its dihedral variants (``pdq.dihedral_from_reduced``): a mirrored
-or turned replay of a listed picture is found too. Video luma is usually limited range (16-235):
+to RGB) with PDQ's fast mode and its dihedral variants (``pdq.dihedral_from_luma``: one sampling
+pass, the variants by the reference's sign changes), so a mirrored or turned replay of a listed
+picture is found too. Video luma is usually limited range (16-235):
 PDQ's bits do not change under a gain and an offset (the DC term is not used and the threshold is
 the median), but its quality, a sum of gradients, reads 219/255 of the picture's; it is scaled
 back, so that a picture's quality in a stream is what the banks computed for it.
@@ -22,7 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from openmnr.core import media
 from openmnr.core.signals import pdq
 
 DEFAULT_RATE = 2.0
@@ -92,16 +92,12 @@ def _grid(luma: np.ndarray) -> np.ndarray:
 def hash_frame(luma: np.ndarray, *, dihedral: bool = True, limited_range: bool = False) -> FrameHashes:
     """PDQ (fast mode) of a full-resolution luma plane, with its dihedral variants.
     ``limited_range``: the plane is video luma, 16-235 (see the module docstring)."""
-    height, width = luma.shape
-    reduced = media.Reduced(
-        grey=luma, scale=1, jpeg_scaled=False, full_size=(width, height), reversed_axes=(False, False)
-    )
     if not dihedral:
-        plain = pdq.hash_reduced(reduced)
+        plain = pdq.hash_luma(luma, quality_threshold=0)
         return FrameHashes((plain.value,), _full_range(plain.quality, limited_range))
-    turned = pdq.dihedral_from_reduced(reduced)
-    quality = _full_range(pdq.reduced_quality(reduced), limited_range)
-    return FrameHashes(tuple(dict.fromkeys((*turned.exact, *turned.sign_changes[1:]))), quality)
+    variants = pdq.dihedral_from_luma(luma)
+    hashes = tuple(dict.fromkeys(variants[:8]))
+    return FrameHashes(hashes, _full_range(variants.quality, limited_range))
 
 
 def _full_range(quality: int, limited_range: bool) -> int:
