@@ -54,7 +54,8 @@ SIZE = (1280, 720)
 
 
 def load() -> str:
-    return "load average %.2f %.2f %.2f (shared machine)" % os.getloadavg()
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} (shared machine)"
 
 
 def percentile(values, q):
