@@ -19,12 +19,12 @@ Ingest is FFmpeg through PyAV, so any input FFmpeg reads works; the ones a platf
 The states of a stream, and what moves between them:
 
 - *connecting*: opening the input. A client gives up an attempt after ``open_timeout`` and tries
-  again after a back-off (0.5 s doubling to 10 s); a listener waits in slices of ``open_timeout``
-  so that ``stop`` is seen.
+  again after a back-off (0.5 s doubling to 10 s); a listener waits for a publisher in slices of
+  ``open_timeout`` (FFmpeg's own listen timeout) so that ``stop`` is seen.
 - *streaming*: frames arrive. A packet the decoder refuses (corrupt data) is counted and skipped.
-  No packet for ``read_timeout`` (a stall) or a broken connection: back to *connecting*, within
-  the same session (an open alert stays open; the sampler starts afresh, since stream times
-  restart). A change of resolution needs nothing: each frame is hashed at its own size.
+  No packet for ``read_timeout`` (a stall) or a broken connection: a client goes back to
+  *connecting* within the same session (an open alert stays open; the sampler starts afresh, since
+  stream times restart); for a listener the publisher is gone, so its session ends. A change of resolution needs nothing: each frame is hashed at its own size.
 - *ended*: the input says end of stream. The session closes (an open alert is closed with its
   span) and a ``session_ended`` event goes out. A client stream then stops unless ``follow`` is
   set (``openmnr live serve`` sets it: the next broadcast at the URL is a new session); a listener
@@ -67,7 +67,7 @@ class Settings:
     follow: bool = False
     #: Decoder threads per stream; 1 keeps one stream on one core (the benchmark's unit).
     decode_threads: int = 1
-    #: Process the input as fast as it decodes (files in the benchmark), not as it arrives.
+    #: Failed connection attempts in a row after which a client gives up (None: never).
     max_reconnects: int | None = None
 
 
