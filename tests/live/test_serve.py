@@ -47,9 +47,15 @@ def test_a_published_stream_with_a_known_picture_becomes_a_live_alert(settings, 
     )
     thread.start()
     try:
-        time.sleep(3.0)  # the child starts and listens
-        publisher = ls.publish_rtmp(encoded, port, speed=2.0)
-        publisher.start()
+        deadline = time.time() + 40
+        while time.time() < deadline:  # until the child has started and listens
+            publisher = ls.publish_rtmp(encoded, port, speed=2.0)
+            publisher.start()
+            publisher.finished.wait(60)
+            if publisher.error is None:
+                break
+            time.sleep(0.5)
+        assert publisher.error is None
         deadline = time.time() + 40
         while time.time() < deadline and not LiveAlert.objects.filter(ongoing=False).exists():
             time.sleep(0.2)
