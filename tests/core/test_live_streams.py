@@ -151,6 +151,7 @@ def test_corrupt_packets_do_not_stop_the_monitor(bank, one_insertion):
     assert run.watcher.counters.sessions == 1 and run.watcher.counters.frames > 100
 
 
+@pytest.mark.slow
 def test_a_change_of_resolution_is_followed(bank, benign_only, one_insertion):
     _, benign, _ = bank
     smaller = ls.encode(ls.plan([], benign, seconds=2, insertions=0, seed=9), size=(320, 180))
@@ -164,6 +165,7 @@ def test_a_change_of_resolution_is_followed(bank, benign_only, one_insertion):
     assert publisher.error is None and run.watcher.counters.sessions == 1
 
 
+@pytest.mark.slow
 def test_a_stalled_publisher_ends_its_session_and_the_next_one_is_watched(bank, one_insertion):
     port = ls.free_port()
     settings = Settings(open_timeout=1.0, read_timeout=1.0)

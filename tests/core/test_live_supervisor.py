@@ -6,6 +6,8 @@ import signal
 import threading
 import time
 
+import pytest
+
 import live_streams as ls
 from openmnr.core.live.frames import QUALITY_THRESHOLD
 from openmnr.core.live.session import StreamSpec
@@ -13,6 +15,7 @@ from openmnr.core.live.supervisor import Supervisor
 from openmnr.core.signals import pdq
 
 
+@pytest.mark.slow
 def test_a_crashed_child_is_restarted_and_alerts_again(shared, tmp_path):
     known, benign = ls.known_and_benign()
     listed = [path for path in known if pdq.hash_media(path).quality >= QUALITY_THRESHOLD]

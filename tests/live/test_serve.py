@@ -13,6 +13,7 @@ from openmnr.live import serve
 from openmnr.live.models import LiveAlert
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_published_stream_with_a_known_picture_becomes_a_live_alert(settings, shared):
     from django.contrib.auth import get_user_model
