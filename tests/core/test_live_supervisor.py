@@ -64,3 +64,16 @@ def test_a_crashed_child_is_restarted_and_alerts_again(shared, tmp_path):
         thread.join(30)
     assert not thread.is_alive()
     assert supervisor.children[0].process.poll() is not None  # stopped with the supervisor
+
+
+def test_watch_refuses_bad_input_with_a_clear_message(tmp_path, capsys):
+    from openmnr.cli import main
+
+    assert main(["live", "watch", "--hashes", str(tmp_path / "none.txt"), "gopher://127.0.0.1/x"]) == 2
+    assert "cannot watch gopher://" in capsys.readouterr().err
+    assert main(["live", "watch", "--index-dir", str(tmp_path), "rtmp://127.0.0.1:1/live/x"]) == 2
+    assert "bank_snapshot" in capsys.readouterr().err
+    bad = tmp_path / "bad.txt"
+    bad.write_text("not a hash\n")
+    assert main(["live", "watch", "--hashes", str(bad), "rtmp://127.0.0.1:1/live/x"]) == 2
+    assert main(["live", "watch", "--hashes", str(bad), "--k", "5", "rtmp://127.0.0.1:1/live/x"]) == 2
