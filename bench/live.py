@@ -85,18 +85,20 @@ class Monitor:
         return [event.wall for event in self.events if event.kind == "alert_opened"]
 
 
-def latencies(sent: list[float], opened: list[float], window: float = 12.0):
-    """For each known picture sent, the first alert after it (and before the next one)."""
+def latencies(sent: list[float], opened: list[float], window: float = 30.0):
+    """Each known picture sent is paired, in order, with the first alert not yet paired that came
+    after it (within ``window`` s): a monitor that lags may raise picture i's alert after picture
+    i+1 was sent. Returns the latencies, the pictures without an alert, and alerts left over."""
     found, missed = [], 0
-    for i, at in enumerate(sent):
-        limit = min(sent[i + 1] if i + 1 < len(sent) else at + window, at + window)
-        after = [t for t in opened if at <= t < limit]
+    pending = sorted(opened)
+    for at in sent:
+        after = [t for t in pending if at <= t < at + window]
         if after:
             found.append(after[0] - at)
+            pending.remove(after[0])
         else:
             missed += 1
-    unexplained = [t for t in opened if not any(at <= t < at + window for at in sent)]
-    return found, missed, len(unexplained)
+    return found, missed, len(pending)
 
 
 def run_latency(args, listed, benign, index):
