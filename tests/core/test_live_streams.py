@@ -212,3 +212,19 @@ def test_addresses_that_cannot_be_watched_are_refused():
     assert (
         StreamSpec("rtmp://user:pw@127.0.0.1:1935/live/key?token=1").name == "rtmp://127.0.0.1:1935/live/key"
     )
+
+
+def test_rtmp_client_pulls_from_a_server(bank, one_insertion):
+    """The monitor as an RTMP client (pulling from a media server; here FFmpeg's own RTMP server
+    mode on the sending side)."""
+    port = ls.free_port()
+    publisher = ls.Publisher(
+        one_insertion, f"rtmp://127.0.0.1:{port}/live/x", "flv", options={"listen": "1"}, connect_delay=0.0,
+        speed=SPEED,
+    )  # fmt: skip
+    publisher.start()
+    run = Run(StreamSpec(f"rtmp://127.0.0.1:{port}/live/x"), bank[2])
+    run.wait_for("alert_opened")
+    run.wait_for("session_ended")
+    run.thread.join(10)
+    assert publisher.error is None and not run.thread.is_alive()

@@ -24,7 +24,9 @@ The states of a stream, and what moves between them:
 - *streaming*: frames arrive. A packet the decoder refuses (corrupt data) is counted and skipped.
   No packet for ``read_timeout`` (a stall) or a broken connection: a client goes back to
   *connecting* within the same session (an open alert stays open; the sampler starts afresh, since
-  stream times restart); for a listener the publisher is gone, so its session ends. A change of resolution needs nothing: each frame is hashed at its own size.
+  stream times restart); for a listener the publisher is gone, so its session ends. A client that
+  cannot reconnect for longer than ``read_timeout`` ends the session too (many servers end a
+  stream by closing the connection, which looks like a break). A change of resolution needs nothing: each frame is hashed at its own size.
 - *ended*: the input says end of stream. The session closes (an open alert is closed with its
   span) and a ``session_ended`` event goes out. A client stream then stops unless ``follow`` is
   set (``openmnr live serve`` sets it: the next broadcast at the URL is a new session); a listener
@@ -146,6 +148,7 @@ class Watcher:
         backoff = 0.5
         failures = 0
         in_session = False
+        lost_at = time.monotonic()
         while not self.stop.is_set():
             try:
                 container = self._open()
@@ -153,6 +156,14 @@ class Watcher:
                 if self.spec.listen and isinstance(error, (TimeoutError, *_timeout_errors())):
                     continue  # nobody published within open_timeout: keep listening
                 failures += 1
+                if in_session and time.monotonic() - lost_at > self.settings.read_timeout:
+                    # Gone for longer than a stall: many servers end a stream by closing the
+                    # connection, which looks like a break. The session ends; a followed stream
+                    # is still tried, and its return is a new session.
+                    self._end_session("stream gone")
+                    in_session = False
+                    if not self.settings.follow:
+                        break
                 if not self._retry(error, failures, backoff):
                     break
                 backoff = min(backoff * 2, 10.0)
@@ -177,6 +188,7 @@ class Watcher:
                 continue
             if self.stop.is_set():
                 break
+            lost_at = time.monotonic()
             failures += 1
             if not self._retry("stalled or disconnected", failures, backoff):
                 break
