@@ -228,3 +228,15 @@ def test_rtmp_client_pulls_from_a_server(bank, one_insertion):
     run.wait_for("session_ended")
     run.thread.join(10)
     assert publisher.error is None and not run.thread.is_alive()
+
+
+def test_mpegts_over_udp_alerts(bank, one_insertion):
+    port = ls.free_port()
+    run = Run(StreamSpec(f"udp://127.0.0.1:{port}"), bank[2], Settings(open_timeout=2.0, read_timeout=1.0))
+    time.sleep(0.5)
+    publisher = ls.Publisher(one_insertion, f"udp://127.0.0.1:{port}?pkt_size=1316", "mpegts", speed=SPEED)
+    publisher.start()
+    run.wait_for("alert_opened")
+    run.wait_for("session_ended")  # UDP has no end: the session ends when packets stop coming
+    run.finish()
+    assert publisher.error is None
