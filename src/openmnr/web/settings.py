@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "openmnr.survivors",
     "openmnr.exchange",
     "openmnr.blocking",
+    "openmnr.live",
 ]
 
 MIDDLEWARE = [
@@ -403,6 +404,29 @@ HOTLINE_HELP = [
 ]
 HOTLINE_REVEAL_SECONDS = env_int("OPENMNR_HOTLINE_REVEAL_SECONDS", 120)
 HOTLINE_EXPOSURE_MINUTES_PER_DAY = env_int("OPENMNR_HOTLINE_EXPOSURE_MINUTES_PER_DAY", 60)
+
+# --- live (the live-stream monitor, `openmnr live serve`; docs/live.md) ---
+# Streams to pull (rtmp://, rtsp://, tcp://, udp://, http(s):// HLS) and addresses to receive
+# published streams on (rtmp://, rtsp://, tcp:// with the port to listen on), comma-separated.
+LIVE_STREAMS = env_list("OPENMNR_LIVE_STREAMS", [])
+LIVE_LISTEN = env_list("OPENMNR_LIVE_LISTEN", [])
+# Sampled frames per second of stream (besides scene changes), and the alert rule: K of the last W
+# sampled frames match. The defaults are justified by bench/live.py in docs/live.md.
+LIVE_SAMPLE_RATE = env_int("OPENMNR_LIVE_SAMPLE_RATE", 2)
+LIVE_ALERT_K = env_int("OPENMNR_LIVE_ALERT_K", 2)
+LIVE_ALERT_W = env_int("OPENMNR_LIVE_ALERT_W", 4)
+if not 1 <= LIVE_ALERT_K <= LIVE_ALERT_W:
+    raise ImproperlyConfigured("OPENMNR_LIVE_ALERT_K must be between 1 and OPENMNR_LIVE_ALERT_W")
+# Seconds without data before a stream counts as stalled and is reconnected.
+LIVE_READ_TIMEOUT = env_int("OPENMNR_LIVE_READ_TIMEOUT_SECONDS", 10)
+# Alerts go to this webhook (signed with the secret, as takedown's are); empty: none.
+LIVE_WEBHOOK_URL = os.environ.get("OPENMNR_LIVE_WEBHOOK_URL", "")
+LIVE_WEBHOOK_SECRET = os.environ.get("OPENMNR_LIVE_WEBHOOK_SECRET", "")
+if LIVE_WEBHOOK_URL and not LIVE_WEBHOOK_SECRET:
+    raise ImproperlyConfigured("OPENMNR_LIVE_WEBHOOK_URL needs OPENMNR_LIVE_WEBHOOK_SECRET")
+LIVE_WEBHOOK_TIMEOUT = env_int("OPENMNR_LIVE_WEBHOOK_TIMEOUT_SECONDS", 10)
+# Webhooks go to https:// addresses only, except to the hosts listed here (tests: 127.0.0.1).
+LIVE_WEBHOOK_ALLOW_HTTP = env_list("OPENMNR_LIVE_WEBHOOK_ALLOW_HTTP", [])
 
 # --- takedown (hosting trace, notices, monitoring, referrals, removal statistics) ---
 # The country this hotline serves (ISO 3166-1 alpha-2): content hosted here is noticed to the host

@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("openmnr.survivors.urls")),
     path("staff/exchange/", include("openmnr.exchange.urls")),
     path("", include("openmnr.blocking.urls")),
+    path("staff/live/", include("openmnr.live.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((_public(api_urls), api_app), namespace=api_namespace)),
 ]

@@ -18,6 +18,7 @@ The whole interface, one module per use case::
                   match(items, user=)             -> [ItemResult], one per {signal type: value} item
                   match_limits(isolate=)          -> Limits: hashing for matching (query probes)
                   thresholds(), index_status(user)
+                  describe_entries({entry id: distance})   -> [MatchDetail] (the live monitor's hits)
     ../selfreport.py   self_reported_bank(), add_self_reported(...), disable_self_reported(...),
                   screen(items), validate_self_reported(...): the survivors' page's entries
 
@@ -70,6 +71,7 @@ from .matching import (
     IndexStatus,
     ItemResult,
     MatchDetail,
+    describe_entries,
     hash_upload,
     index_status,
     match,
@@ -98,6 +100,7 @@ __all__ = [
     "confirm_entry",
     "confirm_import",
     "confirmations_required",
+    "describe_entries",
     "disable_entry",
     "disable_self_reported",
     "entry_assessments",

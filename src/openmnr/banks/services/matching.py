@@ -191,6 +191,33 @@ def match(
     return results
 
 
+def describe_entries(distances: dict[int, int]) -> list[MatchDetail]:
+    """The bank entries behind index hits that a process outside the web found (the live-stream
+    monitor): for each id in ``distances`` (entry id -> distance) that is an active entry of an
+    enabled bank, its bank, purpose and classification, most serious purpose first, then nearest.
+
+    No user is checked: the caller is the platform's own service, and what it shows to people is
+    behind its own permission. Not audited here for the same reason: the caller audits the alert."""
+    entries = BankEntry.objects.filter(
+        pk__in=list(distances), status=BankEntry.Status.ACTIVE, bank__enabled=True
+    ).select_related("bank")
+    rank = {purpose: position for position, purpose in enumerate(ACTION_ORDER)}
+    details = [
+        MatchDetail(
+            entry.bank_id,
+            entry.bank.name,
+            entry.bank.purpose,
+            entry.pk,
+            entry.signal_type,
+            distances[entry.pk],
+            entry.classification,
+            entry.category,
+        )
+        for entry in entries
+    ]
+    return sorted(details, key=lambda d: (rank.get(d.purpose, len(rank)), d.distance, d.entry_id))
+
+
 @dataclass(frozen=True)
 class ProcessStatus:
     """What one process (web or worker) last reported of its index."""

@@ -266,6 +266,17 @@ def hash_dihedral(
     return DihedralHashes(*(_bits_to_hex(_threshold(variant)) for variant in _dihedral_dcts(dct)), quality)
 
 
+def dihedral_from_luma(luma: np.ndarray) -> DihedralHashes:
+    """The eight variants of a full-resolution luma plane (a decoded video frame), from one
+    sampling pass: the upright hash as fast mode computes it, the others by the reference's sign
+    changes of its DCT (``hash_dihedral``). One pass instead of the four of
+    ``dihedral_from_reduced``: on a 1280x720 frame the sampling points are close enough to
+    symmetric that the sign-change variants stay within a few bits of the turned frame's hash."""
+    height, width = luma.shape
+    dct, quality = _dct_from_grey(np.asarray(luma), (width, height), 1, False, (False, False))
+    return DihedralHashes(*(_bits_to_hex(_threshold(variant)) for variant in _dihedral_dcts(dct)), quality)
+
+
 #: How each dihedral variant's picture is made from the upright one, as steps applied in order:
 #: "T" transposes, "R" reverses the rows (top-bottom), "C" the columns (left-right).
 DIHEDRAL_STEPS = {

@@ -1,0 +1,319 @@
+"""Live-stream monitor: detection latency per protocol, false alerts, CPU per stream, streams per core.
+
+    .venv/bin/python bench/live.py [--seconds 45] [--insertions 5] [--pipeline-minutes 2]
+                                   [--benign-hours 2] [--json out.json]
+
+What it does, all on 127.0.0.1 (tests/live_streams.py makes and sends the streams):
+
+1. Latency. One synthetic 1280x720 30 fps H.264 stream (benign corpus pictures with a slow zoom;
+   ``--insertions`` pictures of the test bank cut in at random places, 3 s each) is published at
+   real time, at the same moment, to a monitor listening for RTMP, one listening for RTSP, one
+   listening for MPEG-TS over TCP, and written as HLS (2 s segments) into a folder served over
+   HTTP that a fourth monitor reads. Latency is from the wall-clock moment the first packet of a
+   known picture was sent (muxed, for HLS: it is only fetchable when its segment is complete) to
+   the alert. Median and p99 per protocol; with a handful of insertions p99 is the largest value.
+2. The full pipeline on a benign-only 720p30 stream (``--pipeline-minutes``), read from memory as
+   fast as it decodes: CPU seconds per stream second, so streams one core sustains, and the
+   anchor, decoding alone (what any monitor must pay), in the same run. Alerts here are false.
+3. False alerts over more hours than decoding allows: benign frames rendered exactly as the
+   synthetic streams render them, at the sampling rate (2 a second, without the 28 other frames a
+   second that are decoded and not hashed), hashed and matched like the monitor does, and run
+   through the alert rule for several K-of-W choices: single-frame false matches and false alerts
+   per hour for each. This is the figure that chooses K and W (docs/live.md).
+
+The machine is shared: every table prints os.getloadavg() beside it.
+"""
+
+import argparse
+import io
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+import live_streams as ls  # noqa: E402
+from openmnr.core.index import PDQIndex  # noqa: E402
+from openmnr.core.live.frames import QUALITY_THRESHOLD, Sampler, hash_frame, luma_of  # noqa: E402
+from openmnr.core.live.index import FixedIndex, match  # noqa: E402
+from openmnr.core.live.rule import AlertRule, Sample  # noqa: E402
+from openmnr.core.live.session import Settings, StreamSpec, Watcher  # noqa: E402
+from openmnr.core.signals import pdq  # noqa: E402
+
+SIZE = (1280, 720)
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} (shared machine)"
+
+
+def percentile(values, q):
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def bank():
+    known, benign = ls.known_and_benign()
+    hashes = {path: pdq.hash_media(path) for path in known}
+    listed = [path for path in known if hashes[path].quality >= QUALITY_THRESHOLD]
+    index = PDQIndex.build([hashes[p].value for p in listed], list(range(1, len(listed) + 1)))
+    return listed, benign, FixedIndex(index)
+
+
+class Monitor:
+    def __init__(self, spec, index, settings):
+        self.events = []
+        self.stop = threading.Event()
+        self.watcher = Watcher(spec, index, self.events.append, settings, self.stop)
+        self.thread = threading.Thread(target=self.watcher.run, daemon=True)
+        self.thread.start()
+
+    def opened(self):
+        return [event.wall for event in self.events if event.kind == "alert_opened"]
+
+
+def latencies(sent: list[float], opened: list[float], window: float = 30.0):
+    """Each known picture sent is paired, in order, with the first alert not yet paired that came
+    after it (within ``window`` s): a monitor that lags may raise picture i's alert after picture
+    i+1 was sent. Returns the latencies, the pictures without an alert, and alerts left over."""
+    found, missed = [], 0
+    pending = sorted(opened)
+    for at in sent:
+        after = [t for t in pending if at <= t < at + window]
+        if after:
+            found.append(after[0] - at)
+            pending.remove(after[0])
+        else:
+            missed += 1
+    return found, missed, len(pending)
+
+
+def run_latency(args, listed, benign, index):
+    print(
+        f"encoding a {args.seconds:.0f} s 720p30 stream with {args.insertions} known pictures ...", flush=True
+    )
+    encoded = ls.encode(
+        ls.plan(listed, benign, seconds=args.seconds, insertions=args.insertions, seed=11), size=SIZE
+    )
+    names = ("RTMP", "RTSP", "MPEG-TS/TCP", "HLS")
+    if not args.sequential:
+        return _latency(encoded, index, names)
+    return [row for name in names for row in _latency(encoded, index, (name,))]
+
+
+def _latency(encoded, index, protocols):
+    settings = Settings(open_timeout=2.0, read_timeout=10.0)
+    ports = {name: ls.free_port() for name in ("rtmp", "rtsp", "tcp")}
+    specs = {
+        "RTMP": StreamSpec(f"rtmp://127.0.0.1:{ports['rtmp']}/live/bench", listen=True),
+        "RTSP": StreamSpec(f"rtsp://127.0.0.1:{ports['rtsp']}/live", listen=True),
+        "MPEG-TS/TCP": StreamSpec(f"tcp://127.0.0.1:{ports['tcp']}", listen=True),
+    }
+    monitors = {name: Monitor(specs[name], index, settings) for name in protocols if name in specs}
+    folder = Path(tempfile.mkdtemp(prefix="openmnr-live-bench-"))
+    server, http_port = ls.serve_folder(folder)
+    makers = {
+        "RTMP": lambda: ls.publish_rtmp(encoded, ports["rtmp"], connect_delay=1.0),
+        "RTSP": lambda: ls.publish_rtsp(encoded, ports["rtsp"], connect_delay=1.0),
+        "MPEG-TS/TCP": lambda: ls.publish_tcp(encoded, ports["tcp"], connect_delay=1.0),
+        "HLS": lambda: ls.publish_hls(encoded, folder, segment_seconds=2),
+    }
+    publishers = {name: makers[name]() for name in protocols}
+    for publisher in publishers.values():
+        publisher.start()
+    if "HLS" in protocols:
+        while not (folder / "stream.m3u8").exists():
+            time.sleep(0.05)
+        monitors["HLS"] = Monitor(StreamSpec(f"http://127.0.0.1:{http_port}/stream.m3u8"), index, settings)
+    for publisher in publishers.values():
+        publisher.finished.wait(encoded.seconds * 3 + 60)
+    time.sleep(8)  # the last alerts (HLS: the last segment)
+    rows = []
+    for name, monitor in monitors.items():
+        monitor.stop.set()
+        found, missed, unexplained = latencies(publishers[name].sent_known, monitor.opened())
+        rows.append(
+            {
+                "protocol": name,
+                "known_sent": len(publishers[name].sent_known),
+                "detected": len(found),
+                "missed": missed,
+                "other_alerts": unexplained,
+                "median_s": round(statistics.median(found), 2) if found else None,
+                "p99_s": round(percentile(found, 99), 2) if found else None,
+                "publisher_error": type(publishers[name].error).__name__ if publishers[name].error else "",
+            }
+        )
+    for monitor in monitors.values():
+        monitor.thread.join(15)
+    server.shutdown()
+    return rows
+
+
+def run_pipeline(args, listed, benign, index):
+    seconds = args.pipeline_minutes * 60
+    print(f"encoding a {seconds:.0f} s benign-only 720p30 stream ...", flush=True)
+    encoded = ls.encode(ls.plan([], benign, seconds=seconds, insertions=0, seed=12), size=SIZE)
+    # Anchor: decoding alone, every frame, one thread.
+    container = av.open(io.BytesIO(encoded.data), format="mpegts")
+    container.streams.video[0].codec_context.thread_count = 1
+    start = time.process_time()
+    frames = 0
+    for frame in container.decode(video=0):
+        luma_of(frame)
+        frames += 1
+    decode_cpu = time.process_time() - start
+    container.close()
+    # The monitor: the same stream through Watcher (file input read as fast as it decodes).
+    path = Path(tempfile.mkdtemp(prefix="openmnr-live-bench-")) / "benign.ts"
+    path.write_bytes(encoded.data)
+    events = []
+    watcher = Watcher(StreamSpec(str(path)), index, events.append, Settings())
+    start = time.process_time()
+    counters = watcher.run()
+    monitor_cpu = time.process_time() - start
+    path.unlink()
+    stream_seconds = frames / encoded.fps
+    alerts = sum(1 for event in events if event.kind == "alert_opened")
+    return [
+        {
+            "what": "decode only (anchor)",
+            "stream_s": round(stream_seconds, 1),
+            "cpu_per_stream_s": round(decode_cpu / stream_seconds, 4),
+            "streams_per_core": round(stream_seconds / decode_cpu, 1),
+            "sampled": "",
+            "false_alerts": "",
+        },
+        {
+            "what": "monitor: decode, sample, PDQ+dihedral, match, rule",
+            "stream_s": round(stream_seconds, 1),
+            "cpu_per_stream_s": round(monitor_cpu / stream_seconds, 4),
+            "streams_per_core": round(stream_seconds / monitor_cpu, 1),
+            "sampled": counters.sampled,
+            "false_alerts": alerts,
+        },
+    ]
+
+
+RULES = [(1, 1), (2, 4), (2, 3), (3, 6)]
+
+
+def run_false_alerts(args, benign, index):
+    """Benign frames rendered as the streams render them, at the sampling rate (see the docstring)."""
+    rng = random.Random(13)
+    target = args.benign_hours * 3600
+    rules = {rule: AlertRule("benign", *rule) for rule in RULES}
+    alerts = dict.fromkeys(RULES, 0)
+    matched = sampled = 0
+    stream_time = 0.0
+    started = time.time()
+    sampler = Sampler()
+    while stream_time < target:
+        picture = Image.open(rng.choice(benign)).convert("L")
+        length = rng.uniform(2.0, 6.0)
+        zoom0, zoom1 = rng.uniform(1.0, 1.15), rng.uniform(1.0, 1.15)
+        width, height = picture.size
+        t = 0.0
+        while t < length:
+            share = t / length
+            zoom = zoom0 + (zoom1 - zoom0) * share
+            cw, ch = width / zoom, height / zoom
+            left, top = (width - cw) * share, (height - ch) * (1 - share)
+            luma = np.asarray(
+                picture.resize(SIZE, Image.Resampling.BILINEAR, box=(left, top, left + cw, top + ch))
+            )
+            seconds = stream_time + t
+            if sampler.want(seconds, luma):
+                sampled += 1
+                found = match(index.get(), hash_frame(luma), 31)
+                matched += bool(found)
+                for rule, state in rules.items():
+                    if (outcome := state.feed(Sample(seconds, 0.0, found))) and outcome[0] == "opened":
+                        alerts[rule] += 1
+            t += 0.5
+        stream_time += length
+    hours = stream_time / 3600
+    return {
+        "stream_hours": round(hours, 2),
+        "sampled_frames": sampled,
+        "frames_matching": matched,
+        "wall_s": round(time.time() - started, 1),
+        "alerts": {f"{k} of {w}": count for (k, w), count in alerts.items()},
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=45.0)
+    parser.add_argument("--insertions", type=int, default=5)
+    parser.add_argument("--pipeline-minutes", type=float, default=2.0)
+    parser.add_argument("--benign-hours", type=float, default=2.0)
+    parser.add_argument("--sequential", action="store_true", help="one protocol at a time (less contention)")
+    parser.add_argument("--skip", default="", help="comma-separated: latency,pipeline,false")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    skip = set(args.skip.split(","))
+    listed, benign, index = bank()
+    print(
+        f"bank: {len(listed)} pictures of sources {', '.join(ls.KNOWN_SOURCES)}; benign: {len(benign)} pictures"
+    )
+    result = {"load_before": os.getloadavg()}
+    if "latency" not in skip:
+        rows = run_latency(args, listed, benign, index)
+        result["latency"] = rows
+        how = "one protocol at a time" if args.sequential else "one 720p30 stream per protocol at once"
+        print(f"\nDetection latency, {how} ({load()})")
+        print(
+            f"{'protocol':<13}{'known sent':>11}{'detected':>9}{'missed':>7}{'other':>6}{'median s':>9}{'p99 s':>7}"
+        )
+        for r in rows:
+            print(
+                f"{r['protocol']:<13}{r['known_sent']:>11}{r['detected']:>9}{r['missed']:>7}{r['other_alerts']:>6}"
+                f"{r['median_s'] if r['median_s'] is not None else '-':>9}{r['p99_s'] if r['p99_s'] is not None else '-':>7}"
+                f"  {r['publisher_error']}"
+            )
+    if "pipeline" not in skip:
+        rows = run_pipeline(args, listed, benign, index)
+        result["pipeline"] = rows
+        print(
+            f"\nCPU per 720p30 stream, 2 sampled frames/s, one thread, read as fast as it decodes ({load()})"
+        )
+        print(f"{'':<52}{'stream s':>9}{'CPU s / s':>10}{'streams/core':>13}{'sampled':>8}{'alerts':>7}")
+        for r in rows:
+            print(
+                f"{r['what']:<52}{r['stream_s']:>9}{r['cpu_per_stream_s']:>10}{r['streams_per_core']:>13}"
+                f"{r['sampled']!s:>8}{r['false_alerts']!s:>7}"
+            )
+    if "false" not in skip:
+        found = run_false_alerts(args, benign, index)
+        result["false_alerts"] = found
+        print(f"\nFalse alerts on benign frames at the sampling rate ({load()})")
+        print(
+            f"stream-hours {found['stream_hours']}, sampled frames {found['sampled_frames']}, "
+            f"frames matching a bank entry {found['frames_matching']}, wall {found['wall_s']} s"
+        )
+        for rule, count in found["alerts"].items():
+            print(
+                f"  K-of-W {rule:<7} false alerts {count:>4}  per hour {count / max(found['stream_hours'], 1e-9):.3f}"
+            )
+    result["load_after"] = os.getloadavg()
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
