@@ -11,7 +11,9 @@ In the same run and on the same server it measures the anchor of the stack itsel
 authenticated GET /api/v1/whoami, which does everything an API call does (key lookup, per-key rate
 limit counter) but file a report. The published anchor is NCMEC's 2023 average of 1.15 reports a
 second (36.2 million reports); the design target is >= 500 reports/s with p99 <= 200 ms and none
-lost.
+lost. A third row sends the same reports in batches (POST /api/v1/reports/batch, 100 a request,
+each with its own Idempotency-Key): its rate counts reports, its latencies are per batch (target:
+>= 500 reports/s on PostgreSQL with p99 <= 500 ms per batch).
 
     .venv/bin/python bench/intake.py [--reports N] [--seconds S] [--clients C]
                                      [--workers W] [--threads T] [--db sqlite|postgres|both]
@@ -19,7 +21,8 @@ lost.
 The client shares the machine with the server, so it takes CPU the server would otherwise have.
 So each row also gives the CPU time the server side spent per request (gunicorn's processes, plus
 PostgreSQL's when it is the database) and the client's: 2,000 ms divided by the server's figure is
-what two cores given to the server alone could answer per second. Prints a table and writes
+what two cores given to the server alone could answer per second. For PostgreSQL the server side
+counts the backends of the bench's own database, not the shared server's other processes. Prints a table and writes
 bench/results/intake.json.
 """
 
@@ -119,10 +122,18 @@ def stop_server(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def server_cpu_seconds(server: subprocess.Popen) -> float:
-    """CPU time used so far by the server's processes and by every PostgreSQL process."""
+def server_cpu_seconds(server: subprocess.Popen, database: str | None = None) -> float:
+    """CPU time used so far by the server's processes and by the PostgreSQL backends serving
+    `database` (their process title names it; the server's connections are persistent, so the
+    backends live as long as the server). The PostgreSQL server's shared processes (WAL writer,
+    checkpointer) also work for the other databases of a shared server and are left out."""
     processes = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
-    processes += [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres")]
+    if database:
+        for process in psutil.process_iter(["name", "cmdline"]):
+            if (process.info["name"] or "").startswith("postgres") and database in " ".join(
+                process.info["cmdline"] or ()
+            ):
+                processes.append(process)
     total = 0.0
     for process in processes:
         try:
@@ -133,19 +144,24 @@ def server_cpu_seconds(server: subprocess.Popen) -> float:
     return total
 
 
-def measured(server: subprocess.Popen, port: int, key: str, **kwargs) -> dict:
-    """`fire`, with the server's and the client's CPU milliseconds per acknowledged request."""
-    server_before, client_before = server_cpu_seconds(server), time.process_time()
+def measured(server: subprocess.Popen, port: int, key: str, database: str | None, **kwargs) -> dict:
+    """`fire`, with the server's and the client's CPU milliseconds per acknowledged report."""
+    server_before, client_before = server_cpu_seconds(server, database), time.process_time()
     row = fire(port, key, **kwargs)
-    server_ms = (server_cpu_seconds(server) - server_before) * 1000
+    server_ms = (server_cpu_seconds(server, database) - server_before) * 1000
     client_ms = (time.process_time() - client_before) * 1000
     acked = max(row["acknowledged"], 1)
     row["server_cpu_ms"], row["client_cpu_ms"] = round(server_ms / acked, 2), round(client_ms / acked, 2)
     return row
 
 
-def fire(port: int, key: str, *, kind: str, count: int, seconds: float, clients: int) -> dict:
-    """Send up to `count` requests from `clients` threads for at most `seconds`."""
+def fire(
+    port: int, key: str, *, kind: str, count: int, seconds: float, clients: int, batch_size: int = 1
+) -> dict:
+    """Send up to `count` requests from `clients` threads for at most `seconds` (for batches:
+    `count` reports, `batch_size` a request). Latencies are per request; the rate is per report."""
+    if kind == "batch":
+        count = max(1, count // batch_size)
     lock = threading.Lock()
     issued = [0]
     latencies: list[float] = []
@@ -171,6 +187,18 @@ def fire(port: int, key: str, *, kind: str, count: int, seconds: float, clients:
                 )
                 headers = {**auth, "Content-Type": "application/json", "Idempotency-Key": f"{run_id}-{index}"}
                 method, path = "POST", "/api/v1/reports"
+            elif kind == "batch":
+                reports = [
+                    {
+                        "idempotency_key": f"{run_id}-{index}-{n}",
+                        "urls": [f"https://bench.example/{run_id}/{index}/{n}"],
+                        "reference": f"{index}-{n}",
+                    }
+                    for n in range(batch_size)
+                ]
+                body = json.dumps({"reports": reports})
+                headers = {**auth, "Content-Type": "application/json"}
+                method, path = "POST", "/api/v1/reports/batch"
             else:
                 body, headers, method, path = None, auth, "GET", "/api/v1/whoami"
             started = time.perf_counter()
@@ -186,7 +214,14 @@ def fire(port: int, key: str, *, kind: str, count: int, seconds: float, clients:
                 continue
             elapsed = time.perf_counter() - started
             with lock:
-                if response.status == (202 if kind == "report" else 200):
+                if kind == "batch" and response.status == 200:
+                    latencies.append(elapsed)
+                    for answer in json.loads(payload)["results"]:
+                        if answer["status"] == 202:
+                            acknowledged.append(answer["id"])
+                        else:
+                            errors.append(f"item {answer['status']}")
+                elif response.status == (202 if kind == "report" else 200):
                     latencies.append(elapsed)
                     if kind == "report":
                         acknowledged.append(json.loads(payload)["id"])
@@ -206,13 +241,15 @@ def fire(port: int, key: str, *, kind: str, count: int, seconds: float, clients:
     def percentile(p: float) -> float:
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000 if ordered else float("nan")
 
+    done = len(acknowledged) if kind == "batch" else len(latencies)
     return {
         "kind": kind,
-        "acknowledged": len(latencies),
+        "acknowledged": done,
+        "requests": len(latencies),
         "errors": len(errors),
         "error_kinds": sorted(set(errors)),
         "seconds": round(wall, 2),
-        "per_second": round(len(latencies) / wall, 1) if wall else 0.0,
+        "per_second": round(done / wall, 1) if wall else 0.0,
         "p50_ms": round(percentile(0.50), 1),
         "p99_ms": round(percentile(0.99), 1),
         "mean_ms": round(statistics.fmean(ordered) * 1000, 1) if ordered else float("nan"),
@@ -249,19 +286,23 @@ def run_backend(backend: str, args) -> list[dict]:
                         server,
                         port,
                         key,
+                        database,
                         kind=kind,
-                        count=args.reports,
+                        count=args.reports * (args.batch_size if kind == "batch" else 1),
                         seconds=args.seconds,
-                        clients=args.clients,
+                        clients=args.batch_clients if kind == "batch" else args.clients,
+                        batch_size=args.batch_size,
                     )
-                    for kind in ("whoami", "report")
+                    for kind in ("whoami", "report", "batch")
                 ]
             finally:
                 stop_server(server)
-            report_row = rows[1]
-            report_row["lost"] = report_row["acknowledged"] - acknowledged_present(env, report_row["ids"])
-            rows[0]["lost"] = None
             for row in rows:
+                row["lost"] = (
+                    None
+                    if row["kind"] == "whoami"
+                    else len(row["ids"]) - acknowledged_present(env, row["ids"])
+                )
                 row["backend"] = backend
                 del row["ids"]
             return rows
@@ -293,6 +334,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--batch-size", type=int, default=100, help="reports per batch request (default 100)")
+    parser.add_argument(
+        "--batch-clients", type=int, default=4, help="concurrent connections sending batches (default 4)"
+    )
     args = parser.parse_args()
 
     backends = ["sqlite", "postgres"] if args.db == "both" else [args.db]
@@ -309,10 +354,15 @@ def main() -> None:
         f"\nReport intake on 127.0.0.1: {args.workers} gunicorn workers x {args.threads} threads, "
         f"{args.clients} client connections, up to {args.reports} requests or {args.seconds:g} s per row"
     )
+    print(f"load average while measuring (1, 5, 15 min; the machine is shared): {os.getloadavg()}")
     print(header)
     print("-" * len(header))
     for row in rows:
-        label = "POST /api/v1/reports (ours)" if row["kind"] == "report" else "GET /api/v1/whoami (anchor)"
+        label = {
+            "report": "POST /api/v1/reports (ours)",
+            "batch": f"POST .../reports/batch x{args.batch_size}",
+            "whoami": "GET /api/v1/whoami (anchor)",
+        }[row["kind"]]
         lost = "" if row["lost"] is None else str(row["lost"])
         print(
             f"{row['backend']:9} {label:28} {row['acknowledged']:>6} {row['errors']:>6} {row['per_second']:>7} "
