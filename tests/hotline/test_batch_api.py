@@ -31,9 +31,19 @@ def _post(client, key, reports):
 
 
 def _tasks():
+    """Cases with a triage task queued, once the batch's fan-out task has run (as a worker would)."""
     from django_tasks_db.models import DBTaskResult
 
-    return DBTaskResult.objects.count()
+    from openmnr.hotline import tasks
+
+    for fan_out in DBTaskResult.objects.filter(task_path__endswith="triage_new_cases"):
+        tasks.triage_new_cases.call(*fan_out.args_kwargs["args"])
+        fan_out.delete()
+    queued = DBTaskResult.objects.filter(task_path__endswith="triage_case")
+    case_ids = [task.args_kwargs["args"][0] for task in queued]
+    assert len(case_ids) == len(set(case_ids)), "a case was queued twice"
+    assert set(case_ids) <= set(Case.objects.values_list("pk", flat=True))
+    return len(case_ids)
 
 
 @pytest.mark.django_db
@@ -89,6 +99,46 @@ def test_the_same_key_twice_in_one_batch_is_one_report(client, partner_key):
     statuses = [(r["status"], r["id"]) for r in results["results"]]
     assert statuses[0][0] == 202 and statuses[1] == (200, statuses[0][1]) and statuses[2] == (409, None)
     assert Submission.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_reports_of_one_url_share_its_case_and_count_as_its_reporters(client, partner_key):
+    seen = {"idempotency_key": "seen", "urls": ["https://example.org/seen"]}
+    assert _post(client, partner_key, [seen]).json()["results"][0]["status"] == 202
+    both = ["https://example.org/seen", "https://example.org/new"]
+    reports = [{"idempotency_key": f"k{n}", "urls": both} for n in range(3)]
+    assert [r["status"] for r in _post(client, partner_key, reports).json()["results"]] == [202] * 3
+    counts = dict(Case.objects.values_list("url", "reporter_count"))
+    assert counts == {"https://example.org/seen": 4, "https://example.org/new": 3}
+    assert _tasks() == 2
+    assert audit.verify().ok
+
+
+@pytest.mark.django_db
+def test_when_the_one_statement_path_meets_a_concurrent_writer_each_report_is_filed_alone(
+    client, partner_key, monkeypatch
+):
+    """A concurrent request that takes a key or opens a case between the batch's look-up and its
+    insert makes the bulk insert fail (IntegrityError); the batch then files report by report."""
+    from django.db import IntegrityError
+
+    from openmnr.hotline import batch
+
+    def concurrent_writer_won(new, api_key, request):
+        Submission.objects.create(
+            tracking_code="X", source="partner", found_where="other", content_kind="csam"
+        )
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    first = _post(client, partner_key, [_report(1)]).json()["results"][0]
+    monkeypatch.setattr(batch, "_file_together", concurrent_writer_won)
+    results = _post(client, partner_key, [_report(1), _report(2), _report(3, urls=["ftp://x"])]).json()[
+        "results"
+    ]
+    assert [r["status"] for r in results] == [200, 202, 400] and results[0]["id"] == first["id"]
+    assert not Submission.objects.filter(tracking_code="X").exists()  # the failed attempt left nothing
+    assert Submission.objects.count() == 2 and _tasks() == 2
+    assert audit.verify().ok
 
 
 @pytest.mark.django_db

@@ -5,7 +5,14 @@ key lookup, a rate-limit count and above all a commit (a WAL flush on PostgreSQL
 A batch pays them once. What it must not change is what a report is: each one still carries its
 own Idempotency-Key, is checked on its own, and is written whole or not at all.
 
-So the batch is one transaction in which each report is a savepoint: a report that fails (a bad
+The batch is one transaction. Its new reports are first filed together, with a handful of
+statements for the whole batch (``_file_together``: the open cases looked up and locked at once,
+new cases, submissions, links and audit events each in one INSERT, one fan-out task that queues
+each new case's triage), inside a savepoint. If that meets a concurrent writer (a key or a case
+taken between the look-up and the insert: an IntegrityError), the savepoint is rolled back and the
+reports are filed one at a time, each in its own savepoint, as follows.
+
+Each report in its own savepoint: a report that fails (a bad
 URL, an Idempotency-Key reused for another body, two copies racing on the same key) rolls back to
 its savepoint and is answered with its reason, and the others go on. The answers are sent only
 after the one commit, so an acknowledged report is a committed report; if the commit itself fails
@@ -25,10 +32,14 @@ of its first occurrence.
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
-from . import intake
+from openmnr.audit import service as audit
+
+from . import codes, intake, tasks
 from .errors import InvalidReport
-from .models import Source, Submission
+from .models import Case, ReportedURL, Source, Submission
+from .states import OPEN
 
 MAX_REPORTS = 100
 
@@ -73,7 +84,25 @@ def receive(items: list[BatchItem], *, api_key, request=None) -> list[Answer]:
                 api_key=api_key, idempotency_key__in=keys
             ).values_list("pk", "idempotency_key", "request_sha256")
         }
+        fresh: dict[str, int] = {}
+        for index in checked:
+            fresh.setdefault(items[index].idempotency_key, index)
+        fresh = {key: index for key, index in fresh.items() if key not in earlier}
+        if fresh:
+            try:
+                with transaction.atomic():
+                    filed = _file_together(
+                        [(index, items[index], *checked[index]) for index in fresh.values()], api_key, request
+                    )
+            except IntegrityError:
+                pass  # a concurrent writer took a key or opened a case first: one report at a time below
+            else:
+                for index, pk in filed.items():
+                    earlier[items[index].idempotency_key] = (pk, checked[index][1])
+                    answers[index] = Answer(ACCEPTED, id=pk)
         for index, (urls, digest) in checked.items():
+            if answers[index] is not None:
+                continue
             item = items[index]
             if item.idempotency_key not in earlier:
                 try:
@@ -109,3 +138,66 @@ def receive(items: list[BatchItem], *, api_key, request=None) -> list[Answer]:
                     CONFLICT, detail="this Idempotency-Key was already used for a different report"
                 )
     return answers
+
+
+def _file_together(new: list[tuple[int, BatchItem, list, str]], api_key, request) -> dict[int, int]:
+    """File every new report of the batch with a handful of statements in all (the fast path):
+    {item index: submission id}. Raises IntegrityError when a concurrent writer used one of the
+    Idempotency-Keys or opened one of the cases first; the caller's savepoint then rolls it all
+    back and the reports are filed one at a time."""
+    wanted: dict[str, object] = {}
+    naming: dict[str, int] = {}
+    for _index, _item, urls, _digest in new:
+        for _written, canonical in urls:
+            wanted.setdefault(canonical.sha256, canonical)
+            naming[canonical.sha256] = naming.get(canonical.sha256, 0) + 1
+    cases = {
+        case.url_sha256: case
+        for case in Case.objects.select_for_update()
+        .filter(url_sha256__in=wanted, state__in=OPEN)
+        .only("pk", "url_sha256")
+    }
+    joined = set(cases)
+    opened = Case.objects.bulk_create(
+        [Case(url=wanted[sha].url, url_sha256=sha) for sha in wanted if sha not in cases]
+    )
+    cases.update((case.url_sha256, case) for case in opened)
+    # Each case gets one more reporter per report naming it; a case opened here starts at one.
+    by_increment: dict[int, list[int]] = {}
+    for sha, count in naming.items():
+        increment = count if sha in joined else count - 1
+        if increment:
+            by_increment.setdefault(increment, []).append(cases[sha].pk)
+    for increment, pks in by_increment.items():
+        Case.objects.filter(pk__in=pks).update(reporter_count=F("reporter_count") + increment)
+    submissions = Submission.objects.bulk_create(
+        [
+            Submission(
+                tracking_code=codes.new_code(),
+                source=Source.PARTNER,
+                found_where=item.report.found_where,
+                content_kind=item.report.content_kind,
+                description=item.report.description,
+                partner_reference=item.report.partner_reference,
+                api_key=api_key,
+                idempotency_key=item.idempotency_key,
+                request_sha256=digest,
+            )
+            for _index, item, _urls, digest in new
+        ]
+    )
+    links, details, first_reports = [], [], set()
+    for (_index, _item, urls, _digest), submission in zip(new, submissions, strict=True):
+        new_cases = 0
+        for written, canonical in urls:
+            links.append(
+                ReportedURL(submission=submission, case=cases[canonical.sha256], url_as_written=written)
+            )
+            if canonical.sha256 not in joined and canonical.sha256 not in first_reports:
+                first_reports.add(canonical.sha256)
+                new_cases += 1
+        details.append({"source": Source.PARTNER, "urls": len(urls), "new_cases": new_cases})
+    ReportedURL.objects.bulk_create(links)
+    audit.record_many("hotline.report.receive", submissions, details, request=request)
+    tasks.enqueue_triage_many([case.pk for case in opened])
+    return {index: submission.pk for (index, *_rest), submission in zip(new, submissions, strict=True)}
