@@ -163,3 +163,17 @@ def test_a_list_of_paths_and_urls(tmp_path, corpus, bundle):
     rows = _scan([f"@{listing}"], bundle)
     assert rows[str(corpus[2])]["match"]
     assert rows["memory:///scan-test/known.jpg"]["match"]
+
+
+def test_a_manifest_line_torn_by_a_kill_does_not_swallow_the_next(tmp_path):
+    from openmnr.core.scan.results import Output
+
+    output = Output(tmp_path, "csv")
+    output.write_batch("first", 1, [worker._error_row("a", 0, "unreadable", "x")])
+    with output.manifest.open("a") as manifest:
+        manifest.write('{"batch": "torn", "fi')  # the kill came here
+    again = Output(tmp_path, "csv")
+    again.write_batch("second", 1, [worker._error_row("b", 0, "unreadable", "y")])
+    assert set(again.finished()) == {"first", "second"}
+    merged = again.merge().read_text().splitlines()
+    assert len(merged) == 3 and merged[0].startswith('"path"')

@@ -50,6 +50,16 @@ class Output:
         self.parts = self.folder / "parts"
         self.parts.mkdir(parents=True, exist_ok=True)
         self.manifest = self.folder / "manifest.jsonl"
+        self._repair()
+
+    def _repair(self) -> None:
+        """Cut a line torn by a kill mid-write, so the next line does not join it and get lost."""
+        if not self.manifest.exists():
+            return
+        data = self.manifest.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with self.manifest.open("r+b") as manifest:
+                manifest.truncate(data.rfind(b"\n") + 1)
 
     def finished(self) -> dict[str, dict]:
         """The batches the manifest lists as finished, by id (a torn last line is ignored)."""

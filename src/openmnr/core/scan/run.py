@@ -14,6 +14,7 @@ scan of millions of files keeps the scheduler's memory flat; the listing itself 
 (about 200 bytes a file) to give the progress bar its total and ETA.
 """
 
+import itertools
 import sys
 import time
 from collections.abc import Iterable
@@ -111,7 +112,7 @@ def scan(
             by_key[future.key] = batch
             return future
 
-        running = as_completed([submit(batch) for batch, _ in zip(pending, range(limit), strict=False)])
+        running = as_completed([submit(batch) for batch in itertools.islice(pending, limit)])
         for future in running:
             batch = by_key.pop(future.key)
             try:
@@ -130,6 +131,9 @@ def scan(
         client.close()
         if cluster is not None:
             cluster.close()
+    unfinished = {batch.id for batch in all_batches} - set(output.finished())
+    if unfinished:  # never expected: every batch is written or listed as failed above
+        raise RuntimeError(f"{len(unfinished)} batches have no results; run the scan again to finish them")
     for entry in finished.values():
         summary.rows += entry["rows"]
         summary.matches += entry["matches"]
