@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+
 from scanbundle import make_bundle
 
 pytestmark = pytest.mark.slow
