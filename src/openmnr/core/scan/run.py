@@ -40,6 +40,7 @@ class Summary:
     errors: int = 0
     errors_by_kind: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    startup_seconds: float = 0.0  # listing the sources and starting or reaching the cluster
     results: str = ""
 
 
@@ -91,6 +92,7 @@ def scan(
             silence_logs=40,
         )
         client = Client(cluster)
+    summary.startup_seconds = round(time.monotonic() - started, 2)
     bar = tqdm(
         total=summary.files,
         initial=sum(len(b.items) for b in all_batches if b.id in finished),
