@@ -189,7 +189,11 @@ class Platform:
     def web_workers(self) -> list[int]:
         import psutil
 
-        return [child.pid for child in psutil.Process(self.web.pid).children(recursive=True)]
+        # openmnr serve -> the gunicorn master -> its workers: only the workers are killed (the
+        # master is what replaces them; a deployment's service manager restarts the master).
+        return [
+            worker.pid for master in psutil.Process(self.web.pid).children() for worker in master.children()
+        ]
 
     def kill_web_worker(self) -> bool:
         pids = self.web_workers()

@@ -8,16 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from faults.harness import BIN, Platform, Postgres
+from faults.harness import BIN, PG_BIN, Platform, Postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        not Path("/usr/lib/postgresql/15/bin/initdb").exists() and not os.environ.get("OPENMNR_PG_BIN"),
-        reason="PostgreSQL's initdb is not installed",
-    ),
+    pytest.mark.faults,
+    pytest.mark.skipif(not (PG_BIN / "initdb").exists(), reason=f"PostgreSQL's initdb is not in {PG_BIN}"),
 ]
 
 FILE_REPORTS = """

@@ -13,11 +13,10 @@ import json
 import os
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
-from faults.harness import BIN, NotFoundSite, Partners, Platform, Postgres
+from faults.harness import BIN, PG_BIN, NotFoundSite, Partners, Platform, Postgres
 
 LONG = os.environ.get("OPENMNR_FAULTS") == "long"
 KILLS = 100 if LONG else 6
@@ -25,12 +24,10 @@ KILL_EVERY = 2.0 if LONG else 4.0
 OUTAGE = 30.0
 
 pytestmark = [
+    pytest.mark.timeout(3600 if LONG else 900),
     pytest.mark.slow,
     pytest.mark.faults,
-    pytest.mark.skipif(
-        not (Path("/usr/lib/postgresql/15/bin/initdb").exists() or os.environ.get("OPENMNR_PG_BIN")),
-        reason="PostgreSQL's initdb is not installed",
-    ),
+    pytest.mark.skipif(not (PG_BIN / "initdb").exists(), reason=f"PostgreSQL's initdb is not in {PG_BIN}"),
 ]
 
 

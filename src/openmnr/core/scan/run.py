@@ -92,6 +92,9 @@ def scan(
             silence_logs=40,
         )
         client = Client(cluster)
+    # Each worker imports the hashing code and maps the bundle now, not inside its first task (a
+    # worker that joins later, or replaces a dead one, does it in its first task).
+    client.run(warm_up, str(bundle))
     summary.startup_seconds = round(time.monotonic() - started, 2)
     bar = tqdm(
         total=summary.files,
@@ -143,6 +146,13 @@ def scan(
     summary.results = str(output.merge())
     summary.seconds = round(time.monotonic() - started, 2)
     return summary
+
+
+def warm_up(bundle: str) -> int:
+    """Load the bundle in this worker process (and with it the signal types); return its banks."""
+    from . import index
+
+    return len(index.load(bundle).banks)
 
 
 def _worker_died(item: sources.Item, exc: Exception) -> dict:
