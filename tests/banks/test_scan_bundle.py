@@ -4,8 +4,8 @@ may match and nothing else, writing it is audited, and an account that may not m
 import shutil
 
 import pytest
-from helpers import bank_with_image
 
+from helpers import bank_with_image
 from openmnr.audit.models import AuditEvent
 from openmnr.banks import services
 from openmnr.banks.models import Bank
