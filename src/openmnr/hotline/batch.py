@@ -67,7 +67,7 @@ def receive(items: list[BatchItem], *, api_key, request=None) -> list[Answer]:
     if not 1 <= len(items) <= MAX_REPORTS:
         raise InvalidReport(f"a batch holds 1 to {MAX_REPORTS} reports")
     answers: list[Answer | None] = [None] * len(items)
-    checked = {}
+    checked = {}  # item index -> (its canonical URLs, its request digest)
     for index, item in enumerate(items):
         try:
             if item.invalid:
@@ -76,23 +76,22 @@ def receive(items: list[BatchItem], *, api_key, request=None) -> list[Answer]:
             checked[index] = (intake.canonical_urls(item.report.urls), intake.request_digest(item.report))
         except InvalidReport as exc:
             answers[index] = Answer(REFUSED, detail=str(exc))
-    keys = {items[index].idempotency_key for index in checked}
     with transaction.atomic():
-        earlier = {
+        earlier = {  # Idempotency-Key -> (submission id, its request digest)
             key: (pk, digest)
             for pk, key, digest in Submission.objects.filter(
-                api_key=api_key, idempotency_key__in=keys
+                api_key=api_key, idempotency_key__in={items[index].idempotency_key for index in checked}
             ).values_list("pk", "idempotency_key", "request_sha256")
         }
-        fresh: dict[str, int] = {}
+        first_of_key: dict[str, int] = {}
         for index in checked:
-            fresh.setdefault(items[index].idempotency_key, index)
-        fresh = {key: index for key, index in fresh.items() if key not in earlier}
-        if fresh:
+            first_of_key.setdefault(items[index].idempotency_key, index)
+        new = [index for key, index in first_of_key.items() if key not in earlier]
+        if new:
             try:
                 with transaction.atomic():
                     filed = _file_together(
-                        [(index, items[index], *checked[index]) for index in fresh.values()], api_key, request
+                        [(index, items[index], *checked[index]) for index in new], api_key, request
                     )
             except IntegrityError:
                 pass  # a concurrent writer took a key or opened a case first: one report at a time below
@@ -101,43 +100,40 @@ def receive(items: list[BatchItem], *, api_key, request=None) -> list[Answer]:
                     earlier[items[index].idempotency_key] = (pk, checked[index][1])
                     answers[index] = Answer(ACCEPTED, id=pk)
         for index, (urls, digest) in checked.items():
-            if answers[index] is not None:
-                continue
-            item = items[index]
-            if item.idempotency_key not in earlier:
-                try:
-                    with transaction.atomic():
-                        submission = intake.file_checked(
-                            item.report,
-                            urls,
-                            source=Source.PARTNER,
-                            request=request,
-                            api_key=api_key,
-                            idempotency_key=item.idempotency_key,
-                            request_sha256=digest,
-                        )
-                except IntegrityError:
-                    # Another request with this key committed while this one ran: its report stands.
-                    found = Submission.objects.filter(api_key=api_key, idempotency_key=item.idempotency_key)
-                    row = found.values_list("pk", "request_sha256").first()
-                    if row is None:  # the URL's case changed under it twice: nothing was written
-                        answers[index] = Answer(
-                            TRY_AGAIN, detail="the report could not be filed now; send it again"
-                        )
-                        continue
-                    earlier[item.idempotency_key] = row
-                else:
-                    earlier[item.idempotency_key] = (submission.pk, digest)
-                    answers[index] = Answer(ACCEPTED, id=submission.pk)
-                    continue
-            pk, first_digest = earlier[item.idempotency_key]
-            if first_digest == digest:
-                answers[index] = Answer(REPEATED, id=pk)
-            else:
-                answers[index] = Answer(
-                    CONFLICT, detail="this Idempotency-Key was already used for a different report"
-                )
+            if answers[index] is None:
+                answers[index] = _file_alone(items[index], urls, digest, earlier, api_key, request)
     return answers
+
+
+def _file_alone(item: BatchItem, urls, digest: str, earlier: dict, api_key, request) -> Answer:
+    """One report in its own savepoint (the slow path), or the answer for a key seen before;
+    `earlier` learns the key."""
+    if item.idempotency_key not in earlier:
+        try:
+            with transaction.atomic():
+                submission = intake.file_checked(
+                    item.report,
+                    urls,
+                    source=Source.PARTNER,
+                    request=request,
+                    api_key=api_key,
+                    idempotency_key=item.idempotency_key,
+                    request_sha256=digest,
+                )
+        except IntegrityError:
+            # Another request with this key committed while this one ran: its report stands.
+            found = Submission.objects.filter(api_key=api_key, idempotency_key=item.idempotency_key)
+            row = found.values_list("pk", "request_sha256").first()
+            if row is None:  # the URL's case changed under it twice: nothing was written
+                return Answer(TRY_AGAIN, detail="the report could not be filed now; send it again")
+            earlier[item.idempotency_key] = row
+        else:
+            earlier[item.idempotency_key] = (submission.pk, digest)
+            return Answer(ACCEPTED, id=submission.pk)
+    pk, first_digest = earlier[item.idempotency_key]
+    if first_digest == digest:
+        return Answer(REPEATED, id=pk)
+    return Answer(CONFLICT, detail="this Idempotency-Key was already used for a different report")
 
 
 def _file_together(new: list[tuple[int, BatchItem, list, str]], api_key, request) -> dict[int, int]:

@@ -61,7 +61,7 @@ def scan_batch(batch: Batch, bundle: str, options: Options) -> list[dict]:
 
 def _scan_item(item: Item, loaded: "index.Bundle", options: Options) -> Iterator[dict]:
     try:
-        with _open(item.path) as (source, changed):
+        with _Opened(item.path) as (source, changed):
             head = source.read(512)
             source.seek(0)
             if archives.kind(head) is not None:
@@ -103,7 +103,7 @@ def _scan_bytes(path: str, data: bytes, loaded, options: Options) -> dict:
     return row
 
 
-class _open:
+class _Opened:
     """A local file or an fsspec URL, opened for reading; `changed()` raises `ChangedWhileRead`
     when a local file's size or modification time is not what it was when opened."""
 
