@@ -81,26 +81,37 @@ class Bundle:
     thresholds: dict[str, int]
 
     def match(self, values: dict[str, str]) -> dict:
-        """The match columns for a file's signal values: ``match``, ``action``, ``banks``,
-        ``entries``, ``distance``."""
-        found: dict[int, int] = {}
-        candidates = False
-        for name, value in values.items():
+        """The match columns for one file's signal values (see `match_many`)."""
+        return self.match_many([values])[0]
+
+    def match_many(self, files: list[dict[str, str]]) -> list[dict]:
+        """The match columns (``match``, ``action``, ``banks``, ``entries``, ``distance``) for the
+        signal values of each file, looked up with one index query per signal type for them all:
+        for small files a query per file would cost as much as hashing them."""
+        found: list[dict[int, int]] = [{} for _ in files]
+        candidates = [False] * len(files)
+        for name, index in self.indexes.items():
             cls = signals.SIGNAL_TYPES.get(name)
-            index = self.indexes.get(name)
-            if cls is None or index is None or not value:
+            asked = [(number, values[name]) for number, values in enumerate(files) if values.get(name)]
+            if cls is None or not asked:
                 continue
             threshold = self.thresholds.get(name, cls.threshold)
-            hits = cls.search(index, [cls.probes(value)], threshold)[0]
-            for hit in hits:
-                if not self._visible(hit.id):
-                    continue
-                if cls.digits is None:  # needs verify() against the stored value: a candidate
-                    candidates = True
-                    continue
-                found[hit.id] = min(hit.distance, found.get(hit.id, hit.distance))
+            answers = cls.search(index, [cls.probes(value) for _number, value in asked], threshold)
+            for (number, _value), hits in zip(asked, answers, strict=True):
+                for hit in hits:
+                    if not self._visible(hit.id):
+                        continue
+                    if cls.digits is None:  # needs verify() against the stored value: a candidate
+                        candidates[number] = True
+                        continue
+                    found[number][hit.id] = min(hit.distance, found[number].get(hit.id, hit.distance))
+        return [
+            self._columns(entries, candidate) for entries, candidate in zip(found, candidates, strict=True)
+        ]
+
+    def _columns(self, found: dict[int, int], candidate: bool) -> dict:
         if not found:
-            action = "vpdq_candidate" if candidates else None
+            action = "vpdq_candidate" if candidate else None
             return {"match": False, "action": action, "banks": None, "entries": None, "distance": None}
         bank_numbers = sorted({self._bank_of(entry) for entry in found})
         purposes = {self.banks[number]["purpose"] for number in bank_numbers}

@@ -41,6 +41,10 @@ COLUMNS = (
 )
 
 
+#: Where a row keeps its file's signal values until the batch is matched (never written out).
+_VALUES = "_values"
+
+
 @dataclass(frozen=True)
 class Options:
     limits: Limits = field(default_factory=Limits)
@@ -55,17 +59,22 @@ def scan_batch(batch: Batch, bundle: str, options: Options) -> list[dict]:
         if item.error:
             rows.append(_error_row(item.path, item.size, item.error_kind, item.error))
             continue
-        rows.extend(_scan_item(item, loaded, options))
+        rows.extend(_scan_item(item, options))
+    hashed = [row for row in rows if row.get(_VALUES)]
+    for row, columns in zip(hashed, loaded.match_many([row[_VALUES] for row in hashed]), strict=True):
+        row.update(columns)
+    for row in rows:
+        row.pop(_VALUES, None)
     return rows
 
 
-def _scan_item(item: Item, loaded: "index.Bundle", options: Options) -> Iterator[dict]:
+def _scan_item(item: Item, options: Options) -> Iterator[dict]:
     try:
         with _Opened(item.path) as (source, changed):
             head = source.read(512)
             source.seek(0)
             if archives.kind(head) is not None:
-                rows = list(_scan_archive(item.path, source, loaded, options))
+                rows = list(_scan_archive(item.path, source, options))
                 changed()
                 yield from rows
                 return
@@ -74,18 +83,19 @@ def _scan_item(item: Item, loaded: "index.Bundle", options: Options) -> Iterator
     except ScanError as exc:
         yield _error_row(item.path, item.size, exc.kind, str(exc))
         return
-    yield _scan_bytes(item.path, data, loaded, options)
+    yield _scan_bytes(item.path, data, options)
 
 
-def _scan_archive(path: str, source, loaded, options: Options) -> Iterator[dict]:
+def _scan_archive(path: str, source, options: Options) -> Iterator[dict]:
     for name, data in archives.members(path, source, options.caps):
         if isinstance(data, ScanError):
             yield _error_row(name, 0, data.kind, str(data))
         else:
-            yield _scan_bytes(name, data, loaded, options)
+            yield _scan_bytes(name, data, options)
 
 
-def _scan_bytes(path: str, data: bytes, loaded, options: Options) -> dict:
+def _scan_bytes(path: str, data: bytes, options: Options) -> dict:
+    """The row of one file's content, its signal values kept under `_VALUES` for matching."""
     row = _row(path, len(data))
     try:
         hashes = signals.hash_content(data, limits=options.limits)
@@ -99,7 +109,7 @@ def _scan_bytes(path: str, data: bytes, loaded, options: Options) -> dict:
                 row["pdq_quality"] = value.quality
     if hashes.error is not None:
         row["error_kind"], row["error"] = _kind_of(hashes.error), str(hashes.error)
-    row.update(loaded.match(hashes.texts()))
+    row[_VALUES] = hashes.texts()
     return row
 
 
