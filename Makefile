@@ -12,12 +12,13 @@ export OPENMNR_VAR_DIR ?= $(CURDIR)/var
 JOBS ?= auto
 PYTEST := $(BIN)/pytest -n $(JOBS) --dist worksteal
 
-.PHONY: help run test test-fast lint deps-audit migrations-check test-sqlite test-postgres test-browser bench clean
+.PHONY: help run test test-fast lint deps-audit migrations-check test-sqlite test-postgres test-browser test-faults test-faults-short bench clean
 
 help:
 	@echo "make run       - install, migrate, load the demo and serve on http://127.0.0.1:$(PORT)"
 	@echo "make test      - lint, migration check, tests on SQLite and PostgreSQL, browser tests"
 	@echo "make test-fast - the tests on SQLite without the slow and browser ones (the inner loop)"
+	@echo "make test-faults - the long load and fault suite (100 kills, a 30 s database outage)"
 	@echo "make bench     - run the benchmarks in bench/"
 
 # The virtual environment, rebuilt when pyproject.toml changes: the application and the test tools;
@@ -63,7 +64,7 @@ migrations-check: $(VENV)/.installed
 
 test-sqlite: $(VENV)/.installed
 	@echo "=== pytest on SQLite ==="
-	env -u DATABASE_URL $(PYTEST) -m "not browser"
+	env -u DATABASE_URL $(PYTEST) -m "not browser and not faults"
 
 test-postgres: $(VENV)/.installed
 	@echo "=== pytest on PostgreSQL ==="
@@ -72,7 +73,7 @@ test-postgres: $(VENV)/.installed
 	  if [ "$$CI" = "true" ]; then echo "FAIL: PostgreSQL is not reachable at $$url (required in CI)"; exit 1; fi; \
 	  echo "!!!!! SKIPPED: PostgreSQL is not reachable at $$url; the PostgreSQL run did NOT happen !!!!!"; exit 0; \
 	fi; \
-	DATABASE_URL="$$url" $(PYTEST) -m "not browser"
+	DATABASE_URL="$$url" $(PYTEST) -m "not browser and not faults"
 
 test-browser: $(VENV)/.installed
 	@echo "=== browser tests (Playwright, $(CHROMIUM)) ==="
@@ -86,7 +87,22 @@ test-browser: $(VENV)/.installed
 	fi; \
 	env -u DATABASE_URL $(PYTEST) -m browser
 
-test: lint deps-audit migrations-check test-sqlite test-postgres test-browser
+# The load and fault suite starts its own PostgreSQL (initdb on a free port; PG_BIN says where
+# initdb is), two web and two task workers, kills them and stops the database (tests/faults).
+# `make test` runs the short version, once; `make test-faults` the long one (100 kills).
+PG_BIN ?= /usr/lib/postgresql/15/bin
+test-faults-short: $(VENV)/.installed
+	@echo "=== load and fault suite (short) ==="
+	@if [ ! -x $(PG_BIN)/initdb ]; then \
+	  if [ "$$CI" = "true" ]; then echo "FAIL: $(PG_BIN)/initdb is missing (required in CI)"; exit 1; fi; \
+	  echo "!!!!! SKIPPED: $(PG_BIN)/initdb is missing; the fault suite did NOT run !!!!!"; exit 0; \
+	fi; \
+	env -u DATABASE_URL OPENMNR_PG_BIN=$(PG_BIN) $(BIN)/pytest -n 0 -m faults tests/faults
+
+test-faults: $(VENV)/.installed
+	env -u DATABASE_URL OPENMNR_PG_BIN=$(PG_BIN) OPENMNR_FAULTS=long $(BIN)/pytest -n 0 -s -m faults tests/faults
+
+test: lint deps-audit migrations-check test-sqlite test-postgres test-faults-short test-browser
 	@echo "make test: all checks passed"
 
 # The inner loop: add --lf to run only what failed last time, e.g. make test-fast ARGS=--lf
@@ -98,6 +114,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/index.py
 	$(BIN)/python bench/takedown_sim.py
 	$(BIN)/python bench/propagation.py
+	$(BIN)/python bench/scan.py
 
 clean:
 	rm -rf $(VENV) var/test-*.sqlite3* .pytest_cache

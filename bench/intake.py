@@ -11,19 +11,19 @@ In the same run and on the same server it measures the anchor of the stack itsel
 authenticated GET /api/v1/whoami, which does everything an API call does (key lookup, per-key rate
 limit counter) but file a report. The published anchor is NCMEC's 2023 average of 1.15 reports a
 second (36.2 million reports); the design target is >= 500 reports/s with p99 <= 200 ms and none
-lost.
+lost. A third row sends the same reports in batches (POST /api/v1/reports/batch, 100 a request,
+each with its own Idempotency-Key): its rate counts reports, its latencies are per batch (target:
+>= 500 reports/s on PostgreSQL with p99 <= 500 ms per batch).
 
     .venv/bin/python bench/intake.py [--reports N] [--seconds S] [--clients C]
                                      [--workers W] [--threads T] [--db sqlite|postgres|both]
-                                     [--anchor COMMIT]
 
 The client shares the machine with the server, so it takes CPU the server would otherwise have.
 So each row also gives the CPU time the server side spent per request (gunicorn's processes, plus
-the PostgreSQL backends of the run's own database when it is the database) and the client's:
-2,000 ms divided by the server's figure is what two cores given to the server alone could answer
-per second. ``--anchor COMMIT`` also measures the server of another commit (its ``src/`` from
-``git archive``, first on that server's PYTHONPATH) in the same run. Prints a table with the load
-average and writes bench/results/intake.json.
+PostgreSQL's when it is the database) and the client's: 2,000 ms divided by the server's figure is
+what two cores given to the server alone could answer per second. For PostgreSQL the server side
+counts the backends of the bench's own database, not the shared server's other processes. Prints a table and writes
+bench/results/intake.json.
 """
 
 import argparse
@@ -123,16 +123,17 @@ def stop_server(server: subprocess.Popen) -> None:
 
 
 def server_cpu_seconds(server: subprocess.Popen, database: str | None = None) -> float:
-    """CPU time used so far by the server's processes and by the PostgreSQL backends of this run's
-    ``database``: the machine is shared, and other people's PostgreSQL backends (which come and go,
-    taking their CPU time with them) must not be counted as ours."""
+    """CPU time used so far by the server's processes and by the PostgreSQL backends serving
+    `database` (their process title names it; the server's connections are persistent, so the
+    backends live as long as the server). The PostgreSQL server's shared processes (WAL writer,
+    checkpointer) also work for the other databases of a shared server and are left out."""
     processes = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
     if database:
-        processes += [
-            p
-            for p in psutil.process_iter(["name", "cmdline"])
-            if (p.info["name"] or "").startswith("postgres") and database in " ".join(p.info["cmdline"] or [])
-        ]
+        for process in psutil.process_iter(["name", "cmdline"]):
+            if (process.info["name"] or "").startswith("postgres") and database in " ".join(
+                process.info["cmdline"] or ()
+            ):
+                processes.append(process)
     total = 0.0
     for process in processes:
         try:
@@ -143,8 +144,8 @@ def server_cpu_seconds(server: subprocess.Popen, database: str | None = None) ->
     return total
 
 
-def measured(server: subprocess.Popen, port: int, key: str, database: str | None = None, **kwargs) -> dict:
-    """`fire`, with the server's and the client's CPU milliseconds per acknowledged request."""
+def measured(server: subprocess.Popen, port: int, key: str, database: str | None, **kwargs) -> dict:
+    """`fire`, with the server's and the client's CPU milliseconds per acknowledged report."""
     server_before, client_before = server_cpu_seconds(server, database), time.process_time()
     row = fire(port, key, **kwargs)
     server_ms = (server_cpu_seconds(server, database) - server_before) * 1000
@@ -154,8 +155,13 @@ def measured(server: subprocess.Popen, port: int, key: str, database: str | None
     return row
 
 
-def fire(port: int, key: str, *, kind: str, count: int, seconds: float, clients: int) -> dict:
-    """Send up to `count` requests from `clients` threads for at most `seconds`."""
+def fire(
+    port: int, key: str, *, kind: str, count: int, seconds: float, clients: int, batch_size: int = 1
+) -> dict:
+    """Send up to `count` requests from `clients` threads for at most `seconds` (for batches:
+    `count` reports, `batch_size` a request). Latencies are per request; the rate is per report."""
+    if kind == "batch":
+        count = max(1, count // batch_size)
     lock = threading.Lock()
     issued = [0]
     latencies: list[float] = []
@@ -181,6 +187,18 @@ def fire(port: int, key: str, *, kind: str, count: int, seconds: float, clients:
                 )
                 headers = {**auth, "Content-Type": "application/json", "Idempotency-Key": f"{run_id}-{index}"}
                 method, path = "POST", "/api/v1/reports"
+            elif kind == "batch":
+                reports = [
+                    {
+                        "idempotency_key": f"{run_id}-{index}-{n}",
+                        "urls": [f"https://bench.example/{run_id}/{index}/{n}"],
+                        "reference": f"{index}-{n}",
+                    }
+                    for n in range(batch_size)
+                ]
+                body = json.dumps({"reports": reports})
+                headers = {**auth, "Content-Type": "application/json"}
+                method, path = "POST", "/api/v1/reports/batch"
             else:
                 body, headers, method, path = None, auth, "GET", "/api/v1/whoami"
             started = time.perf_counter()
@@ -196,7 +214,14 @@ def fire(port: int, key: str, *, kind: str, count: int, seconds: float, clients:
                 continue
             elapsed = time.perf_counter() - started
             with lock:
-                if response.status == (202 if kind == "report" else 200):
+                if kind == "batch" and response.status == 200:
+                    latencies.append(elapsed)
+                    for answer in json.loads(payload)["results"]:
+                        if answer["status"] == 202:
+                            acknowledged.append(answer["id"])
+                        else:
+                            errors.append(f"item {answer['status']}")
+                elif response.status == (202 if kind == "report" else 200):
                     latencies.append(elapsed)
                     if kind == "report":
                         acknowledged.append(json.loads(payload)["id"])
@@ -216,13 +241,15 @@ def fire(port: int, key: str, *, kind: str, count: int, seconds: float, clients:
     def percentile(p: float) -> float:
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000 if ordered else float("nan")
 
+    done = len(acknowledged) if kind == "batch" else len(latencies)
     return {
         "kind": kind,
-        "acknowledged": len(latencies),
+        "acknowledged": done,
+        "requests": len(latencies),
         "errors": len(errors),
         "error_kinds": sorted(set(errors)),
         "seconds": round(wall, 2),
-        "per_second": round(len(latencies) / wall, 1) if wall else 0.0,
+        "per_second": round(done / wall, 1) if wall else 0.0,
         "p50_ms": round(percentile(0.50), 1),
         "p99_ms": round(percentile(0.99), 1),
         "mean_ms": round(statistics.fmean(ordered) * 1000, 1) if ordered else float("nan"),
@@ -230,17 +257,7 @@ def fire(port: int, key: str, *, kind: str, count: int, seconds: float, clients:
     }
 
 
-def anchor_source(commit: str, into: Path) -> Path:
-    """The ``src/`` folder of ``commit``, extracted with ``git archive`` (the checkout is only read),
-    to put first on an anchor server's PYTHONPATH: another commit measured beside this tree."""
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", commit, "src"], capture_output=True, check=True
-    )
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
-    return into / "src"
-
-
-def run_backend(backend: str, args, label: str = "this tree", extra: dict | None = None) -> list[dict]:
+def run_backend(backend: str, args) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="openmnr-bench-") as var_dir:
         env = {
             k: v for k, v in os.environ.items() if not k.startswith(("OPENMNR_", "DATABASE_URL", "PYTEST"))
@@ -253,7 +270,6 @@ def run_backend(backend: str, args, label: str = "this tree", extra: dict | None
             OPENMNR_HTTPS="0",
             OPENMNR_LOG_LEVEL="WARNING",
         )
-        env.update(extra or {})
         database = None
         if backend == "postgres":
             database = f"openmnr_bench_{secrets.token_hex(4)}"
@@ -272,21 +288,22 @@ def run_backend(backend: str, args, label: str = "this tree", extra: dict | None
                         key,
                         database,
                         kind=kind,
-                        count=args.reports,
+                        count=args.reports * (args.batch_size if kind == "batch" else 1),
                         seconds=args.seconds,
-                        clients=args.clients,
+                        clients=args.batch_clients if kind == "batch" else args.clients,
+                        batch_size=args.batch_size,
                     )
-                    for kind in ("whoami", "report")
+                    for kind in ("whoami", "report", "batch")
                 ]
-                for row in rows:
-                    row["load"] = round(os.getloadavg()[0], 2)
             finally:
                 stop_server(server)
-            report_row = rows[1]
-            report_row["lost"] = report_row["acknowledged"] - acknowledged_present(env, report_row["ids"])
-            rows[0]["lost"] = None
             for row in rows:
-                row["backend"], row["server"] = backend, label
+                row["lost"] = (
+                    None
+                    if row["kind"] == "whoami"
+                    else len(row["ids"]) - acknowledged_present(env, row["ids"])
+                )
+                row["backend"] = backend
                 del row["ids"]
             return rows
         finally:
@@ -317,8 +334,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--batch-size", type=int, default=100, help="reports per batch request (default 100)")
     parser.add_argument(
-        "--anchor", default=None, help="also measure the server of this commit (git archive of its src/)"
+        "--batch-clients", type=int, default=4, help="concurrent connections sending batches (default 4)"
     )
     args = parser.parse_args()
 
@@ -326,44 +344,33 @@ def main() -> None:
     if "postgres" in backends and not postgres_reachable():
         print(f"PostgreSQL is not reachable at {PG_SERVER}: measuring SQLite only.")
         backends.remove("postgres")
-    load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="openmnr-anchor-") as scratch:
-        servers = [("this tree", {})]
-        if args.anchor:
-            servers.append(
-                (f"commit {args.anchor[:10]}", {"PYTHONPATH": str(anchor_source(args.anchor, Path(scratch)))})
-            )
-        rows = [
-            row
-            for backend in backends
-            for label, extra in servers
-            for row in run_backend(backend, args, label, extra)
-        ]
-    load_after = os.getloadavg()
-    width = max(len(label) for label, _extra in servers)
+    rows = [row for backend in backends for row in run_backend(backend, args)]
 
     header = (
-        f"{'database':9} {'server':{width}} {'request':28} {'acked':>6} {'errors':>6} {'per s':>7} {'p50 ms':>7} "
-        f"{'p99 ms':>7} {'lost':>5} {'server CPU ms':>13} {'client CPU ms':>13} {'load':>5}"
+        f"{'database':9} {'request':28} {'acked':>6} {'errors':>6} {'per s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'lost':>5} {'server CPU ms':>13} {'client CPU ms':>13}"
     )
     print(
         f"\nReport intake on 127.0.0.1: {args.workers} gunicorn workers x {args.threads} threads, "
-        f"{args.clients} client connections, up to {args.reports} requests or {args.seconds:g} s per row; "
-        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (load = os.getloadavg()[0] as the row ended)"
+        f"{args.clients} client connections, up to {args.reports} requests or {args.seconds:g} s per row"
     )
+    print(f"load average while measuring (1, 5, 15 min; the machine is shared): {os.getloadavg()}")
     print(header)
     print("-" * len(header))
     for row in rows:
-        label = "POST /api/v1/reports (ours)" if row["kind"] == "report" else "GET /api/v1/whoami (anchor)"
+        label = {
+            "report": "POST /api/v1/reports (ours)",
+            "batch": f"POST .../reports/batch x{args.batch_size}",
+            "whoami": "GET /api/v1/whoami (anchor)",
+        }[row["kind"]]
         lost = "" if row["lost"] is None else str(row["lost"])
         print(
-            f"{row['backend']:9} {row['server']:{width}} {label:28} {row['acknowledged']:>6} {row['errors']:>6} "
-            f"{row['per_second']:>7} {row['p50_ms']:>7} {row['p99_ms']:>7} {lost:>5} {row['server_cpu_ms']:>13} "
-            f"{row['client_cpu_ms']:>13} {row['load']:>5}"
+            f"{row['backend']:9} {label:28} {row['acknowledged']:>6} {row['errors']:>6} {row['per_second']:>7} "
+            f"{row['p50_ms']:>7} {row['p99_ms']:>7} {lost:>5} {row['server_cpu_ms']:>13} {row['client_cpu_ms']:>13}"
         )
-    print(f"{'':9} {'':{width}} {'NCMEC 2023 average (anchor)':28} {'':>6} {'':>6} {NCMEC_RATE:>7}")
+    print(f"{'':9} {'NCMEC 2023 average (anchor)':28} {'':>6} {'':>6} {NCMEC_RATE:>7}")
     print(
-        f"{'':9} {'':{width}} {'design target':28} {'':>6} {'':>6} {'>=' + str(TARGET_RATE):>7} {'':>7} "
+        f"{'':9} {'design target':28} {'':>6} {'':>6} {'>=' + str(TARGET_RATE):>7} {'':>7} "
         f"{'<=' + str(TARGET_P99_MS):>7} {'0':>5}"
     )
 

@@ -139,7 +139,71 @@ def record(
     return event
 
 
+def record_many(
+    action: str,
+    objects: list,
+    details: list[dict],
+    *,
+    request=None,
+    actor=None,
+    outcome: str = SUCCESS,
+    client_address: bool = True,
+) -> list[AuditEvent]:
+    """Append one event per object, as many `record` calls would, but under one lock of the head
+    and in one INSERT: the form for work done in bulk (a batch of reports), where a round trip per
+    event would cost more than the work. Each event is its own link of the chain, with the hash
+    `record` would have given it, so `verify` cannot tell the two apart."""
+    if not objects:
+        return []
+    if request is None:
+        request = current_request.get()
+    actor_name, role = describe_actor(request, actor)
+    address = ""
+    if request is not None and client_address and settings.AUDIT_CLIENT_ADDRESS:
+        address = address_of(request)
+    request_id = getattr(request, "request_id", "") if request is not None else ""
+    key = keys.audit_key()
+    with transaction.atomic():
+        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+        if head.keyed_from is None:
+            head.keyed_from = head.seq + 1
+            if head.seq:
+                _append(
+                    head,
+                    key,
+                    actor="system",
+                    action=SWITCH_ACTION,
+                    detail={"key_id": keys.key_id(key), "unkeyed_events": head.seq},
+                )
+        events = [
+            _link(
+                head,
+                key,
+                actor=actor_name,
+                role=role,
+                action=action,
+                object_type=obj._meta.label_lower,
+                object_id=str(obj.pk),
+                outcome=outcome,
+                request_id=request_id,
+                client_address=address,
+                detail=detail or {},
+            )
+            for obj, detail in zip(objects, details, strict=True)
+        ]
+        AuditEvent.objects.bulk_create(events)
+        head.save(update_fields=["seq", "hash", "keyed_from"])
+    return events
+
+
 def _append(head: AuditHead, key: bytes, **fields) -> AuditEvent:
+    event = _link(head, key, **fields)
+    event.save(force_insert=True)
+    return event
+
+
+def _link(head: AuditHead, key: bytes, **fields) -> AuditEvent:
+    """The next event of the chain, not yet saved; the head moves on to it."""
     event = AuditEvent(
         seq=head.seq + 1,
         at=datetime.now(UTC),
@@ -147,7 +211,6 @@ def _append(head: AuditHead, key: bytes, **fields) -> AuditEvent:
         **{"role": "", "object_type": "", "object_id": "", "outcome": SUCCESS, "request_id": "", **fields},
     )
     event.hash = chain_hash(head.hash, event, key)
-    event.save(force_insert=True)
     head.seq, head.hash = event.seq, event.hash
     return event
 

@@ -66,9 +66,8 @@ def receive_partner(
     """File a partner's report once per (key, Idempotency-Key): (submission, created). The same
     request again returns the first submission; another body under the same Idempotency-Key raises
     `IdempotencyConflict`."""
-    if not idempotency_key or len(idempotency_key) > 200 or not idempotency_key.isprintable():
-        raise InvalidReport("the Idempotency-Key header must be 1 to 200 printable characters")
-    digest = hashlib.sha256(json.dumps(asdict(report), sort_keys=True).encode()).hexdigest()
+    check_idempotency_key(idempotency_key)
+    digest = request_digest(report)
     earlier = Submission.objects.filter(api_key=api_key, idempotency_key=idempotency_key).first()
     if earlier is None:
         try:
@@ -91,6 +90,16 @@ def receive_partner(
     return earlier, False
 
 
+def check_idempotency_key(idempotency_key: str) -> None:
+    if not idempotency_key or len(idempotency_key) > 200 or not idempotency_key.isprintable():
+        raise InvalidReport("the Idempotency-Key header must be 1 to 200 printable characters")
+
+
+def request_digest(report: ReportInput) -> str:
+    """What tells a retry (same digest) from a reuse of an Idempotency-Key (another digest)."""
+    return hashlib.sha256(json.dumps(asdict(report), sort_keys=True).encode()).hexdigest()
+
+
 def receive_network(report: ReportInput, *, request=None) -> Submission:
     """File a report that a partner hotline sent through a network (ICCAM, OpenMNR federation); the
     exchange app keeps who sent it. Triaged like any report."""
@@ -100,46 +109,56 @@ def receive_network(report: ReportInput, *, request=None) -> Submission:
 def _receive(
     report: ReportInput, *, source: str, request=None, is_demo: bool = False, **fields
 ) -> Submission:
-    urls = _urls_of(report)
+    urls = urls_of(report)
     with transaction.atomic():
-        submission = Submission.objects.create(
-            tracking_code=codes.new_code(),
-            source=source,
-            found_where=report.found_where,
-            content_kind=report.content_kind,
-            description=report.description,
-            email=report.email,
-            partner_reference=report.partner_reference,
-            platform=report.platform,
-            username=report.username,
-            is_demo=is_demo,
-            **fields,
-        )
-        opened = []
-        for written, canonical in urls:
-            case, created = _open_or_join(canonical, is_demo=is_demo)
-            ReportedURL.objects.create(submission=submission, case=case, url_as_written=written)
-            if created:
-                opened.append(case.pk)
-        audit.record(
-            "hotline.report.receive",
-            request=request,
-            obj=submission,
-            detail={
-                "source": source,
-                "theme": report.content_kind,
-                "urls": len(urls),
-                "new_cases": len(opened),
-            },
-            client_address=source != Source.PUBLIC,
-        )
-        if not is_demo:
-            for case_id in opened:
-                tasks.enqueue_triage(case_id)
+        return file_checked(report, urls, source=source, request=request, is_demo=is_demo, **fields)
+
+
+def file_checked(
+    report: ReportInput,
+    urls: list[tuple[str, CanonicalURL]],
+    *,
+    source: str,
+    request=None,
+    is_demo: bool = False,
+    **fields,
+) -> Submission:
+    """Write a report whose URLs `canonical_urls` already checked: inside the caller's
+    transaction (or savepoint), so the submission, its cases, its audit event and its tasks commit
+    together or not at all."""
+    submission = Submission.objects.create(
+        tracking_code=codes.new_code(),
+        source=source,
+        found_where=report.found_where,
+        content_kind=report.content_kind,
+        description=report.description,
+        email=report.email,
+        partner_reference=report.partner_reference,
+        platform=report.platform,
+        username=report.username,
+        is_demo=is_demo,
+        **fields,
+    )
+    opened = []
+    for written, canonical in urls:
+        case, created = _open_or_join(canonical, is_demo=is_demo)
+        ReportedURL.objects.create(submission=submission, case=case, url_as_written=written)
+        if created:
+            opened.append(case.pk)
+    audit.record(
+        "hotline.report.receive",
+        request=request,
+        obj=submission,
+        detail={"source": source, "theme": report.content_kind, "urls": len(urls), "new_cases": len(opened)},
+        client_address=source != Source.PUBLIC,
+    )
+    if not is_demo:
+        for case_id in opened:
+            tasks.enqueue_triage(case_id)
     return submission
 
 
-def _urls_of(report: ReportInput) -> list[tuple[str, CanonicalURL]]:
+def urls_of(report: ReportInput) -> list[tuple[str, CanonicalURL]]:
     """The report's canonical URLs; none only for a theme that may come without an address
     (sexual extortion, grooming), and then the description must say what happened."""
     if not [url for url in report.urls if url.strip()] and report.content_kind in NO_URL_THEMES:

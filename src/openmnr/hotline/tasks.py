@@ -8,6 +8,7 @@ signs of life (`resume_stalled`, a job of the worker's clock, see openmnr.web.cl
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
@@ -22,6 +23,23 @@ def triage_case(case_id: int) -> str:
     except triage.TryAgain as again:
         triage_case.using(run_after=timezone.now() + again.delay).enqueue(case_id)
         return f"will try again in {again.delay}: {again}"
+
+
+@task()
+def triage_new_cases(case_ids: list[int]) -> str:
+    """Queue the triage of each case a batch of reports opened (batch.py): one task row written
+    with the batch instead of one per case, fanned out here in one transaction. Run twice, it
+    queues each triage twice, which triage tolerates (see triage.py)."""
+    with transaction.atomic():
+        for case_id in case_ids:
+            triage_case.enqueue(case_id)
+    return f"queued the triage of {len(case_ids)} cases"
+
+
+def enqueue_triage_many(case_ids: list[int]) -> None:
+    """`enqueue_triage` for the cases of a batch, inside the caller's transaction."""
+    if case_ids:
+        triage_new_cases.enqueue(list(case_ids))
 
 
 def enqueue_triage(case_id: int) -> None:

@@ -163,7 +163,9 @@ TEMPLATES = [
 # SQLite runs in WAL mode with synchronous=FULL so that an acknowledged write survives a power cut,
 # and with IMMEDIATE transactions so concurrent writers queue instead of failing on lock upgrade.
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)
+    }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite cannot create the folder its file lives in
     DATABASES = {

@@ -18,6 +18,9 @@ def _public(patterns):
 
 api_urls, api_app, api_namespace = api.urls
 
+# A lost database answers 503 with Retry-After, never 500 (errors.py).
+handler500 = "openmnr.web.errors.server_error"
+
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("staff/", views.staff_home, name="staff-home"),

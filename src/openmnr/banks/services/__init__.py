@@ -13,6 +13,7 @@ The whole interface, one module per use case::
     transfer.py   import_entries(bank, data, fmt=, by=, classification=)   -> ImportBatch
                   confirm_import(batch, by=)      -> ImportBatch
                   export_bank(bank, fmt=, passphrase=, by=)   -> (file name, encrypted bytes)
+    scanning.py   write_scan_bundle(folder, user=)   the bundle `openmnr scan` matches against
     matching.py   hash_upload(data, for_matching=) -> Hashes: every signal of a picture or video
                   upload_signals(data)            -> {signal type: HashValue} worth matching, probes
                   match(items, user=)             -> [ItemResult], one per {signal type: value} item
@@ -79,9 +80,11 @@ from .matching import (
     thresholds,
     upload_signals,
 )
+from .scanning import write_scan_bundle
 from .transfer import IMPORT_CHUNK, confirm_import, export_bank, import_entries
 
 __all__ = [
+    "write_scan_bundle",
     "BankError",
     "DuplicateEntry",
     "FourEyesViolation",
