@@ -31,7 +31,9 @@ def pdq_bank(make_user):
             by=admin,
         )
         value = banks.hash_upload(data)["pdq"].value
-        confirmed_entry(bank, "pdq", value, by=analyst, seniors=seniors, category="A")
+        confirmed_entry(
+            bank, "pdq", value, by=analyst, seniors=seniors, category="A", age_group="prepubescent", flags=[]
+        )
 
     return make
 
