@@ -19,8 +19,12 @@ class Accepted(Schema):
 
 
 class Refusal(Schema):
-    reason: str
+    """The API's error shape; ``reason`` repeats ``error`` for peers that read the older name."""
+
+    error: str
     detail: str
+    fields: dict[str, str]
+    reason: str
 
 
 @router.post(
@@ -39,6 +43,7 @@ class Refusal(Schema):
         404: Refusal,
         409: Refusal,
         413: Refusal,
+        429: Refusal,
         503: Refusal,
     },
 )
@@ -46,4 +51,11 @@ def inbox(request):
     status, answer = federation_inbox.receive(
         request.body, request.headers.get(SIGNATURE_HEADER, ""), request=request
     )
+    if status >= 400:
+        answer = {
+            "error": answer["reason"],
+            "detail": answer["detail"],
+            "fields": {},
+            "reason": answer["reason"],
+        }
     return Status(status, answer)
