@@ -225,7 +225,9 @@ def _upload_body(description: str) -> dict:
         "items": {"type": "string", "format": "binary"},
         "minItems": 1,
         "maxItems": settings.BANKS_MATCH_BATCH_MAX,
-        "description": description + " Content that cannot be decoded is refused (400 corrupt_media).",
+        "description": description
+        + " Each part carries a filename (as curl -F and HTTP libraries send it); content that"
+        " cannot be decoded is refused (400 corrupt_media).",
     }
     return {"type": "object", "properties": {"file": files}, "required": ["file"]}
 
