@@ -59,7 +59,8 @@ def document_errors(schema: dict) -> dict:
                 statuses.add(413)
             if "{" in path:
                 statuses.add(404)
-            responses = operation["responses"]
+            # ninja keys statuses by int; the document's keys are strings: one key per status.
+            responses = operation["responses"] = {str(k): v for k, v in operation["responses"].items()}
             for status in sorted(statuses):
                 responses.setdefault(
                     str(status),
