@@ -147,3 +147,11 @@ def test_the_document_lists_every_status_an_operation_can_answer(client):
                     schema = answer["content"]["application/json"]["schema"]
                     schema = components[schema["$ref"].rsplit("/", 1)[1]] if "$ref" in schema else schema
                     assert {"error", "detail", "fields"} <= set(schema["required"]), (path, method, status)
+
+
+@pytest.mark.django_db
+def test_the_staff_home_links_the_api_reference(staff_client):
+    client, _user = staff_client("analyst")
+    page = client.get("/staff/").content.decode()
+    assert 'href="/api/v1/docs"' in page and 'href="/api/v1/openapi.json"' in page
+    assert client.get("/api/v1/docs").status_code == 200
