@@ -61,6 +61,13 @@ def test_a_missing_mistyped_or_revoked_key_is_401_never_a_csrf_refusal(strict, i
 
 
 @pytest.mark.django_db
+def test_a_stale_session_cookie_is_401_not_a_csrf_refusal(strict, settings):
+    strict.cookies[settings.SESSION_COOKIE_NAME] = "expired-or-made-up"
+    response = strict.post("/api/v1/match", json.dumps({"pdq": PDQ}), content_type="application/json")
+    assert response.status_code == 401 and _shape(response)["error"] == "not_authenticated"
+
+
+@pytest.mark.django_db
 def test_a_staff_session_without_its_csrf_token_gets_403_in_the_same_shape(strict, make_user):
     sign_in_client(strict, make_user("analyst"))
     response = strict.post("/api/v1/match", json.dumps({"pdq": PDQ}), content_type="application/json")

@@ -65,7 +65,9 @@ class StaffSession(SessionAuth):
     def __call__(self, request):
         if "Authorization" in request.headers or HeaderKey.param_name in request.headers:
             return None
-        if not request.COOKIES.get(self.param_name):
+        cookie = request.COOKIES.get(self.param_name)
+        user = self.authenticate(request, cookie) if cookie else None
+        if user is None:  # no session, or not a verified staff one: 401, whatever its CSRF token
             return None
         if (
             self.csrf
@@ -78,7 +80,7 @@ class StaffSession(SessionAuth):
                 "A staff session's call needs its CSRF token (X-CSRFToken header); "
                 "programs should use an API key instead.",
             )
-        return super().__call__(request)
+        return user
 
     def authenticate(self, request, key):
         user = super().authenticate(request, key)
