@@ -14,8 +14,10 @@ key), never at how it authenticated.
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from ninja.errors import HttpError
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+from ninja.utils import check_csrf
+
+from openmnr.common.apierrors import Refused
 
 from . import apikeys, ratelimit
 from .roles import may_use_staff_site
@@ -49,7 +51,36 @@ class HeaderKey(APIKeyHeader):
 
 
 class StaffSession(SessionAuth):
-    """A staff user's browser session, only once its second factor is verified."""
+    """A staff user's browser session, only once its second factor is verified.
+
+    CSRF protects sessions only, so it is checked only for a caller that is one: a request that
+    carries an API key header (a wrong or revoked key included) or no session cookie at all is not
+    a session caller and gets the API's 401, never a CSRF refusal. A session caller without a valid
+    CSRF token gets 403 ``csrf_failed`` in the API's error shape.
+    """
+
+    def _get_key(self, request):
+        return request.COOKIES.get(self.param_name)  # CSRF is checked in __call__
+
+    def __call__(self, request):
+        if "Authorization" in request.headers or HeaderKey.param_name in request.headers:
+            return None
+        cookie = request.COOKIES.get(self.param_name)
+        user = self.authenticate(request, cookie) if cookie else None
+        if user is None:  # no session, or not a verified staff one: 401, whatever its CSRF token
+            return None
+        if (
+            self.csrf
+            and not getattr(request, "_ninja_csrf_exempt", False)
+            and check_csrf(request) is not None
+        ):
+            raise Refused(
+                403,
+                "csrf_failed",
+                "A staff session's call needs its CSRF token (X-CSRFToken header); "
+                "programs should use an API key instead.",
+            )
+        return user
 
     def authenticate(self, request, key):
         user = super().authenticate(request, key)
@@ -80,4 +111,6 @@ def allows(request, permission: str) -> bool:
 def require(request, permission: str) -> None:
     """Refuse with 403 unless the caller (key or staff user) holds `permission`."""
     if not allows(request, permission):
-        raise HttpError(403, "This caller may not do that.")
+        raise Refused(
+            403, "forbidden", "This caller may not do that: its role or its key's scopes do not allow it."
+        )

@@ -22,6 +22,7 @@ upload gets a typed JSON error (400, 413 or 415), never a 500. Every call is aud
 and outcome only, never the image or a hash value. Per-key rate limits apply (429).
 """
 
+import json
 from dataclasses import asdict
 
 from django.conf import settings
@@ -29,10 +30,11 @@ from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.http.multipartparser import MultiPartParserError
 from ninja import Field, Router, Schema
 from ninja.responses import Status
-from pydantic import ConfigDict, TypeAdapter, ValidationError, create_model
+from pydantic import ConfigDict, TypeAdapter, ValidationError, create_model, model_validator
 
 from openmnr.accounts.apiauth import allows, require
 from openmnr.audit import service as audit
+from openmnr.common.apierrors import ApiError, Refused, errors, invalid_input
 from openmnr.core import media, signals
 
 from . import services
@@ -43,16 +45,59 @@ router = Router(tags=["banks"])
 
 
 class _Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
+    # Python's regular expressions, as the clients that generate from the schema use: one meaning
+    # of every pattern on both sides.
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+
+
+# The text each signal type accepts, as the schema states it and the server checks it (the same
+# pattern on both sides, so a request the document allows is never refused for its form): hex digits
+# with surrounding blanks (the type's validation trims them and ignores case), and for vPDQ one
+# ``frame,quality,pdq,timestamp`` line per frame.
+_BLANKS = "[ \\t\\r\\n]*"
+_VPDQ_LINE = "[0-9]{1,9},(?:100|[1-9]?[0-9]),[0-9a-fA-F]{64},[0-9]{1,9}(?:\\.[0-9]{1,6})?"
+
+
+def _pattern(cls) -> str | None:
+    if cls.digits is not None:
+        return f"^{_BLANKS}[0-9a-fA-F]{{{cls.digits}}}{_BLANKS}$"
+    if cls.name == "vpdq":
+        return f"^\\n*(?:{_VPDQ_LINE}(?:\\n+|$))+$"
+    return None
 
 
 def signals_schema() -> type[Schema]:
-    """One item's signals: an optional field per signal type a bank holds, described by the type."""
+    """One item's signals: an optional field per signal type a bank holds, described by the type;
+    at least one of them must be given (not null), which the JSON schema states with ``anyOf``."""
     fields = {
-        name: (str | None, Field(None, description=cls.description)) for name, cls in signal_types().items()
+        name: (
+            str | None,
+            Field(None, description=cls.description, pattern=_pattern(cls)),
+        )
+        for name, cls in signal_types().items()
     }
+    one_given = [{"required": [name], "properties": {name: {"type": "string"}}} for name in fields]
+
+    def at_least_one(self):
+        if all(getattr(self, name) is None for name in fields):
+            raise ValueError("give at least one signal (" + ", ".join(fields) + ")")
+        return self
+
+    base = type(
+        "_SignalsBase",
+        (_Strict,),
+        {
+            "model_config": ConfigDict(
+                extra="forbid", regex_engine="python-re", json_schema_extra={"anyOf": one_given}
+            )
+        },
+    )
     return create_model(
-        "Signals", __base__=_Strict, __doc__="One item's signals; give at least one.", **fields
+        "Signals",
+        __base__=base,
+        __doc__="One item's signals; give at least one.",
+        __validators__={"at_least_one": model_validator(mode="after")(at_least_one)},
+        **fields,
     )
 
 
@@ -85,7 +130,10 @@ class SignalsBatch(Schema):
     model_config = ConfigDict(extra="forbid")
 
     items: list[Signals] = Field(
-        ..., min_length=1, description="At most OPENMNR_BANKS_MATCH_BATCH_MAX items."
+        ...,
+        min_length=1,
+        max_length=settings.BANKS_MATCH_BATCH_MAX,
+        description="At most OPENMNR_BANKS_MATCH_BATCH_MAX items (100 by default).",
     )
 
 
@@ -139,17 +187,6 @@ class HashAnswer(Schema):
     results: list[Hashes]
 
 
-class ApiError(Schema):
-    error: str = Field(description="A stable code, e.g. invalid_input, corrupt_media, too_large.")
-    detail: str
-
-
-class _Refused(Exception):
-    def __init__(self, status: int, code: str, detail: str):
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
-
-
 _MEDIA_ERRORS = {
     media.TooLarge: (413, "too_large"),
     media.UnsupportedFormat: (415, "unsupported_format"),
@@ -175,9 +212,28 @@ def _inline(schema: dict) -> dict:
     return resolve(schema)
 
 
+# What an upload part may be: the formats ``openmnr.core.media`` decodes.
+UPLOAD_TYPES = (
+    "image/jpeg, image/png, image/webp, image/gif, image/bmp, "
+    "video/mp4, video/quicktime, video/x-matroska, video/webm, video/x-msvideo"
+)
+
+
 def _upload_body(description: str) -> dict:
-    files = {"type": "array", "items": {"type": "string", "format": "binary"}, "description": description}
+    files = {
+        "type": "array",
+        "items": {"type": "string", "format": "binary"},
+        "minItems": 1,
+        "maxItems": settings.BANKS_MATCH_BATCH_MAX,
+        "description": description
+        + " Each part carries a filename (as curl -F and HTTP libraries send it); content that"
+        " cannot be decoded is refused (400 corrupt_media).",
+    }
     return {"type": "object", "properties": {"file": files}, "required": ["file"]}
+
+
+def _upload_content(description: str) -> dict:
+    return {"schema": _upload_body(description), "encoding": {"file": {"contentType": UPLOAD_TYPES}}}
 
 
 _SIGNALS_ADAPTER = TypeAdapter(Signals | SignalsBatch)
@@ -186,21 +242,19 @@ MATCH_BODY = {
         "required": True,
         "content": {
             "application/json": {"schema": _inline(_SIGNALS_ADAPTER.json_schema())},
-            "multipart/form-data": {
-                "schema": _upload_body(
-                    "One or more images (JPEG, PNG, WebP, GIF, BMP) or videos (MP4/MOV, Matroska/WebM, AVI)."
-                )
-            },
+            "multipart/form-data": _upload_content(
+                "One or more images (JPEG, PNG, WebP, GIF, BMP) or videos (MP4/MOV, Matroska/WebM, AVI)."
+            ),
         },
     }
 }
 HASH_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"multipart/form-data": {"schema": _upload_body("One or more images or videos to hash.")}},
+        "content": {"multipart/form-data": _upload_content("One or more images or videos to hash.")},
     }
 }
-ERRORS = {400: ApiError, 413: ApiError, 415: ApiError}
+ERRORS = errors(400, 413, 415)
 
 
 def _uploads(request) -> list[bytes]:
@@ -211,34 +265,38 @@ def _uploads(request) -> list[bytes]:
     try:
         files = request.FILES.getlist("file")
     except MultiPartParserError:
-        raise _Refused(400, "invalid_input", "the multipart/form-data body is malformed") from None
+        raise Refused(400, "invalid_input", "the multipart/form-data body is malformed") from None
     except TooManyFilesSent:
-        raise _Refused(
+        raise Refused(
             400, "too_many_items", f"at most {settings.BANKS_MATCH_BATCH_MAX} items per call"
         ) from None
     if not files:
-        raise _Refused(400, "invalid_input", "send the images as multipart/form-data parts named 'file'")
+        raise Refused(400, "invalid_input", "send the images as multipart/form-data parts named 'file'")
     _check_count(len(files))
     return [media.read_bytes(upload) for upload in files]
 
 
 def _check_count(count: int) -> None:
     if count > settings.BANKS_MATCH_BATCH_MAX:
-        raise _Refused(400, "too_many_items", f"at most {settings.BANKS_MATCH_BATCH_MAX} items per call")
+        raise Refused(400, "too_many_items", f"at most {settings.BANKS_MATCH_BATCH_MAX} items per call")
 
 
 def _signals_from_json(request) -> list[dict]:
     try:
         body = request.body
     except RequestDataTooBig:
-        raise _Refused(413, "too_large", "the JSON body is too large; send smaller batches") from None
+        raise Refused(413, "too_large", "the JSON body is too large; send smaller batches") from None
     try:
-        parsed = _SIGNALS_ADAPTER.validate_json(body)
+        document = json.loads(body)
+    except ValueError:
+        raise Refused(
+            400, "invalid_input", "The body is not valid JSON.", {"body": "is not valid JSON"}
+        ) from None
+    batch = isinstance(document, dict) and "items" in document
+    try:
+        parsed = (SignalsBatch if batch else Signals).model_validate(document)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in error.errors()[:5]
-        )
-        raise _Refused(400, "invalid_input", problems) from None
+        raise invalid_input(error.errors()) from None
     items = parsed.items if isinstance(parsed, SignalsBatch) else [parsed]
     _check_count(len(items))
     return [item.model_dump() for item in items]
@@ -251,20 +309,20 @@ def _items(request) -> list[dict]:
         return [services.upload_signals(data) for data in _uploads(request)]
     if content_type == "application/json":
         return _signals_from_json(request)
-    raise _Refused(415, "unsupported_media_type", "send application/json or multipart/form-data")
+    raise Refused(415, "unsupported_media_type", "send application/json or multipart/form-data")
 
 
 def _refusal(request, action: str, error: Exception):
     """The typed JSON error for a refused call, audited with its code only."""
     if isinstance(error, services.TooManyVariants):  # audited as denied by the service
-        return Status(429, {"error": "too_many_variants", "detail": str(error)})
+        return Status(429, Refused(429, "too_many_variants", str(error)).body())
     if isinstance(error, media.MediaError):
         status, code = next(v for k, v in _MEDIA_ERRORS.items() if isinstance(error, k))
-        error = _Refused(status, code, str(error))
+        error = Refused(status, code, str(error))
     elif isinstance(error, services.BankError):
-        error = _Refused(400, "invalid_input", str(error))
+        error = Refused(400, "invalid_input", str(error))
     audit.record(action, request=request, outcome=audit.FAILURE, detail={"error": error.code})
-    return Status(error.status, {"error": error.code, "detail": error.detail})
+    return Status(error.status, error.body())
 
 
 @router.post(
@@ -277,7 +335,7 @@ def match(request):
     require(request, "banks.match_hashes")
     try:
         results = services.match(_items(request), user=request.user, request=request)
-    except (_Refused, media.MediaError, services.BankError) as error:
+    except (Refused, media.MediaError, services.BankError) as error:
         return _refusal(request, "banks.match", error)
     if not allows(request, "banks.view_banks"):
         return KeyAnswer(results=[KeyResult(match=r.matched, action=r.action) for r in results])
@@ -303,9 +361,9 @@ def hash_media(request):
     require(request, "banks.hash_media")
     try:
         if (request.content_type or "") != "multipart/form-data":
-            raise _Refused(415, "unsupported_media_type", "send the images as multipart/form-data")
+            raise Refused(415, "unsupported_media_type", "send the images as multipart/form-data")
         hashed = [services.hash_upload(data) for data in _uploads(request)]
-    except (_Refused, media.MediaError) as error:
+    except (Refused, media.MediaError) as error:
         return _refusal(request, "banks.hash", error)
     audit.record("banks.hash", request=request, detail={"items": len(hashed)})
     return HashAnswer(results=[_hashes(h) for h in hashed])

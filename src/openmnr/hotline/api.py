@@ -7,12 +7,13 @@ request again answers with the same id and files nothing new.
 
 from typing import Annotated, Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Header, Router, Schema, Status
-from ninja.errors import HttpError
-from pydantic import ValidationError, WrapValidator
+from pydantic import ConfigDict, ValidationError, WrapValidator
 
 from openmnr.accounts.apiauth import require
+from openmnr.common.apierrors import Refused, errors
 
 from . import batch, intake
 from .errors import IdempotencyConflict, InvalidReport, UnknownTrackingCode
@@ -22,12 +23,36 @@ from .states import PublicStatus
 router = Router(tags=["hotline"])
 
 
+# A web address as the API takes it: http or https, a host name of up to six labels (an
+# internationalised one in its xn-- form; at most 253 characters), an optional port, then any
+# printable ASCII. The same pattern is stated in the schema
+# and checked by the server (with Python's regular expressions on both sides), and every address
+# it allows is one the hotline's canonicalisation accepts, so a request the document allows is
+# never refused for an address's form.
+URL_PATTERN = (
+    r"^[Hh][Tt][Tt][Pp][Ss]?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}[A-Za-z0-9])?\.){1,5}[A-Za-z]{2,48}"
+    r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+    r"(?:[/?#][!-~]{0,4000})?$"
+)
+WebAddress = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=4096,
+        pattern=URL_PATTERN,
+        description="An http or https address; a host with non-ASCII letters in its xn-- (IDNA) form.",
+    ),
+]
+
+
 class ReportIn(Schema):
-    urls: list[str] = Field(
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+
+    urls: list[WebAddress] = Field(
         default_factory=list,
-        max_length=100,
-        description="The reported web addresses; may be empty only for the themes sexual_extortion and "
-        "grooming, with a description.",
+        max_length=settings.HOTLINE_MAX_URLS_PER_REPORT,
+        description="The reported web addresses (at most OPENMNR_HOTLINE_MAX_URLS_PER_REPORT, 20 by "
+        "default); may be empty only for the themes sexual_extortion and grooming, with a description.",
     )
     content_kind: ContentKind = Field(ContentKind.CSAM, description="The report's theme.")
     found_where: FoundWhere = Field(FoundWhere.OTHER)
@@ -39,7 +64,10 @@ class ReportIn(Schema):
 
 class BatchReportIn(ReportIn):
     idempotency_key: str = Field(
-        min_length=1, max_length=200, description="Unique to this report; reused when it is sent again."
+        min_length=1,
+        max_length=200,
+        pattern=r"^[ -~]+$",
+        description="Unique to this report (printable ASCII); reused when it is sent again.",
     )
 
 
@@ -91,29 +119,30 @@ class ReportStatus(Schema):
     status: PublicStatus
 
 
-class Problem(Schema):
-    detail: str
-
-
 def _partner_key(request: HttpRequest):
     require(request, "hotline.submit_report")
     if request.api_key is None:
-        raise HttpError(403, "Reports are filed with a partner hotline's API key.")
+        raise Refused(403, "forbidden", "Reports are filed with a partner hotline's API key.")
     return request.api_key
 
 
 @router.post(
     "/reports",
-    response={202: ReportAccepted, 400: Problem, 409: Problem},
+    response={202: ReportAccepted, **errors(400, 409)},
     summary="File a report from a partner hotline (idempotent)",
 )
 def file_report(
-    request, payload: ReportIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")
+    request,
+    payload: ReportIn,
+    idempotency_key: str = Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[ -~]+$",
+        description="A value unique to this report (printable ASCII), sent again unchanged on a retry.",
+    ),
 ):
     key = _partner_key(request)
-    if not idempotency_key:
-        detail = "Send an Idempotency-Key header: a value unique to this report, reused on retries."
-        return Status(400, {"detail": detail})
     report = intake.ReportInput(
         urls=payload.urls,
         content_kind=payload.content_kind,
@@ -128,15 +157,15 @@ def file_report(
             report, api_key=key, idempotency_key=idempotency_key, request=request
         )
     except InvalidReport as exc:
-        return Status(400, {"detail": str(exc)})
+        return Status(400, Refused(400, "invalid_report", str(exc)).body())
     except IdempotencyConflict as exc:
-        return Status(409, {"detail": str(exc)})
+        return Status(409, Refused(409, "idempotency_conflict", str(exc)).body())
     return Status(202, {"id": submission.pk})
 
 
 @router.post(
     "/reports/batch",
-    response={200: BatchOut, 400: Problem},
+    response={200: BatchOut, **errors(400)},
     summary="File up to 100 reports from a partner hotline, each idempotent on its own",
 )
 def file_batch(request, payload: BatchIn):
@@ -152,12 +181,14 @@ def file_batch(request, payload: BatchIn):
             found_where=entry.found_where,
             description=entry.description,
             partner_reference=entry.reference,
+            platform=entry.platform,
+            username=entry.username,
         )
         items.append(batch.BatchItem(entry.idempotency_key, report))
     try:
         answers = batch.receive(items, api_key=key, request=request)
     except InvalidReport as exc:
-        return Status(400, {"detail": str(exc)})
+        return Status(400, Refused(400, "invalid_report", str(exc)).body())
     results = [
         {"index": index, "idempotency_key": item.idempotency_key, **vars(answer)}
         for index, (item, answer) in enumerate(zip(items, answers, strict=True))
@@ -166,11 +197,13 @@ def file_batch(request, payload: BatchIn):
 
 
 @router.get(
-    "/reports/{report_id}", response=ReportStatus, summary="The coarse status of a report this key filed"
+    "/reports/{report_id}",
+    response={200: ReportStatus, **errors(404)},
+    summary="The coarse status of a report this key filed",
 )
 def report_status(request, report_id: int):
     key = _partner_key(request)
     try:
         return {"id": report_id, "status": intake.status_for_partner(report_id, key.owner)}
     except UnknownTrackingCode as exc:
-        raise HttpError(404, str(exc)) from None
+        raise Refused(404, "not_found", str(exc)) from None

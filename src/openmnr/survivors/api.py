@@ -13,10 +13,11 @@ from typing import Literal
 from django.core.exceptions import RequestDataTooBig
 from ninja import Field, Router, Schema
 from ninja.responses import Status
-from pydantic import ConfigDict, ValidationError
+from pydantic import ConfigDict, ValidationError, model_validator
 
 from openmnr.accounts.apiauth import require
 from openmnr.audit import service as audit
+from openmnr.common.apierrors import Refused, errors, invalid_input
 
 from . import outcomes
 from .errors import SurvivorError
@@ -24,16 +25,38 @@ from .errors import SurvivorError
 router = Router(tags=["survivors"])
 
 
-class OutcomeItem(Schema):
-    model_config = ConfigDict(extra="forbid")
+def _hex(digits: int) -> str:
+    """Hex digits with surrounding blanks (trimmed, any case), stated in the schema and checked."""
+    return rf"^[ \t\r\n]*[0-9a-fA-F]{{{digits}}}[ \t\r\n]*$"
 
-    pdq: str | None = Field(None, description="PDQ hash the upload was matched with, 64 hexadecimal digits.")
-    md5: str | None = Field(None, description="MD5 of the upload, 32 hexadecimal digits.")
-    sha256: str | None = Field(None, description="SHA-256 of the upload, 64 hexadecimal digits.")
+
+_ONE_SIGNAL = [
+    {"required": [name], "properties": {name: {"type": "string"}}} for name in ("pdq", "md5", "sha256")
+]
+
+
+class OutcomeItem(Schema):
+    model_config = ConfigDict(
+        extra="forbid", regex_engine="python-re", json_schema_extra={"anyOf": _ONE_SIGNAL}
+    )
+
+    pdq: str | None = Field(
+        None, pattern=_hex(64), description="PDQ hash the upload was matched with, 64 hexadecimal digits."
+    )
+    md5: str | None = Field(None, pattern=_hex(32), description="MD5 of the upload, 32 hexadecimal digits.")
+    sha256: str | None = Field(
+        None, pattern=_hex(64), description="SHA-256 of the upload, 64 hexadecimal digits."
+    )
     outcome: Literal["removed", "kept"] = Field(
         description="removed, or kept (reviewed, and found not to break the platform's rules)."
     )
     reference: str = Field("", max_length=200, description="The platform's own reference for the upload.")
+
+    @model_validator(mode="after")
+    def _at_least_one_signal(self):
+        if self.pdq is None and self.md5 is None and self.sha256 is None:
+            raise ValueError("give at least one signal (pdq, md5 or sha256)")
+        return self
 
 
 class OutcomeReport(Schema):
@@ -49,11 +72,6 @@ class OutcomeResult(Schema):
 
 class OutcomeAnswer(Schema):
     results: list[OutcomeResult]
-
-
-class ApiError(Schema):
-    error: str
-    detail: str
 
 
 def _inline(schema: dict) -> dict:
@@ -83,28 +101,19 @@ BODY = {
 def _parse(request) -> list[dict]:
     """The report's items; a malformed body is a 400 with what is wrong (never a value)."""
     if (request.content_type or "") != "application/json":
-        raise _Refused(415, "unsupported_media_type", "send application/json")
+        raise Refused(415, "unsupported_media_type", "send application/json")
     try:
         parsed = OutcomeReport.model_validate_json(request.body)
     except RequestDataTooBig:
-        raise _Refused(413, "too_large", "the body is too large; send at most 100 items a call") from None
+        raise Refused(413, "too_large", "the body is too large; send at most 100 items a call") from None
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in error.errors()[:5]
-        )
-        raise _Refused(400, "invalid_input", problems) from None
+        raise invalid_input(error.errors()) from None
     return [item.model_dump() for item in parsed.items]
-
-
-class _Refused(Exception):
-    def __init__(self, status: int, code: str, detail: str):
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
 
 
 @router.post(
     "/survivors/outcomes",
-    response={200: OutcomeAnswer, 400: ApiError, 413: ApiError, 415: ApiError},
+    response={200: OutcomeAnswer, **errors(400, 413, 415)},
     summary="Report what was done with content that matched a self-reported hash",
     openapi_extra=BODY,
 )
@@ -112,10 +121,10 @@ def report_outcomes(request):
     require(request, "survivors.report_outcome")
     try:
         answers = outcomes.report(_parse(request), user=request.user, request=request)
-    except (SurvivorError, _Refused) as error:
-        refused = error if isinstance(error, _Refused) else _Refused(400, error.code, str(error))
+    except (SurvivorError, Refused) as error:
+        refused = error if isinstance(error, Refused) else Refused(400, error.code, str(error))
         audit.record(
             "survivors.outcome", request=request, outcome=audit.FAILURE, detail={"error": refused.code}
         )
-        return Status(refused.status, {"error": refused.code, "detail": refused.detail})
+        return Status(refused.status, refused.body())
     return OutcomeAnswer(results=[OutcomeResult(matched=a.matched, counted=a.counted) for a in answers])

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 
+from openmnr.common import apierrors
 from openmnr.common.request import current_request
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -62,9 +63,10 @@ class RequestSizeLimitMiddleware:
     @staticmethod
     def _too_large(request, size: int):
         try:
-            view = resolve(request.path_info).func
+            match = resolve(request.path_info)
+            view = match.func
         except Resolver404:
-            view = None
+            match = view = None
         limit = settings.MAX_REQUEST_BYTES
         own_limit = getattr(view, "max_request_bytes", None)
         if callable(own_limit):
@@ -74,6 +76,10 @@ class RequestSizeLimitMiddleware:
         refuse = getattr(view, "request_too_large", None)
         if refuse is not None:
             return refuse(request, limit)
+        if match is not None and "api" in match.namespaces:  # the JSON API's one error shape
+            return apierrors.json_response(
+                413, "too_large", f"The body is too large: the limit is {limit} bytes; send smaller batches."
+            )
         return HttpResponse(
             f"Request body too large: the limit is {limit} bytes.\n", status=413, content_type="text/plain"
         )

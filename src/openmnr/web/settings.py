@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_tasks_db",
+    "ninja",  # its templates and static files: the API reference page at /api/v1/docs
     "openmnr.web",
     "openmnr.accounts",
     "openmnr.audit",
