@@ -95,7 +95,13 @@ def queue_view(request):
     return render(
         request,
         "hotline/queue.html",
-        {"cases": cases.queue(state)[:200], "state": state, "states": State.choices, **_exposure(request)},
+        {
+            "cases": cases.queue(state)[:200],
+            "state": state,
+            "state_label": State(state).label,
+            "states": State.choices,
+            **_exposure(request),
+        },
     )
 
 
@@ -239,10 +245,17 @@ def propose_view(request, item_id: int):
     else:
         try:
             count = assess.propose_to_bank(item_id, request.user, form.cleaned_data["bank"], request=request)
-            messages.success(
-                request,
-                f"{count} hash value(s) proposed; they wait for confirmation where the bank needs it.",
-            )
+            if count:
+                messages.success(
+                    request,
+                    f"{count} hash value(s) proposed; they wait for confirmation where the bank needs it.",
+                )
+            else:
+                messages.info(
+                    request,
+                    f"Nothing new proposed: {form.cleaned_data['bank']} already holds this item's hashes "
+                    "(proposed or confirmed).",
+                )
         except HotlineError as exc:
             messages.error(request, str(exc))
     return redirect("hotline:item", item_id=item_id)
