@@ -52,7 +52,9 @@ def report_view(request):
         if form.is_valid():
             submission = intake.receive_public(form.report(), request=request)
             return render(
-                request, "hotline/report_received.html", {"code": codes.display(submission.tracking_code)}
+                request,
+                "hotline/report_received.html",
+                {"code": codes.display(submission.tracking_code), "completed": form.completed},
             )
     return render(request, "hotline/report_form.html", {"form": form}, status=400 if form.errors else 200)
 
