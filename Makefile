@@ -28,6 +28,7 @@ $(VENV)/.installed: pyproject.toml
 	if [ ! -x $(BIN)/python ] || ! $(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'; then \
 	  rm -rf $(VENV); echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV) || exit 1; \
 	fi
+	@echo "Installing OpenMNR and its dependencies into $(VENV) (the first run takes a few minutes)..."
 	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
 	$(BIN)/python -m pip install --quiet -e ".[dev]" 2>&1 | { grep -v "^WARNING: Location" || true; }
 	@rm -f $(VENV)/.installed-bench
@@ -42,10 +43,10 @@ $(VENV)/.installed-bench: $(VENV)/.installed
 run: $(VENV)/.installed
 	@$(BIN)/openmnr local-settings && \
 	$(BIN)/openmnr manage migrate --verbosity 0 && \
-	$(BIN)/openmnr demo && \
+	PORT=$(PORT) $(BIN)/openmnr demo && \
 	echo "" && echo "OpenMNR demo: open http://127.0.0.1:$(PORT)/  (staff sign-in: http://127.0.0.1:$(PORT)/accounts/sign-in/)" && \
 	echo "Current TOTP codes: $(BIN)/openmnr manage demo_codes" && echo "" && \
-	$(BIN)/openmnr serve --port $(PORT) --with-worker
+	PORT=$(PORT) $(BIN)/openmnr serve --port $(PORT) --with-worker
 
 # ruff, then the import contracts of pyproject.toml (the layers; tests/web/test_layers.py shows that
 # a bad import breaks them).

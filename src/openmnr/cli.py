@@ -44,7 +44,21 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv).parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except Exception as error:
+        # A missing setting is the caller's to fix, not a crash: one line that says what and where.
+        from django.core.exceptions import ImproperlyConfigured
+
+        if not isinstance(error, ImproperlyConfigured):
+            raise
+        print(f"openmnr: {error}", file=sys.stderr)
+        print(
+            "For the local demo, run openmnr in the checkout where `make run` wrote var/local.env, "
+            "or set OPENMNR_VAR_DIR to that var/ folder (docs/configuration.md lists every setting).",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

@@ -172,7 +172,7 @@ def test_downloads_are_not_cached(staff_client, settings, tmp_path):
         assert response.status_code == 200, url
         assert _private(response), url
     response = client.post(
-        "/staff/banks/1/export/", {"format": "csv", "passphrase": "x" * 20, "passphrase_again": "x" * 20}
+        "/staff/banks/1/export/", {"format": "json", "passphrase": "x" * 20, "passphrase_again": "x" * 20}
     )
     assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
     assert _private(response)

@@ -1,6 +1,7 @@
 """API keys: random, shown once, stored hashed, scoped, revocable, each with its own rate limit."""
 
 import hashlib
+import re
 
 import pytest
 
@@ -17,17 +18,20 @@ def industry(make_user):
 @pytest.mark.django_db
 def test_key_is_shown_once_and_stored_only_as_a_digest(staff_client, industry):
     client, admin_user = staff_client("administrator")
-    response = client.post(
-        "/accounts/api-keys/", {"name": "Platform X", "owner": industry.pk, "rate_limit_per_minute": 100}
-    )
-    assert response.status_code == 200
+    form = {"name": "Platform X", "owner": industry.pk, "rate_limit_per_minute": 100}
+    response = client.post("/accounts/api-keys/", form, follow=True)
+    # POST-redirect-GET: the key is on the page after the redirect, once.
+    assert response.redirect_chain == [("/accounts/api-keys/", 302)]
     key = ApiKey.objects.get(name="Platform X")
-    text = response.context["new_key_text"]
+    page = response.content.decode()
+    text = re.search(r'<code class="wrap" id="new-key">([^<]+)</code>', page).group(1)
     assert text.startswith(f"omnr_{key.prefix}_")
     secret = text.split("_", 2)[2]
     assert key.secret_sha256 == hashlib.sha256(secret.encode()).hexdigest()
     assert secret not in str(list(ApiKey.objects.values()))
+    # Reloading the page neither shows the key again nor issues another.
     assert secret not in client.get("/accounts/api-keys/").content.decode()
+    assert ApiKey.objects.filter(name="Platform X").count() == 1
     assert AuditEvent.objects.filter(
         action="api_key.create", object_id=str(key.pk), actor=admin_user.username
     ).exists()
@@ -77,3 +81,34 @@ def test_key_acts_only_within_scope_and_role(industry, make_user):
 
     key.owner = get_user_model().objects.get(pk=admin_user.pk)  # fresh permission cache
     assert not apikeys.key_allows(key, "accounts.manage_api_keys")  # in scope, no longer held
+
+
+@pytest.mark.django_db
+def test_last_used_is_kept_to_the_minute_without_a_write_per_call(client, industry, staff_client):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    key, text = apikeys.create_api_key(owner=industry, name="busy", scopes=[])
+    headers = {"Authorization": f"Bearer {text}"}
+    admin_client, _ = staff_client("administrator")
+    assert ">never<" in admin_client.get("/accounts/api-keys/").content.decode()
+
+    assert client.get("/api/v1/whoami", headers=headers).status_code == 200
+    key.refresh_from_db()
+    first = key.last_used_at
+    assert first is not None
+    assert ">never<" not in admin_client.get("/accounts/api-keys/").content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(5):
+            assert client.get("/api/v1/whoami", headers=headers).status_code == 200
+    assert not [q for q in queries.captured_queries if "last_used_at" in q["sql"] and "UPDATE" in q["sql"]]
+    key.refresh_from_db()
+    assert key.last_used_at == first
+    # A minute later the next call moves it on.
+    ApiKey.objects.filter(pk=key.pk).update(last_used_at=first - timedelta(seconds=61))
+    assert client.get("/api/v1/whoami", headers=headers).status_code == 200
+    key.refresh_from_db()
+    assert key.last_used_at > first - timedelta(seconds=61) and key.last_used_at <= timezone.now()

@@ -22,7 +22,10 @@ def test_demo_banks_load_once_and_match_their_stand_ins(settings, tmp_path, shar
     )
     output = io.StringIO()
     demo.load(output)
-    assert (Bank.objects.count(), BankEntry.objects.count(), counts[2]) == counts == (2, 10, 8)
+    # Three pictures and the demo video (each by two signals), two partner pictures, one awaiting.
+    assert (Bank.objects.count(), BankEntry.objects.count(), counts[2]) == counts == (2, 12, 10)
+    video = Bank.objects.get(name="Confirmed CSAM (demo)").entries.get(signal_type="vpdq")
+    assert video.status == "active" and video.source_ref == f"demo: {demo.VIDEO.name}"
     assert "not abuse material" in output.getvalue()
 
     confirmed = Bank.objects.get(name="Confirmed CSAM (demo)")

@@ -1,7 +1,9 @@
 """The staff match page: an analyst checks a picture or a hash against the banks they may match,
 sees what matched, and nothing of the upload is kept."""
 
+import html
 import io
+import re
 
 import pytest
 from django.test import Client
@@ -38,8 +40,11 @@ def test_a_known_picture_shows_its_bank_and_entries(staff_client, known, listed)
     page = client.post("/staff/banks/match/", {"file": picture(listed[0])})
     assert page.status_code == 200
     html = page.content.decode()
-    assert "Match: <strong>confirmed_csam</strong>" in html
-    assert bank.name in html and html.count("<td>baseline (demo)</td>") == 2  # its PDQ and its MD5
+    assert "Match: <strong>Confirmed CSAM</strong>" in html and "confirmed_csam" not in html
+    assert bank.name in html and html.count("<td>Baseline (illegal in every country) (demo)</td>") == 2
+    # The hashes computed from the upload are shown back (its PDQ and MD5 among them).
+    computed = html.split('id="computed-hashes"')[1].split("</table>")[0]
+    assert _hashes["pdq"].value in computed and _hashes["md5"].value in computed
     assert AuditEvent.objects.filter(action="banks.match", detail__matched=1).count() == 1
 
     other = client.post("/staff/banks/match/", {"file": picture(listed[1])}).content.decode()
@@ -50,7 +55,14 @@ def test_a_pasted_hash_is_matched_and_bad_input_is_explained(staff_client, known
     _bank, hashes = known
     client, _ = staff_client("senior_analyst")
     found = client.post("/staff/banks/match/", {"md5": hashes["md5"].value})
-    assert "Match: <strong>confirmed_csam</strong>" in found.content.decode()
+    assert "Match: <strong>Confirmed CSAM</strong>" in found.content.decode()
+    # As the API takes them: upper case, spaces between groups.
+    pdq = hashes["pdq"].value.upper()
+    spaced = " ".join(pdq[i : i + 8] for i in range(0, 64, 8))
+    tolerant = client.post("/staff/banks/match/", {"pdq": spaced})
+    assert tolerant.status_code == 200, tolerant.content.decode()
+    assert "Match: <strong>Confirmed CSAM</strong>" in tolerant.content.decode()
+    assert hashes["pdq"].value in tolerant.content.decode().split('id="computed-hashes"')[1]
     assert "No match" in client.post("/staff/banks/match/", {"md5": "0" * 32}).content.decode()
 
     bad = client.post("/staff/banks/match/", {"pdq": "zz" + "0" * 62})
@@ -88,3 +100,44 @@ def test_the_form_needs_its_csrf_token_and_industry_members_have_no_page(make_us
 
     industry, _ = staff_client("industry_member")
     assert industry.get("/staff/banks/match/").status_code == 403
+
+
+def test_an_uploaded_video_is_shown_with_its_frames_and_can_be_proposed_to_a_bank(
+    staff_client, make_bank, make_user, seniors, shared
+):
+    from openmnr.banks.models import BankEntry
+
+    bank = make_bank(name="Confirmed CSAM (video stand-ins)")
+    video = (shared / "vectors" / "pdq" / "video" / "doorknob-hd-no-bar.mp4").read_bytes()
+    client, analyst = staff_client("analyst")
+    upload = io.BytesIO(video)
+    upload.name = "clip.mp4"
+    page = client.post("/staff/banks/match/", {"file": upload}).content.decode()
+    assert "No match in the banks you may match." in page
+    computed = page.split('id="computed-hashes"')[1].split("</table>")[0]
+    assert "frame hash(es)" in computed
+    form = page.split('id="propose-video-heading"')[1]
+    value = re.search(r'name="value" value="([^"]+)"', form).group(1)
+    proposed = client.post(
+        "/staff/banks/match/propose-video/",
+        {"bank": bank.pk, "value": html.unescape(value), "classification": "baseline", "source_ref": "test"},
+        follow=True,
+    )
+    assert proposed.redirect_chain[-1][0] == f"/staff/banks/{bank.pk}/"
+    assert "waits for confirmation" in proposed.content.decode()
+    entry = BankEntry.objects.get(bank=bank, signal_type="vpdq")
+    assert entry.status == BankEntry.Status.PENDING and entry.proposed_by == analyst
+    for senior in seniors:
+        services.confirm_entry(entry, by=senior)
+    again = io.BytesIO(video)
+    again.name = "clip.mp4"
+    matched = client.post("/staff/banks/match/", {"file": again}).content.decode()
+    assert "Match: <strong>Confirmed CSAM</strong>" in matched and bank.name in matched
+
+    # The same video twice is refused as an error, not shown as a success.
+    twice = client.post(
+        "/staff/banks/match/propose-video/",
+        {"bank": bank.pk, "value": html.unescape(value), "classification": "baseline"},
+        follow=True,
+    ).content.decode()
+    assert '<li class="error" role="alert"><strong>Not done:</strong> The video was not proposed' in twice

@@ -64,7 +64,41 @@ def test_a_share_is_unknown_until_some_case_is_old_enough():
     young.append(CaseRecord(reported_at=AS_OF - 2 * DAY))
     summary = summarise(young, AS_OF)
     assert summary.removed_within[1] == pytest.approx(0.5)
-    assert summary.removed_within[3] is None and summary.removed_within[7] is None
+    # At 3 and 7 days only the removed case's outcome is known; the other is online, and said so.
+    assert summary.removed_within[3] == 1.0 and summary.known_within[3] == 1
+    assert summary.still_online == 1
+    nothing_known = summarise([CaseRecord(reported_at=AS_OF - HOUR)], AS_OF)
+    assert nothing_known.removed_within == {1: None, 3: None, 7: None}
+    assert nothing_known.known_within == {1: 0, 3: 0, 7: 0} and nothing_known.still_online == 1
+
+
+def test_every_figure_of_cases_with_known_timings():
+    """Four cases: removed 5 h after the report (notice at 1 h), removed after 2 days (notice at 2 h),
+    online for 10 days (notice at 1 h), and reported an hour ago. The young case is left out of
+    every share (its outcome is unknown) but counted as still online; "100% within a day" is
+    never claimed while cases are online."""
+    records = [
+        CaseRecord(AS_OF - 10 * DAY, AS_OF - 10 * DAY + HOUR, AS_OF - 10 * DAY + 5 * HOUR),
+        CaseRecord(AS_OF - 10 * DAY, AS_OF - 10 * DAY + 2 * HOUR, AS_OF - 8 * DAY),
+        CaseRecord(AS_OF - 10 * DAY, AS_OF - 10 * DAY + HOUR),
+        CaseRecord(AS_OF - HOUR),
+    ]
+    summary = summarise(records, AS_OF)
+    assert (summary.cases, summary.removed, summary.still_online) == (4, 2, 2)
+    assert summary.known_within == {1: 3, 3: 3, 7: 3}
+    assert summary.removed_within[1] == pytest.approx(1 / 3)
+    assert summary.removed_within[3] == pytest.approx(2 / 3)
+    assert summary.removed_within[7] == pytest.approx(2 / 3)
+    # Kaplan-Meier: the young case leaves the risk set at 1 h, so A removes 1/3 and B 2/3 in all.
+    assert summary.report_to_removal_median == 2 * DAY
+    assert summary.report_to_removal_p90 is None
+    assert summary.notice_to_removal_median == 2 * DAY - 2 * HOUR
+    assert summary.notice_to_removal_p90 is None
+    assert summary.shares() == [
+        (1, pytest.approx(1 / 3), 3),
+        (3, pytest.approx(2 / 3), 3),
+        (7, pytest.approx(2 / 3), 3),
+    ]
 
 
 def test_notice_to_removal_leaves_out_cases_removed_before_any_notice():

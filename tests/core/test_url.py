@@ -308,3 +308,16 @@ def test_url_signal_refuses_bad_values():
     for bad in ["", "abc", "g" * 64, "a" * 63]:
         with pytest.raises(InvalidSignalValue):
             UrlSignal.validate(bad)
+
+
+def test_addresses_are_shown_decoded_but_never_in_a_form_that_could_pass_for_another():
+    from openmnr.core.signals.url import display_url
+
+    stored = canonicalize("https://ünicode.example/päth?q=ß").url
+    assert stored == "https://xn--nicode-2ya.example/p%C3%A4th?q=%C3%9F"
+    assert display_url(stored) == "https://ünicode.example/päth?q=ß"
+    # Escapes of ASCII characters, invisible or direction-changing characters, and bad escapes stay.
+    assert display_url("https://example.org/a%2Fb%20c") == "https://example.org/a%2Fb%20c"
+    assert display_url("https://example.org/x%E2%80%AEgpj.exe") == "https://example.org/x%E2%80%AEgpj.exe"
+    assert display_url("https://example.org/%C3") == "https://example.org/%C3"
+    assert display_url("https://xn--zz.example/") == "https://xn--zz.example/"

@@ -52,7 +52,8 @@ def test_demo_sets_up_a_provider_and_a_finished_report_with_known_and_new_files(
     settings.VAR_DIR = tmp_path
     settings.KEEP_EVIDENCE = False
     load_demo(io.StringIO())
-    lines = dict(line.split("\t") for line in (tmp_path / "demo-logins.txt").read_text().splitlines())
+    text = (tmp_path / "demo-logins.txt").read_text()
+    lines = dict(line.split("\t") for line in text.splitlines() if not line.startswith("#"))
     ((username, password),) = [
         (k.removeprefix("ispws:"), v) for k, v in lines.items() if k.startswith("ispws:")
     ]

@@ -194,6 +194,9 @@ def test_only_the_recipient_unit_lists_and_downloads(referable, staff_client, ma
     sign_in_client(client, make_user("analyst"))
     assert client.get("/staff/takedown/referrals/").status_code == 403
     assert client.get(f"/staff/takedown/referrals/{referral.pk}/download/").status_code == 404
+    # The case page offers the analyst no link that would answer 404, and says why.
+    case_page = client.get(f"/staff/takedown/cases/{referral.takedown_id}/").content.decode()
+    assert f"/referrals/{referral.pk}/download/" not in case_page and "is for its recipient" in case_page
 
     sign_in_client(client, officer)
     response = client.get(f"/staff/takedown/referrals/{referral.pk}/download/")

@@ -1,4 +1,5 @@
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -50,6 +51,10 @@ def _in(var_dir, *args, **env):
 def test_without_local_settings_a_command_asks_for_the_secret_key(tmp_path):
     result = _in(tmp_path, "audit", "verify")
     assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+    # The demo's own hint, run where no demo was set up: a line that says what to do, no traceback.
+    codes = _in(tmp_path, "manage", "demo_codes")
+    assert codes.returncode == 2 and "Traceback" not in codes.stderr
+    assert "var/local.env" in codes.stderr and "SECRET_KEY must be set" in codes.stderr
 
 
 @pytest.mark.slow
@@ -60,6 +65,12 @@ def test_after_make_runs_first_step_every_command_works_without_a_variable(tmp_p
     assert stat.S_IMODE(local.stat().st_mode) == 0o600
     key = local.read_text()
     assert _in(tmp_path, "local-settings").returncode == 0 and local.read_text() == key  # kept
+
+    assert _in(tmp_path, "manage", "migrate", "--verbosity", "0").returncode == 0
+    demo = _in(tmp_path, "demo", PORT="8123")
+    assert demo.returncode == 0 and "http://127.0.0.1:8123/" in demo.stdout, demo.stderr
+    codes = _in(tmp_path, "manage", "demo_codes")
+    assert codes.returncode == 0 and re.search(r"^senior-analyst-2 +\d{6}$", codes.stdout, re.M), codes.stderr
 
     assert _in(tmp_path, "manage", "migrate", "--verbosity", "0").returncode == 0
     verified = _in(tmp_path, "audit", "verify")

@@ -3,11 +3,13 @@ else: second-factor secrets are never shown, resetting a password or a second fa
 ``resets.reset_credentials`` (step-up, audit, the user told, re-enrolment forced), and nobody
 changes their own roles or makes anyone a superuser here."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -20,6 +22,7 @@ from openmnr.common.request import current_request
 
 from . import resets
 from .models import ApiKey
+from .roles import ROLE_BY_NAME, ROLES
 from .stepup import has_recent_second_factor, step_up_redirect
 
 
@@ -59,16 +62,69 @@ User = get_user_model()
 admin.site.unregister(User)
 
 
+class RoleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, group):
+        role = ROLE_BY_NAME.get(group.name)
+        return role.label if role else group.name
+
+
 @admin.register(User)
 class StaffUserAdmin(UserAdmin):
+    """Accounts with their roles. A user's rights come from roles only: the form offers the roles
+    (the groups of ``roles.ROLES``, by their labels) and nothing else; single permissions and
+    superuser status are not on it (a superuser is made on the command line, ``openmnr manage
+    createsuperuser``), and "staff status" follows the administrator role, because it is what the
+    administration site checks. The list shows each user's roles and whether a second factor is
+    enrolled."""
+
     change_password_form = ResetPasswordForm
-    # Nobody becomes a superuser or gets permissions outside the roles here.
-    always_read_only = ("is_superuser", "user_permissions", "last_login", "date_joined", "second_factor")
+    list_display = ["username", "role_labels", "second_factor_status", "is_active", "last_login"]
+    list_filter = ["groups", "is_active"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        ("Personal info", {"fields": ["first_name", "last_name", "email"]}),
+        ("Roles", {"fields": ["is_active", "groups", "is_superuser"]}),
+        ("Important dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    always_read_only = ("is_superuser", "last_login", "date_joined", "second_factor")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="Roles")
+    def role_labels(self, user):
+        names = {group.name for group in user.groups.all()}
+        labels = [role.label for role in ROLES if role.name in names]
+        return ", ".join(labels) or "none"
+
+    @admin.display(description="Second factor", boolean=True)
+    def second_factor_status(self, user):
+        return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            return RoleChoiceField(
+                queryset=Group.objects.filter(name__in=ROLE_BY_NAME).order_by("name"),
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                label="Roles",
+                help_text="What the user may do (docs/roles.md). Staff roles sign in with a second factor; "
+                "industry members and partner hotlines use API keys only.",
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        is_administrator = user.groups.filter(name="administrator").exists()
+        if user.is_staff != is_administrator:
+            user.is_staff = is_administrator
+            user.save(update_fields=["is_staff"])
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(self.always_read_only) if obj is not None else []
         if obj is not None and obj.pk == request.user.pk:
-            fields += ["groups", "is_staff", "is_active"]  # no one changes their own roles
+            fields += ["groups", "is_active"]  # no one changes their own roles
         return fields
 
     def get_fieldsets(self, request, obj=None):

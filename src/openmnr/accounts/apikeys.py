@@ -4,8 +4,10 @@ revocable, each with its own rate limit."""
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from openmnr.audit import service as audit
@@ -72,7 +74,24 @@ def find_api_key(text: str) -> ApiKey | None:
         return None
     if not hmac.compare_digest(key.secret_sha256, _digest(parts[2])):
         return None
+    note_use(key)
     return key
+
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def note_use(key: ApiKey) -> None:
+    """Keep "last used" to the minute without a write per call: the key row loaded to check the
+    key already says when it was last noted, so a call within a minute of that writes nothing; an
+    older one updates it with a conditional UPDATE, so processes racing on the same key write it
+    once between them. A busy key thus costs one write a minute, not one per call."""
+    now = timezone.now()
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
+    ApiKey.objects.filter(stale, pk=key.pk).update(last_used_at=now)
+    key.last_used_at = now
 
 
 def key_allows(key: ApiKey, permission: str) -> bool:

@@ -5,16 +5,24 @@ without checking once the count passes the limit: so parallel attempts cannot re
 password hash more than ``SIGN_IN_MAX_FAILURES`` times per window, however many arrive at once. A
 successful sign-in clears the count.
 
+A wrong authenticator code also makes the device itself wait before it checks another (django-otp's
+throttling: 1, 2, 4, 8... seconds). While it waits even the right code is refused, so the page says
+so and for how long, instead of the generic message that would make a right code look wrong. It
+says so only after the right password: a guesser without it learns nothing new, and one with it
+still needs the code (the trade-off is in docs/decisions/0011-staff-pages.md).
+
 Only staff roles sign in (``roles.may_use_staff_site``): an industry member's or partner hotline's
 account uses API keys only, and its correct password is refused with the same message as a wrong
 one (the audit log says why).
 """
 
+import math
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login, user_login_failed
+from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -34,6 +42,22 @@ class SignInResult:
 
 
 GENERIC_ERROR = "The username, password or code is not right."
+
+
+def code_wait_seconds(device) -> int:
+    """Seconds before ``device`` checks a code again after wrong ones (0: it checks now)."""
+    allowed, data = device.verify_is_allowed()
+    if allowed or not data or "locked_until" not in data:
+        return 0
+    return max(1, math.ceil((data["locked_until"] - timezone.now()).total_seconds()))
+
+
+def wait_message(seconds: int) -> str:
+    unit = "second" if seconds == 1 else "seconds"
+    return (
+        f"A wrong code was entered just before, so codes are not checked for {seconds} {unit}. "
+        "Wait, then enter the code your app shows at that moment."
+    )
 
 
 def _throttle_key(request, username: str) -> str:
@@ -69,6 +93,12 @@ def sign_in(request, username: str, password: str, token: str) -> SignInResult:
         _start_session(request, user)
         return SignInResult(True, needs_enrolment=True)
 
+    waits = [code_wait_seconds(d) for d in devices]
+    if min(waits) > 0:
+        user_login_failed.send(
+            sender=__name__, credentials={"username": username}, request=request, reason="code throttled"
+        )
+        return SignInResult(False, error=wait_message(min(waits)))
     device = next((d for d in devices if d.verify_token(token.strip().replace(" ", ""))), None)
     if device is None:
         return _failed(request, username, "second factor")

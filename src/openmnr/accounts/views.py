@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openmnr.audit import service as audit
 
-from . import apikeys, resets, signin
+from . import apikeys, resets, signin, stepup
 from .forms import ApiKeyForm, SignInForm, TokenForm
 from .middleware import second_factor_not_required
 from .models import ApiKey
@@ -118,15 +118,25 @@ def step_up_view(request):
     form = TokenForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        if signin.verify_again(request, form.cleaned_data["token"]):
+        device = request.user.otp_device
+        wait = signin.code_wait_seconds(device) if device is not None else 0
+        if wait:
+            error = signin.wait_message(wait)
+        elif signin.verify_again(request, form.cleaned_data["token"]):
             audit.record("step_up", request=request, obj=request.user)
-            return redirect(_safe_next(request))
-        audit.record("step_up", request=request, obj=request.user, outcome=audit.FAILURE)
-        error = "That code is not right."
+            return stepup.resume(request, _safe_next(request))
+        else:
+            audit.record("step_up", request=request, obj=request.user, outcome=audit.FAILURE)
+            error = "That code is not right. Enter the code your app shows now."
     return render(
         request,
         "accounts/step_up.html",
-        {"form": form, "error": error, "next": request.GET.get("next", "")},
+        {
+            "form": form,
+            "error": error,
+            "next": request.POST.get("next") or request.GET.get("next", ""),
+            "resume": request.POST.get("resume") or request.GET.get("resume", ""),
+        },
         status=400 if error else 200,
     )
 
@@ -141,22 +151,28 @@ def _scope_choices():
     return [(f"{p.content_type.app_label}.{p.codename}", p.name) for p in perms]
 
 
+NEW_KEY_SESSION = "openmnr_new_api_key"
+
+
 @permission_required("accounts.manage_api_keys", raise_exception=True)
 @never_cache
 def api_keys_view(request):
     if request.method == "POST":
         return _issue_api_key(request)
-    return _api_keys_page(request, ApiKeyForm(scope_choices=_scope_choices()))
+    # Shown once: the key issued by the POST that redirected here, then gone from the session.
+    new_key_text = request.session.pop(NEW_KEY_SESSION, "")
+    return _api_keys_page(request, ApiKeyForm(scope_choices=_scope_choices()), new_key_text)
 
 
 @step_up_required
 def _issue_api_key(request):
+    """Issue, then redirect (POST-redirect-GET): reloading the page shows the list, and never
+    issues a second key."""
     form = ApiKeyForm(request.POST, scope_choices=_scope_choices())
-    new_key_text = ""
     if form.is_valid():
         data = form.cleaned_data
         try:
-            _, new_key_text = apikeys.create_api_key(
+            key, new_key_text = apikeys.create_api_key(
                 owner=data["owner"],
                 name=data["name"],
                 scopes=data["scopes"],
@@ -166,7 +182,11 @@ def _issue_api_key(request):
             )
         except apikeys.ApiKeyError as exc:
             form.add_error(None, str(exc))
-    return _api_keys_page(request, form, new_key_text)
+        else:
+            request.session[NEW_KEY_SESSION] = new_key_text
+            messages.success(request, f"Key {key.prefix} issued to {key.owner.get_username()}.")
+            return redirect("accounts:api-keys")
+    return _api_keys_page(request, form)
 
 
 def _api_keys_page(request, form, new_key_text=""):

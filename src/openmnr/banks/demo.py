@@ -4,8 +4,11 @@
 (scikit-image sample images): they are NOT abuse material, only stand-ins so that the match API
 and the pages have something to find. The analyst demo user proposed them; "senior-analyst" and
 "senior-analyst-2" confirmed them (four eyes); one more waits in the confirmation queue. "Partner
-list (demo)" holds two more stand-ins, imported by the senior analyst. Run again, nothing is
-created twice. Needs the demo users of web/demo.py.
+list (demo)" holds two more stand-ins, imported by the senior analyst. The confirmed bank also
+holds the vPDQ and MD5 of a benign test video (a doorknob, from the shared test vectors), so that
+video matching can be tried at once by uploading that video. Run again, nothing is created twice.
+Needs the demo users of web/demo.py; "senior-analyst-2" is one of them (``USERS``), so that four
+eyes can be tried with two logins.
 """
 
 from pathlib import Path
@@ -15,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from openmnr.common.demo import base_url
 from openmnr.core import signals
 
 from . import services
@@ -23,6 +27,9 @@ from .models import Bank, BankEntry, Purpose
 CORPUS = Path(settings.SRC_DIR).parents[1].parent / "shared" / "corpus" / "natural"
 CONFIRMED = ["astronaut-01.jpg", "coffee-02.jpg", "rocket-03.jpg"]
 AWAITING = "chelsea-04.jpg"
+VIDEO = CORPUS.parents[1] / "vectors" / "pdq" / "video" / "doorknob-hd-no-bar.mp4"
+# A second senior analyst, so four eyes can be tried (web/demo.py prints its login).
+USERS = {"senior-analyst-2": "senior_analyst"}
 PARTNER = ["camera-05.jpg", "moon-06.jpg"]
 ROLES = ["analyst", "senior_analyst", "industry_member", "partner_hotline"]
 STAND_IN = (
@@ -56,10 +63,15 @@ def _hashes(name: str) -> dict[str, str]:
     return signals.hash_path(CORPUS / name, only=("pdq", "md5")).raise_for_error().texts()
 
 
-def _propose(bank: Bank, name: str, analyst) -> list[BankEntry]:
+def _video_hashes(path: Path) -> dict[str, str]:
+    return signals.hash_path(path, only=("vpdq", "md5")).raise_for_error().texts()
+
+
+def _propose(bank: Bank, name: str, analyst, hashes: dict[str, str] | None = None) -> list[BankEntry]:
     entries = []
-    for signal_type, value in _hashes(name).items():
-        entry = bank.entries.filter(signal_type=signal_type, value=value).first()
+    for signal_type, value in (hashes or _hashes(name)).items():
+        # Found by its source, not its value: a bank stores a vPDQ in its own normal form.
+        entry = bank.entries.filter(signal_type=signal_type, source_ref=f"demo: {name}").first()
         if entry is None:
             entry = services.propose_entry(
                 bank,
@@ -94,8 +106,10 @@ def load(out) -> None:
         "Demo data: proposed by the demo analyst, confirmed by two demo senior analysts.",
         administrator,
     )
-    for name in CONFIRMED:
-        for entry in _propose(confirmed, name, analyst):
+    videos = [VIDEO.name] if VIDEO.is_file() else []
+    for name in CONFIRMED + videos:
+        hashes = _video_hashes(VIDEO) if name == VIDEO.name else None
+        for entry in _propose(confirmed, name, analyst, hashes):
             for confirmer in (senior, second_senior):
                 if (
                     entry.status == BankEntry.Status.PENDING
@@ -129,5 +143,7 @@ def load(out) -> None:
         out.write(f"  {bank.name}: {active} active, {pending} awaiting confirmation\n")
     out.write(
         f"  Try: curl -F file=@{CORPUS / CONFIRMED[0]} -H 'Authorization: Bearer <industry key>' "
-        "http://127.0.0.1:8000/api/v1/match\n"
+        f"{base_url()}/api/v1/match\n"
     )
+    if videos:
+        out.write(f"  Video: upload {VIDEO} on {base_url()}/staff/banks/match/ to see a video match\n")

@@ -61,6 +61,24 @@ class ProposeForm(forms.Form):
         self.fields["signal_type"].choices = [(name, cls.label) for name, cls in _hex_signal_types().items()]
 
 
+class VideoProposeForm(forms.Form):
+    """Propose a video, hashed on the match page, to a bank: its vPDQ travels back in a hidden field
+    (the analyst proposes what they uploaded; the bank checks the value like any other)."""
+
+    bank = forms.ModelChoiceField(queryset=Bank.objects.none(), help_text="The bank to add the video to.")
+    value = forms.CharField(widget=forms.HiddenInput, max_length=2_000_000)
+    classification = forms.ChoiceField(choices=Classification.choices)
+    category = forms.CharField(max_length=64, required=False)
+    source_ref = forms.CharField(
+        max_length=200, required=False, label="Source", help_text="The report or case it comes from."
+    )
+
+    def __init__(self, *args, banks=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if banks is not None:
+            self.fields["bank"].queryset = banks
+
+
 class DisableForm(forms.Form):
     reason = forms.CharField(max_length=500)
 
@@ -111,11 +129,22 @@ class MatchForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name, cls in _hex_signal_types().items():
             self.fields[name] = forms.CharField(
-                max_length=cls.digits,
+                max_length=cls.digits * 2,  # room for spaces between groups, removed in clean
                 required=False,
                 label=cls.label,
-                help_text=f"{cls.digits} hexadecimal digits.",
+                help_text=f"{cls.digits} hexadecimal digits (upper or lower case; spaces are ignored).",
             )
+
+    def full_clean(self):
+        """Hashes as the API takes them: upper or lower case, with spaces or colons between groups
+        (as copied from another tool); the server then checks the digits themselves."""
+        if self.is_bound:
+            data = self.data.copy()
+            for name in _hex_signal_types():
+                if name in data:
+                    data[name] = "".join(data[name].split()).replace(":", "").lower()
+            self.data = data
+        super().full_clean()
 
     def signals(self) -> dict[str, str]:
         """The hashes given, by signal type (once the form is valid)."""

@@ -27,7 +27,7 @@ STAFF_LINKS = [
         "Hashes and imports awaiting a senior analyst's confirmation (four eyes).",
     ),
     StaffLink(
-        "banks.view_banks",
+        ("banks.view_banks", "banks.match_hashes"),
         "Match against the banks",
         "banks:match",
         "Check a picture, a video or a hash against the banks; nothing is kept.",

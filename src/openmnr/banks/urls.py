@@ -9,6 +9,7 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("index/", views.index_status, name="index-status"),
     path("match/", views.match_page, name="match"),
+    path("match/propose-video/", views.propose_video, name="propose-video"),
     path("<int:pk>/", views.bank_detail, name="detail"),
     path("<int:pk>/edit/", views.bank_edit, name="edit"),
     path("<int:pk>/propose/", views.propose, name="propose"),

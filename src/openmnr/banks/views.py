@@ -15,7 +15,7 @@ from openmnr.accounts.stepup import step_up_required
 from openmnr.core import media
 
 from . import services
-from .forms import BankForm, DisableForm, ExportForm, ImportForm, MatchForm, ProposeForm
+from .forms import BankForm, DisableForm, ExportForm, ImportForm, MatchForm, ProposeForm, VideoProposeForm
 from .models import Bank, BankEntry, ImportBatch
 from .uploads import InMemoryUploads
 
@@ -247,6 +247,8 @@ def match_page(request):
 def _match_page(request):
     form = MatchForm(request.POST or None, request.FILES or None)
     result = None
+    computed = []
+    video_form = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -257,5 +259,50 @@ def _match_page(request):
             [result] = services.match([signals], user=request.user, request=request)
         except (services.BankError, media.MediaError) as error:
             form.add_error(None, str(error))
+        else:
+            computed = services.describe_signals(signals)
+            if "vpdq" in signals and request.user.has_perm("banks.propose_entry"):
+                video_form = VideoProposeForm(
+                    initial={"value": signals["vpdq"]}, banks=services.visible_banks(request.user)
+                )
     status = 400 if form.errors else 200
-    return render(request, "banks/match.html", {"form": form, "result": result}, status=status)
+    context = {"form": form, "result": result, "computed": computed, "video_form": video_form}
+    return render(request, "banks/match.html", context, status=status)
+
+
+@permission_required("banks.propose_entry", raise_exception=True)
+@require_POST
+def propose_video(request):
+    """Propose the video hashed on the match page to a bank (its vPDQ, as computed there)."""
+    form = VideoProposeForm(request.POST, banks=services.visible_banks(request.user))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            entry = services.propose_entry(
+                data["bank"],
+                signal_type="vpdq",
+                value=data["value"],
+                classification=data["classification"],
+                category=data["category"],
+                source_ref=data["source_ref"],
+                by=request.user,
+                request=request,
+            )
+        except services.BankError as error:
+            messages.error(request, f"The video was not proposed: {error}")
+            return redirect("banks:match")
+        if entry.status == BankEntry.Status.PENDING:
+            messages.success(request, f"Video entry {entry.pk} proposed; it waits for confirmation.")
+        else:
+            messages.success(request, f"Video entry {entry.pk} added and active.")
+        return redirect("banks:detail", pk=data["bank"].pk)
+    problems = (
+        "; ".join(
+            f"{form.fields[name].label or name}: {' '.join(errs)}"
+            for name, errs in form.errors.items()
+            if name in form.fields
+        )
+        or "the form was incomplete"
+    )
+    messages.error(request, f"The video was not proposed ({problems}). Upload it again.")
+    return redirect("banks:match")

@@ -3,12 +3,22 @@
 The access log goes to standard output without any client address (``_gunicorn.ACCESS_LOG_FORMAT``
 and ``AddressFreeLogger``): a reporter's address is written nowhere, and a log line's time cannot be
 joined to an address. docs/security.md gives the matching reverse-proxy log format.
+
+Stopping: SIGTERM or SIGINT (Ctrl-C) to ``openmnr serve`` stops its whole tree. The web server and
+the worker run in sessions of their own, so a terminal's Ctrl-C reaches only this process, which
+then asks each child to stop with SIGTERM: gunicorn finishes the requests it is serving (its
+graceful timeout) and the worker the task it is running. Whatever is still alive after
+``OPENMNR_STOP_TIMEOUT`` seconds is killed with its whole process group, so no gunicorn worker is
+left answering on the port. If one child ends by itself, the other is stopped the same way and the
+command ends with the first one's status.
 """
 
 import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 
 from . import setup_django
 
@@ -30,9 +40,14 @@ def run(args) -> int:
     from ._gunicorn import ACCESS_LOG_FORMAT
 
     call_command("migrate", interactive=False, verbosity=0)
-    worker = None
+    timeout = float(os.environ.get("OPENMNR_STOP_TIMEOUT", "30"))
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+
+    children = []
     if args.with_worker:
-        worker = subprocess.Popen([sys.executable, "-m", "openmnr.cli", "worker"])
+        children.append(_start([sys.executable, "-m", "openmnr.cli", "worker"]))
     bind = f"{args.host}:{args.port}"
     command = [
         sys.executable,
@@ -45,6 +60,8 @@ def run(args) -> int:
         str(args.workers),
         "--threads",
         str(args.threads),
+        "--graceful-timeout",
+        str(max(1, int(timeout) - 1)),
         "--access-logfile",
         "-",
         "--access-logformat",
@@ -54,13 +71,37 @@ def run(args) -> int:
         "--forwarded-allow-ips",
         os.environ.get("OPENMNR_FORWARDED_ALLOW_IPS", "127.0.0.1"),
     ]
-    web = subprocess.Popen(command)
-    try:
-        return web.wait()
-    except KeyboardInterrupt:
-        web.send_signal(signal.SIGTERM)
-        return web.wait()
-    finally:
-        if worker is not None:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(timeout=30)
+    web = _start(command)
+    children.insert(0, web)
+    ended = None
+    while not stop.is_set() and ended is None:
+        ended = next((child for child in children if child.poll() is not None), None)
+        stop.wait(0.5)
+    _stop_all(children, timeout)
+    return 0 if ended is None else (ended.returncode or 0)
+
+
+def _start(command: list[str]) -> subprocess.Popen:
+    # A session of its own: a terminal's Ctrl-C reaches only this process, which stops the child.
+    return subprocess.Popen(command, start_new_session=True)
+
+
+def _stop_all(children: list[subprocess.Popen], timeout: float) -> None:
+    """SIGTERM to every child still running, then up to `timeout` seconds for all of them to
+    finish; a child still alive then is killed with its process group (gunicorn's workers too)."""
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for child in children:
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+    for child in children:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)  # its group: whatever it left behind
+        except (ProcessLookupError, PermissionError):
+            pass
+        if child.poll() is None:
+            child.wait()

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from openmnr.common.demo import base_url
+
 from . import codes, triage
 from .intake import ReportInput, receive_public
 from .models import Case, ContentKind, FoundWhere
@@ -39,7 +41,7 @@ def load(out) -> None:
         out.write(
             f"  {page}: case {case.pk}, {case.get_state_display()}; tracking code {codes.display(code)}\n"
         )
-    out.write("  The analyst's queue: http://127.0.0.1:8000/staff/hotline/\n")
+    out.write(f"  The analyst's queue: {base_url()}/staff/hotline/\n")
 
 
 def _report(page: str, photos: list[str]) -> Case:

@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from openmnr.core.signals.url import InvalidURL, canonicalize
+from openmnr.core.signals.url import MAX_URL_LENGTH, InvalidURL, canonicalize
 from openmnr.core.vocabulary import vocabulary
 
 from . import classification, codes
@@ -59,9 +59,23 @@ class ReportForm(forms.Form):
     )
 
     def clean_urls(self):
-        # Checked here as well as in intake so that the reporter reads the reason in their language.
+        """Checked here as well as in intake so that the reporter reads the reason in their language.
+        An address without a scheme (``example.org/page``, as many people copy it) is read with
+        ``https://`` in front; ``completed`` lists those, to be shown back on the next page."""
         lines = [line.strip() for line in self.cleaned_data["urls"].splitlines() if line.strip()]
+        self.completed = []
         for number, line in enumerate(lines, start=1):
+            if len(line) > MAX_URL_LENGTH:
+                raise forms.ValidationError(
+                    _(
+                        "Address %(number)s is %(length)s characters long; we can check addresses of "
+                        "up to %(limit)s characters."
+                    ),
+                    params={"number": number, "length": len(line), "limit": MAX_URL_LENGTH},
+                )
+            if "://" not in line and not line.lower().startswith(("http:", "https:")):
+                line = lines[number - 1] = "https://" + line
+                self.completed.append((number, line))
             try:
                 canonicalize(line)
             except InvalidURL:

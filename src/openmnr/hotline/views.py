@@ -76,6 +76,7 @@ def report_view(request):
                         "code": codes.display(submission.tracking_code),
                         "help": settings.HOTLINE_HELP,
                         "without_address": not submission.urls.exists(),
+                        "completed": form.completed,
                     },
                 )
     return render(request, "hotline/report_form.html", {"form": form}, status=400 if form.errors else 200)
@@ -122,6 +123,7 @@ def queue_view(request):
         {
             "cases": cases.queue(state)[:200],
             "state": state,
+            "state_label": State(state).label,
             "states": State.choices,
             "without_address": intake.without_address().count(),
             **_exposure(request),
@@ -372,10 +374,17 @@ def propose_view(request, item_id: int):
     else:
         try:
             count = assess.propose_to_bank(item_id, request.user, form.cleaned_data["bank"], request=request)
-            messages.success(
-                request,
-                f"{count} hash value(s) proposed; they wait for confirmation where the bank needs it.",
-            )
+            if count:
+                messages.success(
+                    request,
+                    f"{count} hash value(s) proposed; they wait for confirmation where the bank needs it.",
+                )
+            else:
+                messages.info(
+                    request,
+                    f"Nothing new proposed: {form.cleaned_data['bank']} already holds this item's hashes "
+                    "(proposed or confirmed).",
+                )
         except HotlineError as exc:
             messages.error(request, str(exc))
     return redirect("hotline:item", item_id=item_id)

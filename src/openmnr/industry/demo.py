@@ -2,7 +2,7 @@
 
 The demo industry member account gets a CyberTipline credential; its username and password are
 written to var/demo-logins.txt as the line ``ispws:<username>`` TAB ``<password>``, beside the other
-demo logins, so a client can file to http://127.0.0.1:8000/ispws at once. The report goes through
+demo logins, so a client can file to the demo server's /ispws at once. The report goes through
 the same functions as one filed over HTTP: a known file (a benign corpus photograph the banks demo
 holds as a stand-in for confirmed material) and a new one, with file details, finished into the
 law-enforcement queue. All benign; every row is marked ``is_demo``. Run again, nothing is created
@@ -13,6 +13,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+
+from openmnr.common.demo import base_url
 
 from . import credentials, intake
 from .importer import _spooled
@@ -83,9 +85,7 @@ def load(out) -> None:
         return
     username, password = _credential(provider)
     out.write("\nDemo industry reports (benign stand-ins, not abuse material):\n")
-    out.write(
-        f"  CyberTipline client: base URL http://127.0.0.1:8000/ispws, user {username}, password {password}\n"
-    )
+    out.write(f"  CyberTipline client: base URL {base_url()}/ispws, user {username}, password {password}\n")
     report = Report.objects.filter(is_demo=True).first()
     if report is None:
         if not CORPUS.is_dir():
@@ -93,7 +93,7 @@ def load(out) -> None:
             return
         report = _report(provider)
     out.write(
-        f"  Report IR-{report.pk}: {report.get_state_display()}; the queue: http://127.0.0.1:8000/staff/industry/\n"
+        f"  Report IR-{report.pk}: {report.get_state_display()}; the queue: {base_url()}/staff/industry/\n"
     )
 
 

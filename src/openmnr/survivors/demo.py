@@ -13,6 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from openmnr.common.demo import base_url
 from openmnr.core.signals import pdq
 
 from . import intake, outcomes
@@ -56,4 +57,4 @@ def load(out) -> None:
         path.write_text(code + "\n")
         path.chmod(0o600)
     out.write("\nDemo survivor's case (benign stand-ins, not abuse material):\n")
-    out.write(f"  code {code}: read it on http://127.0.0.1:8000/take-it-down/status/\n")
+    out.write(f"  code {code}: read it on {base_url()}/take-it-down/status/\n")

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from openmnr.common.demo import base_url
 from openmnr.core.hosting.trace import HostingTrace
 from openmnr.core.takedown.schedule import Check
 from openmnr.hotline import services as hotline
@@ -52,8 +53,8 @@ def load(out) -> None:
         if takedown.removed_at
         else f"  case {case.id}: {takedown.get_status_display()}\n"
     )
-    out.write(f"  Timeline: http://127.0.0.1:8000/staff/takedown/cases/{case.id}/\n")
-    out.write("  Statistics: http://127.0.0.1:8000/staff/takedown/statistics/\n")
+    out.write(f"  Timeline: {base_url()}/staff/takedown/cases/{case.id}/\n")
+    out.write(f"  Statistics: {base_url()}/staff/takedown/statistics/\n")
 
 
 def _demo_case() -> hotline.CaseSummary:

@@ -49,6 +49,9 @@ def case_view(request, case_id: int):
             "notices": takedown.notices.all(),
             "events": takedown.events.all(),
             "referral": referral,
+            # Only who may download the package is offered the link (no link that answers 404).
+            "may_download_referral": referral is not None
+            and referrals.visible_to(request.user).filter(pk=referral.pk).exists(),
             "decide_form": DecideForm()
             if request.user.has_perm("takedown.act_takedown") and not takedown.is_finished
             else None,

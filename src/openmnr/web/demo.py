@@ -1,9 +1,14 @@
 """Demo data for `make run`: one user per role with a printed password and TOTP secret.
 
 Only benign content. Passwords are random on first run and kept in var/demo-logins.txt (readable
-by the owner only) so that re-running prints the same logins and keeps all data.
+by the owner only, and saying it is for the demo only) so that re-running prints the same logins
+and keeps all data. The file also holds each staff user's TOTP secret (``totp:<username>`` lines,
+the base32 text an authenticator app takes), so that the demo can be tried from the file alone;
+those lines are written from the database each time and never read back.
 """
 
+import base64
+import os
 import secrets
 from importlib import import_module
 from pathlib import Path
@@ -19,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openmnr.accounts import apikeys
 from openmnr.accounts.roles import ROLES, api_role_names, sync_roles
+from openmnr.common.demo import base_url
 
 DEMO_USERS = {role.name: role.name.replace("_", "-") for role in ROLES}
 
@@ -33,16 +39,38 @@ def _read_saved() -> dict[str, str]:
         return {}
     saved = {}
     for line in path.read_text().splitlines():
-        name, _, value = line.partition("\t")
-        saved[name] = value
+        name, tab, value = line.partition("\t")
+        if tab and not name.startswith(("#", "totp:")):
+            saved[name] = value
     return saved
+
+
+LOGINS_HEADER = (
+    "# OpenMNR DEMO logins: for the local demo only, never for a real installation.\n"
+    "# Lines: username TAB password; key:<user> TAB API key; ispws:<user> TAB CyberTipline password;\n"
+    "# totp:<user> TAB the TOTP secret to add to an authenticator app (or run\n"
+    "# `openmnr manage demo_codes` for the current codes).\n"
+)
+
+
+def _totp_secrets() -> dict[str, str]:
+    secrets_by_user = {}
+    for username, _role in demo_users():
+        device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+        if device is not None:
+            secrets_by_user[username] = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
+    return secrets_by_user
 
 
 def _write_saved(saved: dict[str, str]) -> None:
     path = _logins_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{k}\t{v}\n" for k, v in saved.items()))
-    path.chmod(0o600)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(LOGINS_HEADER)
+        out.write("".join(f"{k}\t{v}\n" for k, v in saved.items()))
+        out.write("".join(f"totp:{k}\t{v}\n" for k, v in _totp_secrets().items()))
 
 
 def _app_demos():
@@ -110,14 +138,27 @@ def load_demo(out) -> None:
     saved = ensure_demo_users()
     for module in _app_demos():
         module.load(out)
+    _write_saved(_read_saved())  # with what the apps' demos added (their own logins)
+    totp_secrets = _totp_secrets()
     out.write("\nDemo logins (password, then the TOTP secret to add to an authenticator app):\n")
     for username, role in demo_users():
         login = f"password {saved[username]}" if role.staff else "no sign-in: uses its API key"
         out.write(f"  {role.label:26} user {username:22} {login}\n")
-        device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
-        if device is not None:
-            out.write(f"  {'':26} TOTP {device.config_url}\n")
+        if username in totp_secrets:
+            out.write(f"  {'':26} TOTP secret {totp_secrets[username]}\n")
         if f"key:{username}" in saved:
             out.write(f"  {'':26} API key {saved[f'key:{username}']}\n")
-    out.write(f"\nThese are kept in {_logins_file()}.\n")
-    out.write("Current TOTP codes for the demo users: openmnr manage demo_codes\n")
+    out.write(f"\nThese logins and TOTP secrets are kept in {_logins_file()} (demo only).\n")
+    out.write(f"Current TOTP codes for the demo users: {_command()} manage demo_codes\n")
+    out.write(f"Sign in at {base_url()}/accounts/sign-in/\n")
+
+
+def _command() -> str:
+    """How to call `openmnr` from where the demo was loaded (the checkout's venv, if that is it)."""
+    import sys
+
+    local = Path(sys.prefix) / "bin" / "openmnr"
+    try:
+        return str(local.relative_to(Path.cwd()))
+    except ValueError:
+        return "openmnr"

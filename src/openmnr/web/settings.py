@@ -155,7 +155,9 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "openmnr.web.context_processors.staff_navigation",
             ],
+            "builtins": ["openmnr.web.templatetags.display"],
         },
     },
 ]
@@ -303,6 +305,8 @@ STORAGES = {
 }
 # Static files are served straight from the apps' static/ folders: no collectstatic step to forget.
 WHITENOISE_USE_FINDERS = True
+# Files served at the site's root: /favicon.ico, which browsers ask for on every first visit.
+WHITENOISE_ROOT = SRC_DIR / "web" / "root"
 
 LOGGING = {
     "version": 1,

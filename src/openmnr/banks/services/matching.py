@@ -20,7 +20,7 @@ from openmnr.core.signals import SignalError
 from .. import changes, variants
 from ..errors import InvalidInput, NotAllowed, TooManyVariants
 from ..matcher import Matcher, get_matcher
-from ..models import ACTION_ORDER, BankEntry, MatcherHeartbeat, signal_types
+from ..models import ACTION_ORDER, BankEntry, Classification, MatcherHeartbeat, Purpose, signal_types
 from ..snapshots import current_snapshot
 from .access import allowed_bank_ids, require
 
@@ -63,6 +63,32 @@ def upload_signals(data: bytes) -> dict[str, signals.HashValue]:
 
 
 @dataclass(frozen=True)
+class ComputedSignal:
+    """A hash the match page computed or was given, shown back to the analyst who asked."""
+
+    name: str
+    label: str
+    value: str  # the hash itself; for a value made of parts (vPDQ), a summary
+
+
+def describe_signals(values: dict[str, str]) -> list[ComputedSignal]:
+    """The signals of one item as an analyst reads them: each type's label and value, in the order
+    of the signal registry. A vPDQ is a list of frames too long to read, so it is summarised by its
+    frame count (the page can still propose it to a bank)."""
+    types = signal_types()
+    shown = []
+    for name, cls in types.items():
+        if name not in values:
+            continue
+        value = values[name]
+        if cls.digits is None:
+            frames = sum(1 for line in value.splitlines() if line.strip())
+            value = f"{frames} frame hash(es)"
+        shown.append(ComputedSignal(name, cls.label, value))
+    return shown
+
+
+@dataclass(frozen=True)
 class MatchDetail:
     """One matching entry, for staff callers only."""
 
@@ -79,6 +105,19 @@ class MatchDetail:
     query_match_percent: int | None = None
     entry_match_percent: int | None = None
 
+    @property
+    def purpose_label(self) -> str:
+        return dict(Purpose.choices).get(self.purpose, self.purpose)
+
+    @property
+    def classification_label(self) -> str:
+        return dict(Classification.choices).get(self.classification, self.classification)
+
+    @property
+    def signal_label(self) -> str:
+        cls = signal_types().get(self.signal_type)
+        return cls.label if cls is not None else self.signal_type
+
 
 @dataclass(frozen=True)
 class ItemResult:
@@ -93,6 +132,11 @@ class ItemResult:
         """The purpose of the most serious bank matched (see models.ACTION_ORDER), or None."""
         purposes = {m.purpose for m in self.matches}
         return next((p.value for p in ACTION_ORDER if p in purposes), None)
+
+    @property
+    def action_label(self) -> str | None:
+        """``action`` as people read it ("Confirmed CSAM")."""
+        return None if self.action is None else Purpose(self.action).label
 
 
 def _validate_signals(item: dict[str, str | signals.HashValue | None]) -> dict[str, signals.HashValue]:

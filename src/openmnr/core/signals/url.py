@@ -28,6 +28,7 @@ server was asked for, only spelled cleanly.
 import hashlib
 import ipaddress
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -119,6 +120,48 @@ def canonicalize(url: str) -> CanonicalURL:
 def normalize_url(url: str) -> str:
     """Return ``url`` normalised like ``canonicalize`` does, but with every query parameter kept."""
     return _normalize(url, drop_tracking=False)
+
+
+_NON_ASCII_ESCAPES = re.compile(r"(?:%[89A-Fa-f][0-9A-Fa-f])+")
+
+
+def display_url(url: str) -> str:
+    """``url`` as a person reads it: punycode host labels (``xn--``) in Unicode and percent-escaped
+    UTF-8 (non-ASCII characters only) decoded. For display only, never for matching or fetching:
+    escapes of ASCII characters (``%2F``, ``%20``) stay as they are, since decoding them could make
+    two different addresses look the same, and a label or escape that does not decode is left
+    encoded, as are invisible and direction-changing characters. The encoded form stays the one
+    that is stored and hashed; pages show it beside the decoded one when they differ."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    netloc = parts.netloc
+    host = parts.hostname or ""
+    if "xn--" in host:
+        labels = []
+        for label in host.split("."):
+            try:
+                labels.append(idna.decode(label) if label.startswith("xn--") else label)
+            except (idna.IDNAError, UnicodeError):
+                labels.append(label)
+        netloc = netloc.replace(host, ".".join(labels), 1)
+
+    def decode(match: re.Match) -> str:
+        try:
+            text = unquote(match.group(0), errors="strict")
+        except UnicodeDecodeError:
+            return match.group(0)
+        # Invisible or direction-changing characters (categories C* and Z*) stay escaped: decoded,
+        # they could make an address read as another one.
+        if any(unicodedata.category(char)[0] in "CZ" for char in text):
+            return match.group(0)
+        return text
+
+    rest = url[len(f"{parts.scheme}://{parts.netloc}") :] if "://" in url else ""
+    if not rest and "://" not in url:
+        return _NON_ASCII_ESCAPES.sub(decode, url)
+    return f"{parts.scheme}://{netloc}" + _NON_ASCII_ESCAPES.sub(decode, rest)
 
 
 def is_tracking_parameter(name: str) -> bool:

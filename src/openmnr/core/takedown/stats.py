@@ -5,15 +5,24 @@ for CSV export, flat rows.
 
 Measures, for a group of cases:
 - median and p90 of report -> removal and of first notice -> removal;
-- the share of cases removed within 1, 3 and 7 days of the report.
+- the share of cases removed within 1, 3 and 7 days of the report, over the cases whose outcome
+  at that point is known, and how many cases are still online.
 
 Cases still online are not left out (that would make a host that never removes anything look
 fast) and not counted as failures (a case reported an hour ago has had no chance yet). They are
 right-censored at their age on `as_of`, and every measure comes from the Kaplan-Meier estimate of
 the share still online after t. With every case removed this is exactly the plain empirical
 distribution. A quantile is the first observed removal time by which at least that share was
-removed ("half were removed within 6 h"), or None ("not reached") if too few were removed; a share
-within d days is None when no case in the group has been open for d days yet.
+removed ("half were removed within 6 h"), or None ("not reached") if too few were removed.
+
+The share removed within d days is a plain count, not the estimate: of the cases whose outcome at d
+days is known (removed, at whatever time, or still online after d days), those removed within d
+days. A case still online and reported less than d days ago is left out of that share, because
+nobody knows yet whether it will be removed in time; the estimate would instead spread the known
+cases' record over it, and with one case removed in an hour and one reported an hour ago and still
+online, would say "100% removed within 1 day" while half the cases are online. ``known_within``
+gives each share's denominator and ``still_online`` the cases that are open, so a page can say
+"1 of 1 with a known outcome; 1 still online". A share is None when no case's outcome is known.
 Removal times are the first miss of the confirming run (see schedule.py), i.e. when the hotline
 first saw the content gone.
 """
@@ -49,7 +58,14 @@ class Summary:
     report_to_removal_p90: timedelta | None
     notice_to_removal_median: timedelta | None
     notice_to_removal_p90: timedelta | None
-    removed_within: dict[int, float | None]  # days -> share of cases removed within that many days
+    removed_within: dict[int, float | None]  # days -> share of the known cases removed by then
+    known_within: dict[int, int] | None = None  # days -> cases whose outcome at that point is known
+    still_online: int = 0  # cases not (yet) removed
+
+    def shares(self) -> list[tuple[int, float | None, int]]:
+        """(days, share removed within them, cases whose outcome is known), for each period."""
+        known = self.known_within or {}
+        return [(days, share, known.get(days, 0)) for days, share in self.removed_within.items()]
 
 
 @dataclass(frozen=True)
@@ -118,14 +134,24 @@ def summarise(records: Iterable[CaseRecord], as_of: datetime) -> Summary:
             # A case removed before any notice says nothing about how hosts answer notices.
             from_notice.append((_seconds(record.first_notice_at, end), record.removed_at is not None))
     report, notice = _Survival(from_report), _Survival(from_notice)
+    within, known = {}, {}
+    for days in WITHIN_DAYS:
+        limit = days * 86400
+        # Known: removed (at any time), or still online after the whole period.
+        known[days] = sum(1 for seconds, removed in from_report if removed or seconds >= limit)
+        in_time = sum(1 for seconds, removed in from_report if removed and seconds <= limit)
+        within[days] = in_time / known[days] if known[days] else None
+    removed_count = sum(removed for _, removed in from_report)
     return Summary(
         cases=len(from_report),
-        removed=sum(removed for _, removed in from_report),
+        removed=removed_count,
         report_to_removal_median=report.quantile(0.5),
         report_to_removal_p90=report.quantile(0.9),
         notice_to_removal_median=notice.quantile(0.5),
         notice_to_removal_p90=notice.quantile(0.9),
-        removed_within={days: report.share_by(days * 86400) for days in WITHIN_DAYS},
+        removed_within=within,
+        known_within=known,
+        still_online=len(from_report) - removed_count,
     )
 
 
@@ -189,7 +215,9 @@ def to_rows(result: Breakdown) -> list[dict]:
                 "notice_to_removal_median_h": _hours(summary.notice_to_removal_median),
                 "notice_to_removal_p90_h": _hours(summary.notice_to_removal_p90),
             }
+            row["still_online"] = summary.still_online
             for days, share in summary.removed_within.items():
                 row[f"removed_within_{days}d"] = share
+                row[f"known_at_{days}d"] = (summary.known_within or {}).get(days)
             rows.append(row)
     return rows
