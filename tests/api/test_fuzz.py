@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 from schemathesis.transport import wsgi as wsgi_transport
 
 from openmnr.accounts import apikeys
@@ -76,8 +77,8 @@ def api_schema(db):
 
 @pytest.fixture(autouse=True)
 def _federation_configured(settings, tmp_path):
-    """A platform that exchanges with partners: its federation signing key exists (without one the
-    inbox answers 503 not_configured, as documented)."""
+    """A platform that exchanges with partners and publishes a URL list: its federation and list
+    signing keys exist (without one the inbox answers 503 not_configured, as documented)."""
     key = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -85,6 +86,10 @@ def _federation_configured(settings, tmp_path):
     path.write_bytes(key)
     path.chmod(0o600)
     settings.FEDERATION_SIGNING_KEY = str(path)
+    listing = tmp_path / "blocking.pem"
+    listing.write_bytes(key)
+    listing.chmod(0o600)
+    settings.BLOCKING_SIGNING_KEY = str(listing)
 
 
 @pytest.fixture
@@ -117,7 +122,11 @@ def _run(operation, role_keys: dict[str, str]) -> None:
     )
     def run(case):
         for text in role_keys.values():
-            case.call_and_validate(headers={"Authorization": f"Bearer {text}"})
+            case.call_and_validate(headers={"Authorization": f"Bearer {text}"}, excluded_checks=excluded)
+
+    # Whether 32 bytes encode a ristretto255 element cannot be said in JSON Schema: a well-formed
+    # but invalid blinded element is refused (400) although the document allows its form.
+    excluded = [positive_data_acceptance] if operation.label == "POST /api/v1/urllist/confirm" else []
 
     run()
 

@@ -112,7 +112,7 @@ def test_the_match_page_finds_a_turned_copy(staff_client, loaded, listed):
     file.name = "turned.jpg"
     page = client.post("/staff/banks/match/", {"file": file})
     assert page.status_code == 200
-    assert "Match: <strong>confirmed_csam</strong>" in page.content.decode()
+    assert "Match: <strong>Confirmed CSAM</strong>" in page.content.decode()
 
 
 @pytest.mark.django_db

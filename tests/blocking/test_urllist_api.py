@@ -134,7 +134,7 @@ def test_the_server_sees_only_the_bucket_and_the_same_kind_of_request_for_any_ur
 
 def test_bad_input_gets_a_clear_refusal(client, licensee):
     auth = {"HTTP_AUTHORIZATION": f"Bearer {licensee}"}
-    assert client.get("/api/v1/urllist/snapshot", **auth).status_code == 400  # nothing published yet
+    assert client.get("/api/v1/urllist/snapshot", **auth).status_code == 404  # nothing published yet
     hotline.file_demo_report("https://files.example/1", "test")
     services.publish()
     for body in (
@@ -144,7 +144,7 @@ def test_bad_input_gets_a_clear_refusal(client, licensee):
     ):
         response = client.post("/api/v1/urllist/confirm", body, content_type="application/json", **auth)
         assert response.status_code == 400 and response.json()["detail"], body
-    assert client.get("/api/v1/urllist/diff?from_version=9", **auth).status_code == 400
+    assert client.get("/api/v1/urllist/diff?from_version=9", **auth).status_code == 404
 
 
 def test_only_licensees_keys_download(client, make_user):

@@ -263,7 +263,8 @@ def _match_page(request):
             computed = services.describe_signals(signals)
             if "vpdq" in signals and request.user.has_perm("banks.propose_entry"):
                 video_form = VideoProposeForm(
-                    initial={"value": signals["vpdq"]}, banks=services.visible_banks(request.user)
+                    initial={"value": getattr(signals["vpdq"], "value", signals["vpdq"])},
+                    banks=services.visible_banks(request.user),
                 )
     status = 400 if form.errors else 200
     context = {"form": form, "result": result, "computed": computed, "video_form": video_form}

@@ -11,54 +11,84 @@
 Refusals are 400 with the reason (never an entry), 403 without the permission.
 """
 
+from django.conf import settings
 from django.http import HttpResponse
 from ninja import Field, Router, Schema
-from ninja.errors import HttpError
 from pydantic import ConfigDict
 
 from openmnr.accounts.apiauth import require
+from openmnr.common.apierrors import Refused, errors
+from openmnr.core.referral import KeyFileError
 
 from . import keys, services
-from .errors import BlockingError
+from .errors import BlockingError, NotPublished
 
 router = Router(tags=["blocking"])
 
 
 class PrefixIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    prefix: str = Field(..., max_length=64, description="The hash prefix, hexadecimal (8 digits by default).")
+    prefix: str = Field(
+        ...,
+        pattern=rf"^[0-9a-fA-F]{{{2 * settings.BLOCKING_PREFIX_BYTES}}}$",
+        description="The hash prefix, hexadecimal (OPENMNR_BLOCKING_PREFIX_BYTES bytes: 8 digits by default).",
+    )
 
 
 class BlindedIn(PrefixIn):
-    blinded: str = Field(..., max_length=64, description="The blinded ristretto255 element, base64.")
+    blinded: str = Field(
+        ...,
+        pattern=r"^[A-Za-z0-9+/]{43}=$",
+        description="The blinded ristretto255 element (32 bytes), base64.",
+    )
 
 
 def _answer(call):
     try:
         return call()
+    except NotPublished as error:
+        raise Refused(404, "not_found", str(error)) from None
     except BlockingError as error:
-        raise HttpError(400, str(error)) from None
+        raise Refused(400, "invalid_input", str(error)) from None
+    except KeyFileError as error:  # the operator has not set OPENMNR_BLOCKING_SIGNING_KEY
+        raise Refused(503, "not_configured", str(error)) from None
 
 
-@router.get("/urllist/snapshot", summary="The URL list's latest version as a signed snapshot")
+@router.get(
+    "/urllist/snapshot",
+    response={200: dict, **errors(400, 404, 503)},
+    summary="The URL list's latest version as a signed snapshot",
+)
 def snapshot(request):
     require(request, "blocking.download_list")
     return _answer(lambda: services.snapshot(request=request))
 
 
-@router.get("/urllist/diff", summary="A signed diff from a version the licensee holds to the latest")
+@router.get(
+    "/urllist/diff",
+    response={200: dict, **errors(400, 404, 503)},
+    summary="A signed diff from a version the licensee holds to the latest",
+)
 def diff(request, from_version: int):
     require(request, "blocking.download_list")
     return _answer(lambda: services.diff(from_version, request=request))
 
 
-@router.post("/urllist/full-hashes", summary="The full hashes listed under a prefix")
+@router.post(
+    "/urllist/full-hashes",
+    response={200: dict, **errors(400, 404, 503)},
+    summary="The full hashes listed under a prefix",
+)
 def full_hashes(request, body: PrefixIn):
     require(request, "blocking.download_list")
     return {"full_hashes": _answer(lambda: services.full_hashes(body.prefix, request=request))}
 
 
-@router.post("/urllist/confirm", summary="Confirm a prefix hit without revealing the URL (blinded OPRF)")
+@router.post(
+    "/urllist/confirm",
+    response={200: dict, **errors(400, 404, 503)},
+    summary="Confirm a prefix hit without revealing the URL (blinded OPRF)",
+)
 def confirm(request, body: BlindedIn):
     require(request, "blocking.download_list")
     return _answer(lambda: services.evaluate(body.prefix, body.blinded, request=request))
@@ -67,10 +97,10 @@ def confirm(request, body: BlindedIn):
 @router.get("/urllist/public-key", summary="The Ed25519 public key the list and keywords are signed with")
 def public_key(request):
     require(request, "blocking.download_list")
-    return HttpResponse(keys.public_key_pem(), content_type="application/x-pem-file")
+    return HttpResponse(_answer(keys.public_key_pem), content_type="application/x-pem-file")
 
 
-@router.get("/keywords", summary="The active keywords, signed")
+@router.get("/keywords", response={200: dict, **errors(400, 503)}, summary="The active keywords, signed")
 def keywords(request):
     require(request, "blocking.download_keywords")
     return _answer(lambda: services.keywords.export(request=request))

@@ -25,6 +25,10 @@ class WrongState(BlockingError):
     """The keyword is not in a state where this action applies."""
 
 
+class NotPublished(BlockingError):
+    """No list has been published yet, or not the version asked for (HTTP 404)."""
+
+
 class InvalidInput(BlockingError):
     """A value that cannot be accepted: a bad prefix, element, version, term or language."""
 

@@ -10,14 +10,14 @@ from typing import Annotated, Any
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Header, Router, Schema, Status
-from pydantic import ConfigDict, ValidationError, WrapValidator
+from pydantic import ConfigDict, ValidationError, WithJsonSchema, WrapValidator
 
 from openmnr.accounts.apiauth import require
-from openmnr.common.apierrors import Refused, errors
+from openmnr.common.apierrors import Refused, errors, plain_fields
 
 from . import batch, intake
 from .errors import IdempotencyConflict, InvalidReport, UnknownTrackingCode
-from .models import ContentKind, FoundWhere
+from .models import NO_URL_THEMES, ContentKind, FoundWhere
 from .states import PublicStatus
 
 router = Router(tags=["hotline"])
@@ -46,7 +46,25 @@ WebAddress = Annotated[
 
 
 class ReportIn(Schema):
-    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+    # At least one address, except for a theme that may come without one (sexual extortion,
+    # grooming), which then needs a description: stated in the document as the server checks it, so
+    # a request the document allows is never refused for it.
+    model_config = ConfigDict(
+        extra="forbid",
+        regex_engine="python-re",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["urls"], "properties": {"urls": {"minItems": 1}}},
+                {
+                    "required": ["content_kind", "description"],
+                    "properties": {
+                        "content_kind": {"enum": sorted(NO_URL_THEMES)},
+                        "description": {"pattern": r"\S"},
+                    },
+                },
+            ]
+        },
+    )
 
     urls: list[WebAddress] = Field(
         default_factory=list,
@@ -75,24 +93,36 @@ class _Unreadable:
     """A batch item that does not fit BatchReportIn: answered 400 on its own, the rest go on."""
 
     def __init__(self, error: ValidationError, raw: Any):
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "report"
-        self.detail = f"{where}: {first['msg']}"
+        fields = plain_fields(error.errors())
+        self.detail = "; ".join(f"{where or 'report'}: {words}" for where, words in fields.items())
         key = raw.get("idempotency_key") if isinstance(raw, dict) else None
         self.idempotency_key = key if isinstance(key, str) else ""
 
 
 def _keep_unreadable(value, handler):
+    if not isinstance(value, dict):
+        return handler(value)  # not even an object: the whole batch is refused
     try:
         return handler(value)
     except ValidationError as exc:
         return _Unreadable(exc, value)
 
 
+# Each item is documented as any object: an item that does not fit BatchReportIn is answered 400
+# on its own in the batch's 200, so the document may not promise that the whole batch is refused.
+_BATCH_ITEM_SCHEMA = {
+    "type": "object",
+    "description": "A report as in POST /api/v1/reports, with its own idempotency_key. An item that "
+    "does not fit gets its own answer with status 400; the others are filed.",
+}
+
+
 class BatchIn(Schema):
-    reports: list[Annotated[BatchReportIn, WrapValidator(_keep_unreadable)]] = Field(
-        min_length=1, max_length=batch.MAX_REPORTS
-    )
+    model_config = ConfigDict(extra="forbid")
+
+    reports: list[
+        Annotated[BatchReportIn, WrapValidator(_keep_unreadable), WithJsonSchema(_BATCH_ITEM_SCHEMA)]
+    ] = Field(min_length=1, max_length=batch.MAX_REPORTS)
 
 
 class BatchAnswer(Schema):

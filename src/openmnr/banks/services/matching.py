@@ -81,6 +81,7 @@ def describe_signals(values: dict[str, str]) -> list[ComputedSignal]:
         if name not in values:
             continue
         value = values[name]
+        value = value.value if isinstance(value, signals.HashValue) else value
         if cls.digits is None:
             frames = sum(1 for line in value.splitlines() if line.strip())
             value = f"{frames} frame hash(es)"

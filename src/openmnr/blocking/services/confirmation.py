@@ -15,7 +15,7 @@ from openmnr.audit import service as audit
 from openmnr.core.urllist import oprf
 
 from .. import keys
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotPublished
 from ..models import ListEntry
 from .publishing import latest, prefix_bytes
 
@@ -26,7 +26,7 @@ def _bucket(prefix_hex: str) -> list[ListEntry]:
     if len(prefix_hex) != 2 * width or not set(prefix_hex) <= set("0123456789abcdef"):
         raise InvalidInput(f"a prefix is {width} bytes, {2 * width} hexadecimal digits")
     if latest() is None:
-        raise InvalidInput("the list has not been published yet")
+        raise NotPublished("the list has not been published yet")
     return list(ListEntry.objects.filter(removed_version__isnull=True, full_hash__startswith=prefix_hex))
 
 

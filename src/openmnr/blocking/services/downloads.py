@@ -14,7 +14,7 @@ from openmnr.audit import service as audit
 from openmnr.core.urllist import listformat
 
 from .. import keys
-from ..errors import InvalidInput
+from ..errors import NotPublished
 from ..models import ListVersion
 from .publishing import latest, prefix_bytes, state_at
 
@@ -56,7 +56,7 @@ def _diff(from_version: int, to_version: int, checksum: str, key_id: str) -> dic
 def _current() -> ListVersion:
     version = latest()
     if version is None:
-        raise InvalidInput("the list has not been published yet")
+        raise NotPublished("the list has not been published yet")
     return version
 
 
@@ -81,7 +81,7 @@ def diff(from_version: int, *, request=None) -> dict:
     """The signed diff from ``from_version`` to the latest version."""
     version = _current()
     if not 1 <= from_version <= version.version:
-        raise InvalidInput(f"there is no version {from_version} to start a diff from")
+        raise NotPublished(f"there is no version {from_version} to start a diff from")
     document = _diff(from_version, version.version, version.checksum, _key_id())
     audit.record(
         "blocking.list_download",
