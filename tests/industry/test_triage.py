@@ -249,6 +249,7 @@ def test_a_filed_report_leaves_two_audit_events_that_say_what_was_matched(
 ):
     from openmnr.audit.models import AuditEvent
 
+    triage.service_account()  # made once, on first use, with its own role.change event
     first = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
     case = file_report(provider, [docs.known, docs.new])
     events = list(AuditEvent.objects.filter(seq__gt=first).order_by("seq"))
