@@ -23,14 +23,15 @@ from .states import PublicStatus
 router = Router(tags=["hotline"])
 
 
-# A web address as the API takes it: http or https, a host name of up to six labels (an
+# A web address as the API takes it: http or https, an IPv4 address or a host name of up to six labels (an
 # internationalised one in its xn-- form; at most 253 characters), an optional port, then any
 # printable ASCII. The same pattern is stated in the schema
 # and checked by the server (with Python's regular expressions on both sides), and every address
 # it allows is one the hotline's canonicalisation accepts, so a request the document allows is
 # never refused for an address's form.
 URL_PATTERN = (
-    r"^[Hh][Tt][Tt][Pp][Ss]?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}[A-Za-z0-9])?\.){1,5}[A-Za-z]{2,48}"
+    r"^[Hh][Tt][Tt][Pp][Ss]?://(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}[A-Za-z0-9])?\.){1,5}[A-Za-z]{2,48}"
+    r"|(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3})"
     r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
     r"(?:[/?#][!-~]{0,4000})?$"
 )
