@@ -43,8 +43,8 @@ def test_dashboard_charts_have_text_alternatives(page, make_user):
     page.on("console", lambda message: violations.append(message.text))
 
     sign_in_page(page, coordinator)
-    page.get_by_role("link", name="MNR self-assessment").click()
-    page.get_by_role("link", name="Examplestan").click()
+    page.get_by_role("link", name="MNR self-assessment").first.click()
+    page.get_by_role("link", name="Examplestan").first.click()
     assert page.get_by_role("heading", name="Examplestan: MNR self-assessment").is_visible()
 
     # One chart per domain, each an image named by its <title> and described by its <desc>.
@@ -103,7 +103,7 @@ def test_two_coordinators_sign_off_and_the_region_is_compared(page, make_user, s
     # The first coordinator reads what will be frozen, then signs.
     sign_in_page(page, first)
     page.goto(f"/staff/assessment/{cycle.pk}/")
-    page.get_by_role("link", name="Sign…").click()
+    page.get_by_role("link", name="Sign…").first.click()
     assert page.get_by_role("heading", name="What will be frozen").is_visible()
     assert page.get_by_role("table", name="Each capability as recorded").is_visible()
     page.get_by_role("button", name="Sign and freeze").click()
@@ -122,7 +122,7 @@ def test_two_coordinators_sign_off_and_the_region_is_compared(page, make_user, s
 
     # The regional comparison: a grid chart named by its title, described by its desc.
     page.get_by_role("link", name="All cycles").first.click()
-    page.get_by_role("link", name="Regional comparison").click()
+    page.get_by_role("link", name="Regional comparison").first.click()
     grid = page.get_by_role("img", name="Current level by capability and country")
     assert grid.count() == 1
     desc = page.locator("svg.grid-chart desc").text_content()

@@ -62,7 +62,7 @@ def test_the_first_hour(browser, live_server, settings, make_user, make_bank, se
     _watch(page, problems)
     page.goto("/")
     assert page.get_by_label("Language").is_visible()
-    page.get_by_role("link", name="Report a web address").click()
+    page.get_by_role("link", name="Report a web address").first.click()
     page.get_by_label("Web addresses").fill("example.org/first-hour")
     page.get_by_label("A web page").check()
     page.get_by_label("Child sexual abuse material").check()

@@ -24,8 +24,8 @@ def test_case_timeline_statistics_and_acknowledgement(
     page.on("console", lambda message: violations.append(message.text))
 
     sign_in_page(page, make_user("senior_analyst", username="sam"))
-    page.get_by_role("link", name="Notice and takedown").click()
-    page.get_by_role("link", name="Removed, watching").click()
+    page.get_by_role("link", name="Notice and takedown").first.click()
+    page.get_by_role("link", name="Removed, watching").first.click()
     page.get_by_role("link", name=f"Case {takedown.pk}").click()
     page.wait_for_url(f"**/staff/takedown/cases/{takedown.pk}/")
     content = page.content()
