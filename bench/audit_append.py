@@ -7,12 +7,12 @@ verification cost.
 Runs on a scratch database made like a test database (migrated, destroyed at the end). Rows, in one
 run on the same database:
 
-- append, unkeyed SHA-256 chain (anchor): ``audit.service.record`` with the hash computed as the
+- append, unkeyed SHA-256 chain (anchor): ``audit.services.record`` with the hash computed as the
   chain did before it was keyed (plain SHA-256 of the previous hash and the event);
 - append, keyed HMAC chain: ``record`` as it is (HMAC-SHA256 under the audit key);
 - checkpoint: ``checkpoints.write`` after the appends (checks every event since the previous one,
   all of them here, then appends a signed line);
-- verify: ``service.verify`` of the whole chain against that checkpoint.
+- verify: ``services.verify`` of the whole chain against that checkpoint.
 
 Each append is its own transaction, as in a request (the hotline intake writes one per report).
 Prints one table and writes bench/results/audit_append.json.
@@ -70,23 +70,23 @@ def main() -> None:
 def run(n: int) -> list[dict]:
     from unittest import mock
 
-    from openmnr.audit import checkpoints, service
+    from openmnr.audit import checkpoints, services
     from openmnr.audit.models import AuditEvent, AuditHead
     from openmnr.audit.triggers import lifted
 
     rows = []
-    keyed = service.chain_hash
+    keyed = services.chain_hash
 
     def unkeyed(prev_hash, event, key):
         return keyed(prev_hash, event, None)
 
     def appends():
         for i in range(n):
-            service.record("bench.event", object_type="bench", object_id=str(i), detail={"i": i})
+            services.record("bench.event", object_type="bench", object_id=str(i), detail={"i": i})
 
     # The anchor first; its events are then removed (they do not fit the keyed chain), and the head
     # set back, so that the keyed appends, the checkpoint and the verification see a valid chain.
-    with mock.patch.object(service, "chain_hash", unkeyed):
+    with mock.patch.object(services, "chain_hash", unkeyed):
         rows.append(timed("append, unkeyed SHA-256 chain (anchor)", n, appends))
     with lifted():
         AuditEvent.objects.filter(action="bench.event").delete()
@@ -97,7 +97,7 @@ def run(n: int) -> list[dict]:
     rows.append(timed("checkpoint (checks every event first)", events, checkpoints.write))
     result = {}
     rows.append(
-        timed("verify the whole chain against it", events, lambda: result.update(ok=service.verify().ok))
+        timed("verify the whole chain against it", events, lambda: result.update(ok=services.verify().ok))
     )
     assert result["ok"], "the benchmark's own chain does not verify"
     return rows

@@ -8,7 +8,7 @@ import pytest
 from django.db import close_old_connections, connection, transaction
 
 from openmnr import cli
-from openmnr.audit import service
+from openmnr.audit import services
 from openmnr.audit.models import AuditEvent
 from openmnr.audit.triggers import lifted
 
@@ -29,7 +29,7 @@ def _raw_sql(sql, params=()):
 def _fill(n=10):
     start = AuditEvent.objects.count()
     for i in range(n):
-        service.record("test.event", object_type="test", object_id=str(i), detail={"i": i})
+        services.record("test.event", object_type="test", object_id=str(i), detail={"i": i})
     return start
 
 
@@ -63,7 +63,7 @@ def test_deleting_a_row_breaks_verify_at_that_row():
     start = _fill()
     target = AuditEvent.objects.order_by("seq")[start + 2]
     _raw_sql("DELETE FROM audit_auditevent WHERE seq = %s", [target.seq])
-    result = service.verify()
+    result = services.verify()
     assert not result.ok and result.broken_seq == target.seq
 
 
@@ -72,13 +72,13 @@ def test_deleting_the_last_rows_is_noticed():
     _fill()
     last = AuditEvent.objects.order_by("seq").last()
     _raw_sql("DELETE FROM audit_auditevent WHERE seq = %s", [last.seq])
-    assert not service.verify().ok
+    assert not services.verify().ok
 
 
 @pytest.mark.django_db
 def test_the_code_offers_no_update_or_delete():
     _fill(1)
-    assert not hasattr(service, "update") and not hasattr(service, "delete")
+    assert not hasattr(services, "update") and not hasattr(services, "delete")
 
 
 @pytest.mark.django_db
@@ -101,7 +101,7 @@ def test_concurrent_writers_do_not_fork_the_chain():
     def write(worker):
         try:
             for i in range(15):
-                service.record("test.concurrent", object_type="worker", object_id=f"{worker}-{i}")
+                services.record("test.concurrent", object_type="worker", object_id=f"{worker}-{i}")
         except Exception as exc:  # surfaced below
             errors.append(exc)
         finally:
@@ -117,4 +117,4 @@ def test_concurrent_writers_do_not_fork_the_chain():
     assert AuditEvent.objects.count() == before + 60
     seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1))
-    assert service.verify().ok
+    assert services.verify().ok

@@ -17,7 +17,7 @@ import pytest
 from django.db import connection
 
 from openmnr import cli
-from openmnr.audit import checkpoints, keys, service
+from openmnr.audit import checkpoints, keys, services
 from openmnr.audit.models import GENESIS_HASH, AuditEvent, AuditHead
 from openmnr.audit.triggers import lifted as intruder
 
@@ -34,10 +34,10 @@ def _cli(*args):
 def _activity(failed_sign_ins=6, other=10):
     """Events as a day of use leaves them: successes and failed sign-ins interleaved."""
     for i in range(other):
-        service.record("test.event", object_type="test", object_id=str(i), detail={"i": i})
+        services.record("test.event", object_type="test", object_id=str(i), detail={"i": i})
         if i < failed_sign_ins:
-            service.record(
-                "sign_in", outcome=service.FAILURE, object_type="auth.user", detail={"username": "x"}
+            services.record(
+                "sign_in", outcome=services.FAILURE, object_type="auth.user", detail={"username": "x"}
             )
 
 
@@ -50,7 +50,7 @@ def _rechain(key, from_seq=1):
     with intruder():
         for event in AuditEvent.objects.filter(seq__gte=from_seq).order_by("seq"):
             event.prev_hash = prev
-            event.hash = service.chain_hash(prev, event, key)
+            event.hash = services.chain_hash(prev, event, key)
             AuditEvent.objects.filter(pk=event.pk).update(prev_hash=event.prev_hash, hash=event.hash)
             prev = event.hash
         last = AuditEvent.objects.order_by("seq").last()
@@ -79,10 +79,10 @@ def _delete_failed_sign_ins_and_renumber():
 def test_every_event_is_an_hmac_under_a_key_that_is_not_in_the_database():
     _activity()
     key = keys.audit_key()
-    assert service.verify().ok
+    assert services.verify().ok
     for event in AuditEvent.objects.order_by("seq"):
-        assert event.hash == service.chain_hash(event.prev_hash, event, key)
-        assert event.hash != hashlib.sha256(event.prev_hash.encode() + service.canonical(event)).hexdigest()
+        assert event.hash == services.chain_hash(event.prev_hash, event, key)
+        assert event.hash != hashlib.sha256(event.prev_hash.encode() + services.canonical(event)).hexdigest()
     with connection.cursor() as cursor:  # the key is nowhere in the database
         for table in connection.introspection.table_names(cursor):
             cursor.execute(f'SELECT * FROM "{table}"')
@@ -95,7 +95,7 @@ def test_deleting_the_last_events_and_updating_the_head_is_caught_by_the_checkpo
     _activity()
     assert checkpoints.write() is not None
     _delete_last(5)
-    result = service.verify()
+    result = services.verify()
     assert not result.ok and "events were removed" in result.reason
     code, _, err = _cli("audit", "verify")
     assert code == 1 and "events were removed" in err
@@ -108,7 +108,7 @@ def test_changing_an_actor_and_recomputing_every_later_hash_is_caught(intruder_h
     target = AuditEvent.objects.order_by("seq")[3]
     _change_actor(target.seq, "someone-else")
     _rechain(keys.audit_key() if intruder_holds_the_key else None, from_seq=target.seq)
-    result = service.verify()
+    result = services.verify()
     assert not result.ok
     if intruder_holds_the_key:  # the chain itself is consistent again; the checkpoint is not fooled
         assert "rewritten" in result.reason
@@ -124,7 +124,7 @@ def test_deleting_the_failed_sign_ins_and_renumbering_is_caught(intruder_holds_t
     _delete_failed_sign_ins_and_renumber()
     assert AuditEvent.objects.count() == before - 6
     _rechain(keys.audit_key() if intruder_holds_the_key else None)
-    result = service.verify()
+    result = services.verify()
     assert not result.ok
     if intruder_holds_the_key:
         assert "events were removed" in result.reason
@@ -140,7 +140,7 @@ def test_without_a_checkpoint_an_intruder_with_the_key_could_rewrite_so_the_cloc
     first = checkpoints.latest()
     checkpoints.tick()  # nothing new: no new line
     assert checkpoints.latest() == first
-    service.record("test.later")
+    services.record("test.later")
     checkpoints.tick()
     assert checkpoints.latest().seq == first.seq + 1
     files = list(checkpoints.Path(checkpoints.settings.AUDIT_CHECKPOINT_DIR).glob("*.jsonl"))
@@ -154,7 +154,7 @@ def test_a_forged_or_altered_checkpoint_is_refused():
     line = json.loads(path.read_text())
     line["seq"] -= 3  # to hide the last three events' removal
     path.write_text(json.dumps(line) + "\n")
-    result = service.verify()
+    result = services.verify()
     assert not result.ok and "signature does not verify" in result.reason
 
 
@@ -164,7 +164,7 @@ def test_no_checkpoint_is_written_over_a_broken_chain():
     checkpoints.write()
     _activity(failed_sign_ins=0, other=3)
     _change_actor(AuditEvent.objects.order_by("seq").last().seq - 1, "someone-else")
-    with pytest.raises(service.ChainBroken):
+    with pytest.raises(services.ChainBroken):
         checkpoints.write()
     code, _, err = _cli("audit", "checkpoint")
     assert code == 1 and "does not verify" in err
@@ -185,20 +185,20 @@ def test_a_chain_written_before_the_key_is_kept_and_the_first_keyed_event_record
             outcome="success",
             prev_hash=prev,
         )
-        event.hash = service.chain_hash(prev, event, None)
+        event.hash = services.chain_hash(prev, event, None)
         event.save(force_insert=True)
         prev = event.hash
     AuditHead.objects.update_or_create(pk=1, defaults={"seq": 3, "hash": prev, "keyed_from": None})
-    result = service.verify()
+    result = services.verify()
     assert result.ok and result.keyed_from is None
     assert "NOT keyed yet" in _cli("audit", "verify")[1]
 
-    service.record("test.new")
+    services.record("test.new")
     switch, new = AuditEvent.objects.filter(seq__in=[4, 5]).order_by("seq")
-    assert switch.action == service.SWITCH_ACTION
+    assert switch.action == services.SWITCH_ACTION
     assert switch.detail == {"key_id": keys.key_id(), "unkeyed_events": 3}
     assert new.action == "test.new"
-    result = service.verify()
+    result = services.verify()
     assert result.ok and result.keyed_from == 4 and result.events == 5
     # The old events are now bound by the keyed switch: change one and recompute the old way.
     checkpoints.write()
@@ -206,17 +206,17 @@ def test_a_chain_written_before_the_key_is_kept_and_the_first_keyed_event_record
     with intruder():
         prev = GENESIS_HASH
         for event in AuditEvent.objects.filter(seq__lte=3).order_by("seq"):
-            event.prev_hash, event.hash = prev, service.chain_hash(prev, event, None)
+            event.prev_hash, event.hash = prev, services.chain_hash(prev, event, None)
             AuditEvent.objects.filter(pk=event.pk).update(prev_hash=event.prev_hash, hash=event.hash)
             prev = event.hash
-    assert service.verify().broken_seq == 4
+    assert services.verify().broken_seq == 4
 
 
 def test_an_intruder_cannot_make_the_chain_unkeyed_again():
     _activity()
     checkpoints.write()
     _rechain(None)  # every event as plain SHA-256: a chain that verifies on its own
-    result = service.verify()
+    result = services.verify()
     assert not result.ok
 
 
@@ -239,7 +239,7 @@ def test_the_syslog_witness_gets_each_checkpoint_and_verify_can_use_its_copy(set
     _delete_last(4)
     for path in checkpoints.Path(settings.AUDIT_CHECKPOINT_DIR).glob("*"):
         path.unlink()
-    assert service.verify().ok  # nothing left here to tell
+    assert services.verify().ok  # nothing left here to tell
     code, _, err = _cli("audit", "verify", "--checkpoint", str(witness))
     assert code == 1 and "events were removed" in err
 

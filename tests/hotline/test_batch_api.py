@@ -5,7 +5,7 @@ import json
 import pytest
 
 from openmnr.accounts import apikeys
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.audit.models import AuditEvent
 from openmnr.hotline.models import Case, ReportedURL, Submission
 

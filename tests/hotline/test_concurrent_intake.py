@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.audit.models import AuditEvent
 from openmnr.hotline.intake import ReportInput, receive_public
 from openmnr.hotline.models import Case, Submission

@@ -26,7 +26,7 @@ VIOLATIONS = {
         "from openmnr.takedown.services import clock",
         "only through that app's services module",
     ),
-    "audit imports the web layer": ("audit/service.py", "import openmnr.web.home", "Layers"),
+    "audit imports the web layer": ("audit/services.py", "import openmnr.web.home", "Layers"),
     "common imports an app": ("common/links.py", "import openmnr.accounts.roles", "Layers"),
     "a new package has no layer": ("reports/__init__.py", "", "Layers"),
 }

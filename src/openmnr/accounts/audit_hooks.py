@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import m2m_changed
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 
 
 def _signed_in(sender, request, user, **kwargs):

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 
 from .models import AccountNotice
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 
 from . import apikeys, resets, signin, stepup
 from .forms import ApiKeyForm, SignInForm, TokenForm

@@ -5,7 +5,7 @@ The audit log names what changed, never the values (they stay in the assessment'
 the audit chain holds no assessment content.
 """
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 
 from .errors import CycleLocked
 from .models import Cycle, HistoryEntry

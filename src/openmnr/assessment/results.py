@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.core.mnr import results as signed
 
 from . import documents, keys

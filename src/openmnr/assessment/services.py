@@ -24,7 +24,7 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.core.mnr import CapabilityState, FrameworkError, available_versions, load_framework, violations
 from openmnr.core.mnr.planning import MAX_WEIGHT
 

@@ -127,7 +127,7 @@ def write(*, force: bool = False) -> Checkpoint | None:
     """Write a checkpoint of the current head, unless the latest already vouches for it (then None,
     or the same again with `force`). Raises ChainBroken, without writing, if the chain does not
     verify from the previous checkpoint to the head, and CheckpointError for a bad checkpoint file."""
-    from .service import ChainBroken, walk
+    from .services import ChainBroken, walk
 
     head = AuditHead.objects.filter(pk=1).first()
     if head is None or head.seq == 0:

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
-from . import service
+from . import services
 from .models import AuditEvent
 
 
@@ -14,7 +14,7 @@ def audit_log(request):
     if actor := request.GET.get("actor", "").strip():
         events = events.filter(actor=actor)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    verification = service.verify() if request.GET.get("verify") else None
+    verification = services.verify() if request.GET.get("verify") else None
     return render(
         request,
         "audit/log.html",

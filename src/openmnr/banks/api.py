@@ -33,7 +33,7 @@ from ninja.responses import Status
 from pydantic import ConfigDict, TypeAdapter, ValidationError, create_model, model_validator
 
 from openmnr.accounts.apiauth import allows, require
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.common.apierrors import ApiError, Refused, errors, invalid_input
 from openmnr.core import media, signals
 

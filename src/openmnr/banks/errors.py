@@ -1,15 +1,11 @@
 """The refusals of the banks app, and the one way a refusal is audited.
 
 Every service function raises a ``BankError`` subclass when it refuses; its message is safe to show
-to the caller (never a hash value). ``audited_refusal`` wraps the body of a service function: a
-refusal raised in it is recorded in the audit log, "denied" for a permission or four-eyes refusal
-and "failure" for the others, and raised again. It sits outside the function's transaction, so the
-refusal is recorded after the refused change rolled back, and stays recorded.
+to the caller (never a hash value). ``audited_refusal`` wraps the body of a service function and
+records a refusal raised in it (`openmnr.audit.refusals`).
 """
 
-from contextlib import contextmanager
-
-from openmnr.audit import service as audit
+from openmnr.audit.refusals import refusal_recorder
 
 
 class BankError(Exception):
@@ -40,19 +36,4 @@ class TooManyVariants(BankError):
     """The caller tried more near-variants of one entry this hour than allowed (see variants.py)."""
 
 
-@contextmanager
-def audited_refusal(action: str, *, by, obj=None, request=None):
-    """Record a ``BankError`` raised in the block as a refused ``action`` on ``obj``, then raise it."""
-    try:
-        yield
-    except BankError as error:
-        denied = isinstance(error, NotAllowed | FourEyesViolation)
-        audit.record(
-            action,
-            request=request,
-            actor=by,
-            obj=obj,
-            outcome=audit.DENIED if denied else audit.FAILURE,
-            detail={"reason": type(error).__name__},
-        )
-        raise
+audited_refusal = refusal_recorder(BankError, denied=(NotAllowed, FourEyesViolation))

@@ -30,7 +30,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.core.signals.base import InvalidSignalValue
 from openmnr.core.signals.md5 import Md5Signal
 from openmnr.core.signals.pdq import PdqSignal

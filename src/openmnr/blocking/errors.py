@@ -1,12 +1,9 @@
 """The refusals of the blocking app; each message is safe to show to the caller (never a list entry).
 
-``audited_refusal`` records a refusal raised in its block ("denied" for permission and four-eyes
-refusals, "failure" otherwise) after the refused change rolled back, then raises it again.
+``audited_refusal`` records a refusal raised in its block (`openmnr.audit.refusals`).
 """
 
-from contextlib import contextmanager
-
-from openmnr.audit import service as audit
+from openmnr.audit.refusals import refusal_recorder
 
 
 class BlockingError(Exception):
@@ -45,22 +42,8 @@ class Conflict(BlockingError):
     """Another publication of the list happened at the same moment; try again."""
 
 
-@contextmanager
-def audited_refusal(action: str, *, by, obj=None, request=None):
-    try:
-        yield
-    except BlockingError as error:
-        denied = isinstance(error, NotAllowed | FourEyesViolation)
-        audit.record(
-            action,
-            request=request,
-            actor=by,
-            obj=obj,
-            outcome=audit.DENIED if denied else audit.FAILURE,
-            detail={"reason": type(error).__name__},
-        )
-        raise
-
-
 class DuplicateKeyword(InvalidInput):
     """The term is already on the list (or awaiting confirmation) for that language."""
+
+
+audited_refusal = refusal_recorder(BlockingError, denied=(NotAllowed, FourEyesViolation))

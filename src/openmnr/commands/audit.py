@@ -31,16 +31,16 @@ def run(args) -> int:
         print(generate())
         return 0
     setup_django()
-    from openmnr.audit import checkpoints, service
+    from openmnr.audit import checkpoints, services
 
     if args.audit_command == "head":
-        seq, digest = service.head()
+        seq, digest = services.head()
         print(f"{seq} {digest}")
         return 0
     if args.audit_command == "checkpoint":
         try:
             written = checkpoints.write(force=True)
-        except (service.ChainBroken, checkpoints.CheckpointError) as error:
+        except (services.ChainBroken, checkpoints.CheckpointError) as error:
             print(f"no checkpoint written: the chain does not verify: {error}", file=sys.stderr)
             return 1
         if written is None:
@@ -48,7 +48,7 @@ def run(args) -> int:
         else:
             print(f"checkpoint written: event {written.seq}, hash {written.hash}")
         return 0
-    result = service.verify(args.checkpoint)
+    result = services.verify(args.checkpoint)
     if not result.ok:
         where = f" at sequence number {result.broken_seq}" if result.broken_seq is not None else ""
         print(f"audit chain broken{where}: {result.reason}", file=sys.stderr)

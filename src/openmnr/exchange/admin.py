@@ -3,7 +3,7 @@ in the same transaction; the key id is computed from the key, never typed."""
 
 from django.contrib import admin
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 
 from .models import Partner
 

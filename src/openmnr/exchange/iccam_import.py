@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.core.exchange.iccam import IccamClient, IccamProtocolError, IccamRejected
 from openmnr.core.exchange.iccam_data import (
     IccamContent,

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from openmnr.accounts import ratelimit
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.core.exchange import federation as protocol
 from openmnr.core.exchange import federation_body as bodies
 from openmnr.core.vocabulary import vocabulary

@@ -20,7 +20,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.core.vocabulary import vocabulary
 
 from . import config, federation, iccam_export, network, outbox

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.core.exchange import ExchangeError
 from openmnr.core.exchange.iccam import IccamClient
 

@@ -10,9 +10,8 @@ to act on and is closed at once.
 from django.db import transaction
 from django.utils import timezone
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.banks import services as banks
-from openmnr.core.signals.pdq import QUALITY_THRESHOLD
 
 from . import cases, holds
 from .classification import ILLEGAL, Classification, Site, outcome_of, validate, validate_site
@@ -148,26 +147,21 @@ def propose_to_bank(item_id: int, user, bank_id: int, *, request=None) -> int:
     bank = banks.visible_banks(user).filter(pk=bank_id).first()
     if bank is None or not bank.needs_confirmation:
         raise ProposalRefused("you may not propose to that bank")
-    values = {"md5": (item.md5, None), "sha256": (item.sha256, None)}
-    if item.pdq and (item.pdq_quality or 0) >= QUALITY_THRESHOLD:
-        values["pdq"] = (item.pdq, item.pdq_quality)
-    if item.vpdq:  # a video: one entry holding its frames (matching ignores those of low quality)
-        values["vpdq"] = (item.vpdq, None)
+    # Every media signal the item has, except a hash too poor to match on (a low-quality PDQ).
+    values = {name: hashed for name, hashed in item.signal_values().items() if not hashed.low_quality}
     proposed = 0
-    for signal_type, (value, quality) in values.items():
-        if not value:
-            continue
+    for signal_type, hashed in values.items():
         try:
             banks.propose_entry(
                 bank,
                 signal_type=signal_type,
-                value=value,
+                value=hashed.value,
                 classification=item.assessment,
                 category=item.category,
                 age_group=item.age_group,
                 gender=item.gender,
                 flags=item.flags,
-                quality=quality,
+                quality=hashed.quality,
                 source_ref=f"hotline case {item.case_id}, item {item.pk}",
                 by=user,
                 request=request,

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 
 from . import codes, intake, tasks
 from .errors import InvalidReport

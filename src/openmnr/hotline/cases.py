@@ -9,7 +9,7 @@ closed through it (see services.py).
 from django.db import transaction
 from django.utils import timezone
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 
 from .errors import CaseNotFound, ClaimError, NotCaseHolder, TransitionNotAllowed
 from .models import Case, CaseTransition

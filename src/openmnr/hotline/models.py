@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from openmnr.core import signals
+
 from .classification import ILLEGAL, Assessment
 from .states import FINISHED, OPEN, State
 
@@ -262,6 +264,24 @@ class MediaItem(models.Model):
     def classified_illegal_by_analyst(self) -> bool:
         """An analyst (not the bank match) judged it illegal: its hashes may be proposed to a bank."""
         return not self.auto_assessed and self.assessment in ILLEGAL
+
+    def signal_values(self) -> dict[str, signals.HashValue]:
+        """The item's media signals by type name, in the registry's order.
+
+        The item keeps each media signal type's value in the column named after it (``md5``,
+        ``pdq`` and its ``pdq_quality``...), so this reads them through the registry instead of
+        naming them: a value below its type's quality threshold comes back with ``low_quality`` set,
+        and an empty column does not come back. URL signals are not media signals (the item's
+        ``url`` is where it was found, not a value to bank)."""
+        values = {}
+        for kind in signals.for_content(signals.ContentType.PHOTO, signals.ContentType.VIDEO):
+            value = getattr(self, kind.name, "")
+            if not value:
+                continue
+            quality = getattr(self, f"{kind.name}_quality", None)
+            low = kind.quality_threshold is not None and (quality or 0) < kind.quality_threshold
+            values[kind.name] = signals.HashValue(value, quality, low)
+        return values
 
     @property
     def is_video(self) -> bool:

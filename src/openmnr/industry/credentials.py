@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from openmnr.accounts.roles import roles_of
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 
 from .models import Credential
 

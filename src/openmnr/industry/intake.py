@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from lxml import etree
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.core.cybertipline import documents, model
 from openmnr.core.cybertipline.codes import Code, ProtocolError
 

@@ -13,7 +13,7 @@ import time
 from django.conf import settings
 from django.db import transaction
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 
 from . import evidence
 from .models import File

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 
 from .models import LiveAlert, LiveAlertHistory
 from .states import ALLOWED, State

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.banks import services as banks
 from openmnr.core.live import webhook
 

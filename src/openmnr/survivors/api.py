@@ -16,7 +16,7 @@ from ninja.responses import Status
 from pydantic import ConfigDict, ValidationError, model_validator
 
 from openmnr.accounts.apiauth import require
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.common.apierrors import Refused, errors, invalid_input
 
 from . import outcomes

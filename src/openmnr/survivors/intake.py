@@ -17,7 +17,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.banks import services as banks
 from openmnr.hotline import services as hotline
 

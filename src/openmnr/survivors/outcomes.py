@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.banks import services as banks
 
 from .errors import InvalidSubmission

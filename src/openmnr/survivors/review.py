@@ -18,7 +18,7 @@ permission and the bank), locks the item, and is audited in its transaction.
 from django.db import transaction
 from django.utils import timezone
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.banks import services as banks
 from openmnr.hotline import services as hotline
 

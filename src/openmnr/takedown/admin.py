@@ -3,7 +3,7 @@
 
 from django.contrib import admin
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 
 from .models import DirectoryEntry, Policy
 

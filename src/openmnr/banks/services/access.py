@@ -8,7 +8,7 @@ the banks their role may match; administrators, who create banks and set these, 
 from django.db import transaction
 
 from openmnr.accounts.roles import roles_of
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 
 from .. import sharing
 from ..errors import NotAllowed, audited_refusal

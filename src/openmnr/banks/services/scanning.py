@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.core.scan import index as scan_index
 
 from ..errors import NotAllowed

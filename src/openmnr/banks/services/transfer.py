@@ -14,7 +14,7 @@ from operator import itemgetter
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.core import lists
 from openmnr.core.signals import SignalError, UnknownSignalType
 

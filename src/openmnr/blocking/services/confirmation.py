@@ -11,7 +11,7 @@ import base64
 import binascii
 import hashlib
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.core.urllist import oprf
 
 from .. import keys

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from django.conf import settings
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.core.urllist import listformat
 
 from .. import keys

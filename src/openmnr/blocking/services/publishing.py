@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.core.urllist import listformat
 from openmnr.core.urllist.expressions import InvalidURL, expressions
 from openmnr.takedown import services as takedown

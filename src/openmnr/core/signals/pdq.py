@@ -15,9 +15,8 @@ A hash whose quality is below the threshold (default 50) is returned marked ``lo
 it describes a nearly flat picture and matches too much to act on.
 """
 
-import math
 import re
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -26,6 +25,7 @@ import pdqhash
 
 from openmnr.core import media
 from openmnr.core.index import PDQIndex
+from openmnr.core.signals._pdq_dct import _dct_from_grey, _fast_dct
 from openmnr.core.signals.base import (
     LIMITS,
     Comparison,
@@ -44,14 +44,8 @@ QUALITY_THRESHOLD = 50
 MATCH_THRESHOLD = 31
 # Fast mode reduces the decode while both sides keep this many pixels; smaller costs accuracy.
 FAST_MIN_SIDE = 256
-# The reference gives pictures narrower than this an all-zero hash of quality 0.
-MIN_SIDE = 5
 
 _HEX = re.compile(r"[0-9a-f]{64}")
-# Rows 1-16 of the 64-point DCT-II (the DC row 0 is skipped), as in the reference.
-_DCT = (
-    math.sqrt(2 / 64) * np.cos(np.pi / 128 * np.arange(1, 17)[:, None] * (2 * np.arange(64)[None, :] + 1))
-).astype(np.float32)
 
 
 class DihedralHashes(NamedTuple):
@@ -372,117 +366,6 @@ def _turn(pixels: np.ndarray, steps: str) -> np.ndarray:
 
 def _value(hex_hash: str, quality: int, quality_threshold: int) -> HashValue:
     return HashValue(hex_hash, int(quality), int(quality) < quality_threshold)
-
-
-def _fast_dct(reduced: media.Reduced) -> tuple[np.ndarray, int]:
-    grey = np.asarray(reduced.grey)
-    return _dct_from_grey(grey, reduced.full_size, reduced.scale, reduced.jpeg_scaled, reduced.reversed_axes)
-
-
-def _dct_from_grey(
-    grey: np.ndarray,
-    full_size: tuple[int, int],
-    scale: int,
-    jpeg_scaled: bool,
-    reversed_axes: tuple[bool, bool],
-) -> tuple[np.ndarray, int]:
-    """The reference's 16x16 DCT output and quality, from a (possibly reduced) luma plane.
-
-    Only the rows each sample needs are gathered, and converted to float32 after gathering (on
-    8-bit input that is several times cheaper than converting the whole plane).
-    """
-    full_width, full_height = full_size
-    if full_width < MIN_SIDE or full_height < MIN_SIDE:
-        return np.zeros((16, 16), np.float32), 0
-    row_start, row_weights = _axis_weights(full_height, grey.shape[0], scale, jpeg_scaled, reversed_axes[0])
-    col_start, col_weights = _axis_weights(full_width, grey.shape[1], scale, jpeg_scaled, reversed_axes[1])
-    near = grey[_taps(row_start, row_weights, grey.shape[0])].astype(np.float32)
-    rows = np.einsum("ik,ikw->iw", row_weights, near)
-    samples = np.einsum("jk,ijk->ij", col_weights, rows[:, _taps(col_start, col_weights, grey.shape[1])])
-    return _DCT @ samples @ _DCT.T, _quality(samples)
-
-
-def _taps(start: np.ndarray, weights: np.ndarray, length: int) -> np.ndarray:
-    return np.minimum(start[:, None] + np.arange(weights.shape[1]), length - 1)
-
-
-@lru_cache(maxsize=1024)
-def _axis_weights(
-    n_full: int, n_reduced: int, scale: int, jpeg_scaled: bool, reverse: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Along one axis, how each of the 64 samples of the reference is made from reduced pixels.
-
-    Returns ``start`` (64,) and ``weights`` (64, taps): sample i is
-    ``sum(weights[i, t] * reduced[start[i] + t])``. The reference blurs the full-resolution axis
-    with two passes of a box of ``window`` pixels (shorter at the edges) and samples the centres
-    of 64 strips; each full-resolution pixel is modelled from the reduced pixel(s) of its block.
-    """
-    window = (n_full + 127) // 128
-    half = (window + 2) // 2
-    index = np.arange(n_full)
-    low = np.maximum(index - (window - half), 0)
-    high = np.minimum(index + half, n_full)
-    inverse_count = 1.0 / (high - low)
-    prefix = np.concatenate(([0.0], np.cumsum(inverse_count)))
-    centre = ((np.arange(64) + 0.5) * n_full / 64).astype(np.int64)
-
-    # Weight of full-resolution pixel j in sample i after both passes: the mean, over the first
-    # pass's window around the centre, of the second pass's weights 1/count(k) where j is in k's box.
-    reach = int((high[high[centre] - 1] - low[low[centre]]).max())
-    full = low[low[centre]][:, None] + np.arange(reach)[None, :]
-    inside = full < n_full
-    full = np.minimum(full, n_full - 1)
-    first = np.maximum(low[centre][:, None], full - half + 1)
-    last = np.minimum(high[centre][:, None], full + window - half + 1)
-    weight = np.where(
-        inside & (last > first), (prefix[last] - prefix[first]) * inverse_count[centre][:, None], 0.0
-    )
-
-    # Which reduced pixels stand for each full-resolution pixel, counted in stored order.
-    block = _block_model(scale, jpeg_scaled)
-    block_full, block_reduced = block.shape
-    stored = n_full - 1 - full if reverse else full
-    reduced = (stored // block_full)[:, :, None] * block_reduced + np.arange(block_reduced)
-    reduced = np.minimum(reduced, n_reduced - 1)  # a partial edge block repeats its last pixel
-    if reverse:
-        reduced = n_reduced - 1 - reduced
-    contribution = weight[:, :, None] * block[stored % block_full]
-
-    start = reduced.reshape(64, -1).min(axis=1)
-    offset = reduced.reshape(64, -1) - start[:, None]
-    taps = int(offset.max()) + 1
-    slots = (np.arange(64)[:, None] * taps + offset).ravel()
-    weights = np.bincount(slots, contribution.ravel(), minlength=64 * taps).reshape(64, taps)
-    return start, weights.astype(np.float32)
-
-
-@lru_cache(maxsize=8)
-def _block_model(scale: int, jpeg_scaled: bool) -> np.ndarray:
-    """(full pixels, reduced pixels) of one block: full-resolution pixels from reduced ones.
-
-    Box averaging: ``scale`` pixels share one reduced pixel. libjpeg's scaled decode keeps the
-    lowest 8/scale DCT frequencies of each 8-pixel block, so the block is modelled as the 8-point
-    inverse DCT of the reduced pixels' own DCT.
-    """
-    if not jpeg_scaled:
-        return np.ones((scale, 1))
-    kept = 8 // scale
-    return _orthonormal_dct(8).T[:, :kept] @ _orthonormal_dct(kept) * math.sqrt(scale)
-
-
-def _orthonormal_dct(n: int) -> np.ndarray:
-    matrix = math.sqrt(2 / n) * np.cos(
-        np.pi / (2 * n) * np.arange(n)[:, None] * (2 * np.arange(n)[None, :] + 1)
-    )
-    matrix[0] /= math.sqrt(2)
-    return matrix
-
-
-def _quality(samples: np.ndarray) -> int:
-    """The reference's quality: summed, truncated gradients of the 64x64 samples, scaled to 0-100."""
-    down = np.trunc((samples[:-1, :] - samples[1:, :]) * np.float32(100) / np.float32(255))
-    across = np.trunc((samples[:, :-1] - samples[:, 1:]) * np.float32(100) / np.float32(255))
-    return min(100, int(np.abs(down).sum() + np.abs(across).sum()) // 90)
 
 
 def _threshold(dct: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ import dataclasses
 from django.db import transaction
 from django.utils import timezone
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.core.takedown.routing import ActionKind
 from openmnr.core.takedown.schedule import CaseState
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from openmnr.audit import service as audit
+from openmnr.audit import services as audit
 from openmnr.exchange.models import Partner
 
 
