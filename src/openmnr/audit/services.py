@@ -112,16 +112,7 @@ def record(
     key = keys.audit_key()
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
-        if head.keyed_from is None:
-            head.keyed_from = head.seq + 1
-            if head.seq:  # a chain from before the key: the first keyed event says so
-                _append(
-                    head,
-                    key,
-                    actor="system",
-                    action=SWITCH_ACTION,
-                    detail={"key_id": keys.key_id(key), "unkeyed_events": head.seq},
-                )
+        _start_keyed_chain(head, key)
         event = _append(
             head,
             key,
@@ -165,16 +156,7 @@ def record_many(
     key = keys.audit_key()
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
-        if head.keyed_from is None:
-            head.keyed_from = head.seq + 1
-            if head.seq:
-                _append(
-                    head,
-                    key,
-                    actor="system",
-                    action=SWITCH_ACTION,
-                    detail={"key_id": keys.key_id(key), "unkeyed_events": head.seq},
-                )
+        _start_keyed_chain(head, key)
         events = [
             _link(
                 head,
@@ -194,6 +176,21 @@ def record_many(
         AuditEvent.objects.bulk_create(events)
         head.save(update_fields=["seq", "hash", "keyed_from"])
     return events
+
+
+def _start_keyed_chain(head: AuditHead, key: bytes) -> None:
+    """Mark where the keyed chain starts, the first time a key is used; a chain from before the
+    key gets a first keyed event that says so (the switch), so verification knows where to change."""
+    if head.keyed_from is None:
+        head.keyed_from = head.seq + 1
+        if head.seq:
+            _append(
+                head,
+                key,
+                actor="system",
+                action=SWITCH_ACTION,
+                detail={"key_id": keys.key_id(key), "unkeyed_events": head.seq},
+            )
 
 
 def _append(head: AuditHead, key: bytes, **fields) -> AuditEvent:

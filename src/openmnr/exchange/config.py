@@ -3,19 +3,19 @@ federation signing key.
 
 ICCAM is configured when OPENMNR_ICCAM_URL is set; the rest of its settings are then required and
 checked here, so that `openmnr iccam check` and the cycle say what is missing instead of failing in
-the middle of a call. The federation key follows the referral key's pattern: a PEM file made by the
-operator, or, in demo mode only, made on first use.
+the middle of a call. The federation key is kept as every signing key is (`openmnr.common.signing`): a PEM file made
+by the operator, or, in demo mode only, made on first use.
 """
 
-import os
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 
-from openmnr.core.exchange.federation import FederationKeyError, key_id, load_private_key, public_key_pem
+from openmnr.common import signing
+from openmnr.core.exchange.federation import key_id, public_key_pem
 from openmnr.core.exchange.iccam import IccamClient, IccamConfig
+from openmnr.core.referral import KeyFileError
 
 
 class NotConfigured(Exception):
@@ -68,21 +68,16 @@ def analyst_name() -> str:
 
 
 def signing_key_path() -> Path:
-    return Path(settings.FEDERATION_SIGNING_KEY or Path(settings.VAR_DIR) / "keys" / "federation-signing.pem")
+    return signing.key_path(settings.FEDERATION_SIGNING_KEY, "federation-signing.pem")
 
 
 def signing_key() -> Ed25519PrivateKey:
-    """Our federation key; `NotConfigured` when it is missing outside demo mode."""
-    path = signing_key_path()
-    if not path.exists():
-        if not settings.DEBUG:
-            raise NotConfigured(
-                f"no federation signing key at {path}: make one with OpenSSL and set OPENMNR_FEDERATION_SIGNING_KEY"
-            )
-        _generate(path)
+    """Our federation key; `NotConfigured` when it is missing outside demo mode or unreadable."""
     try:
-        return load_private_key(path)
-    except FederationKeyError as exc:
+        return signing.load_or_generate(
+            signing_key_path(), what="federation signing key", variable="OPENMNR_FEDERATION_SIGNING_KEY"
+        )
+    except KeyFileError as exc:
         raise NotConfigured(str(exc)) from None
 
 
@@ -92,18 +87,3 @@ def own_key_id() -> str:
 
 def own_public_key_pem() -> str:
     return public_key_pem(signing_key().public_key())
-
-
-def _generate(path: Path) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # two at once keep the first
-    except FileExistsError:
-        return
-    with os.fdopen(fd, "wb") as file:
-        file.write(pem)
-        file.flush()
-        os.fsync(file.fileno())
