@@ -72,8 +72,10 @@ def test_the_referral_of_a_held_case_goes_first_by_email(held, smtp, make_user, 
     assert hold_referrals.clock_job() == {"referred": 0, "reminded": 0}  # once per case and unit
     assert len(smtp.messages) == 1
 
-    # The unit's member lists and downloads it; the package verifies with the hotline's key.
+    # The unit's member finds it from the held case's page, lists and downloads it; the package
+    # verifies with the hotline's key.
     sign_in_client(client, officer)
+    assert "/staff/takedown/referrals/" in client.get(f"/staff/hotline/held/{held.pk}/").content.decode()
     listing = client.get("/staff/takedown/referrals/").content.decode()
     assert (
         "held for the police" in listing and f"/staff/takedown/referrals/{referral.pk}/download/" in listing
