@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpers import sign_in_client
+from openmnr.accounts import apikeys
 from openmnr.audit.models import AuditEvent
 from openmnr.cli import main as openmnr
 from openmnr.hotline import cases, holds
@@ -70,6 +71,9 @@ def test_the_referral_of_a_held_case_goes_first_by_email(held, smtp, make_user, 
     assert AuditEvent.objects.filter(action="takedown.referral.told").count() == 1
 
     assert hold_referrals.clock_job() == {"referred": 0, "reminded": 0}  # once per case and unit
+    _key, text = apikeys.create_api_key(owner=officer, name="unit", scopes=["takedown.receive_referrals"])
+    [listed] = client.get("/api/v1/takedown/referrals", headers={"Authorization": f"Bearer {text}"}).json()
+    assert (listed["case"], listed["held"]) == (held.pk, True)
     assert len(smtp.messages) == 1
 
     # The unit's member finds it from the held case's page, lists and downloads it; the package
