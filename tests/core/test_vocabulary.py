@@ -402,4 +402,7 @@ def test_doubtful_and_not_assessable_are_never_sent_to_iccam_as_another_assessme
 
     with pytest.raises(NotExchangeable, match=f"ICCAM has no classification for '{assessment}'"):
         assessment_body(Classification(assessment, age_group="pubescent"), "analyst")
-    assert assessment_body(Classification("nationally_illegal", age_group="pubescent"), "a")["classification"] == 2
+    assert (
+        assessment_body(Classification("nationally_illegal", age_group="pubescent"), "a")["classification"]
+        == 2
+    )
