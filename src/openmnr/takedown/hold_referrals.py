@@ -2,26 +2,34 @@
 kept holds that are due.
 
 When a case is held for the police (hotline/holds.py: by an analyst or by a hold rule), no takedown
-exists and no notice can reach the host. What must happen first is the referral: on its next tick
-the worker's clock writes, for every active law-enforcement entry of the directory, the signed
-package of the case (the same `openmnr.core.referral` format and `package_of` as a senior analyst's
-referral: URLs, every item's classification with gender, content type and flags, the site, the
-timestamps, and the signals or evidence only encrypted to the entry's own key), records it as a
-`Referral` with ``held=True``, and tells the entry by e-mail or signed webhook exactly as takedown
-referrals are told (the message carries no content, only the download address). The entry's
-members list and download it on the referrals page, with a fresh second factor, audited as every
-referral download is.
+exists and no notice can reach the host. What must happen first is the referral: the worker's
+clock (`clock_job`, right after the hotline's hold time rules) writes, for every active
+law-enforcement entry of the directory, the signed package of the case (the `openmnr.core.referral`
+format and the very `package_of` of a senior analyst's referral: URLs, every item's classification
+with gender, content type and flags, the site, the timestamps including the hold's, and the
+signals or evidence only encrypted to the entry's own key), records it as a `Referral` with
+``held=True``, and tells the entry through the same `delivery.deliver` (e-mail, or the signed
+webhook) with no content in the message, only the download address. The entry's members list and
+download it on the referrals page, with a fresh second factor, audited as every referral download
+is. A takedown referral's message is kept on the takedown timeline; a held case has no timeline
+yet, so here each delivery is an audit event (``takedown.referral.told`` or ``.not_told``).
+
+Why the clock and not the hold itself: the hold is written in the analyst's (or triage's)
+transaction, and a package must be written and a mail server reached outside any transaction; the
+hotline app also may not call the takedown app. Picking held cases up within a minute, as
+`opening.open_assessed` picks up assessed ones, keeps both rules and loses nothing if a worker dies.
 
 Each package is written once per (case, entry): the row's unique constraint decides between two
-workers, and the loser deletes its file. Each delivery is audited (``takedown.referral.told`` or
-``takedown.referral.not_told``); one that failed is tried again on the next tick until the message
-goes out (``told_at``), so a mail server that is down delays the message but loses nothing. Without a signing key nothing
-is written (the tick logs it); without a law-enforcement entry there is nobody to tell, which the
-held queue states.
+workers, and the loser deletes its file. A message that did not go out is tried again on each tick
+until it does (``told_at``), so a mail server that is down delays it but loses nothing. Without a
+signing key nothing is written (logged each tick until the operator adds one); without a
+law-enforcement entry there is nobody to tell, and nothing is written.
 
-Reminders: when a kept hold's review date comes (holds.due marks it), the entries are told once
-per review date (`hotline.hold_reminder_sent` records it under the case's row lock, audited), and
-a failed delivery is tried again on the next tick.
+Reminders: when a kept hold's review date comes (holds.due marks it), every entry is told; the
+reminder counts as sent, once per review date, as soon as one entry received it
+(`hotline.hold_reminder_sent`, under the case's row lock, audited with whom it reached). The
+trade-off: an entry whose server was down at that tick is not told again for that date, rather
+than telling the others twice; the reminder also stays in the held queue.
 """
 
 import hashlib
@@ -88,7 +96,8 @@ def refer_held(now=None, *, deliver=deliver) -> int:
         except core.KeyFileError as exc:
             log.error("held cases cannot be referred: %s", exc)
             return 0
-        done = set(Referral.objects.filter(held=True).values_list("case_id", "recipient_id"))
+        written_before = Referral.objects.filter(held=True, case_id__in=[summary.id for summary in held])
+        done = set(written_before.values_list("case_id", "recipient_id"))
         for summary in held:
             for entry in entries:
                 if (summary.id, entry.pk) not in done and _write(summary.id, entry, signing_key, now):
