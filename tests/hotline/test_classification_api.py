@@ -142,3 +142,10 @@ def test_an_unknown_item_is_404_and_a_finished_case_409(client, claimed):
     assert case.state == "closed"  # the same state machine as the form: not illegal closes it
     answer = _put(client, path, key, {"assessment": "not_illegal"})
     assert answer.status_code == 409 and answer.json()["error"] == "not_in_queue"
+
+
+def test_the_document_lists_every_status_the_operations_answer(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    for path in ("/api/v1/hotline/items/{item_id}/classification", "/api/v1/hotline/cases/{case_id}/site"):
+        assert {"200", "401", "403", "404", "429"} <= set(paths[path]["get"]["responses"])
+        assert {"200", "400", "401", "403", "404", "409", "413", "429"} <= set(paths[path]["put"]["responses"])
