@@ -148,4 +148,6 @@ def test_the_document_lists_every_status_the_operations_answer(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     for path in ("/api/v1/hotline/items/{item_id}/classification", "/api/v1/hotline/cases/{case_id}/site"):
         assert {"200", "401", "403", "404", "429"} <= set(paths[path]["get"]["responses"])
-        assert {"200", "400", "401", "403", "404", "409", "413", "429"} <= set(paths[path]["put"]["responses"])
+        assert {"200", "400", "401", "403", "404", "409", "413", "429"} <= set(
+            paths[path]["put"]["responses"]
+        )
