@@ -393,3 +393,16 @@ def test_docs_exchange_holds_the_mapping_table():
 
     doc = Path(__file__).resolve().parents[2] / "docs" / "exchange.md"
     assert mapping_tables().rstrip() in doc.read_text()
+
+
+@pytest.mark.parametrize("assessment", ["doubtful", "not_assessable"])
+def test_doubtful_and_not_assessable_are_never_sent_to_iccam_as_another_assessment(assessment):
+    """SCARt sends a grade it cannot map as 1 (Baseline); the exporter refuses instead, saying why."""
+    from openmnr.core.exchange.iccam_data import Classification, NotExchangeable, assessment_body
+
+    with pytest.raises(NotExchangeable, match=f"ICCAM has no classification for '{assessment}'"):
+        assessment_body(Classification(assessment, age_group="pubescent"), "analyst")
+    assert (
+        assessment_body(Classification("nationally_illegal", age_group="pubescent"), "a")["classification"]
+        == 2
+    )

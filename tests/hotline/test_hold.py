@@ -141,3 +141,45 @@ def test_a_case_found_not_illegal_cannot_be_held(site, corpus, make_user):
     assert "only a case assessed illegal can be held" in response.content.decode()
     case.refresh_from_db()
     assert case.state == "triaged"  # nothing written
+
+
+def test_each_hold_rule_carries_its_own_unanswered_rule(site, corpus, make_user, settings):
+    """A rule that holds with its own time and action follows it; an analyst's hold, and a hold
+    from a rule without one, follow the global default."""
+    settings.HOTLINE_HOLD_ANSWER_HOURS = 100
+    settings.HOTLINE_HOLD_UNANSWERED = "escalate"
+    settings.HOTLINE_HOLD_ASSESSMENTS = ["nationally_illegal:10:release"]
+    by_rule = assessed_illegal(site, corpus, make_user)
+    assert by_rule.state == "held" and (by_rule.hold_answer_hours, by_rule.hold_unanswered) == (10, "release")
+    start = by_rule.held_at
+
+    assert holds.due(start + timedelta(hours=9))["released"] == 0
+    assert holds.due(start + timedelta(hours=11)) == {"released": 1, "escalated": 0, "review_due": 0}
+    by_rule.refresh_from_db()
+    assert by_rule.state == "assessed" and by_rule.released_at == start + timedelta(hours=11)
+
+    settings.HOTLINE_HOLD_ASSESSMENTS = ["nationally_illegal"]  # no rule of its own: the default
+    site.image("/img/k.jpg", corpus["chelsea"])
+    other = receive_public(ReportInput(urls=[site.page("/q.html", "/img/k.jpg")])).urls.get().case
+    triage.run(other.pk)
+    analyst = sign_in_client(Client(), make_user("analyst"))
+    analyst.post(f"/staff/hotline/cases/{other.pk}/claim/")
+    analyst.post(
+        f"/staff/hotline/items/{other.items.get().pk}/classify/",
+        {"assessment": "nationally_illegal", "category": "C", "age_group": "pubescent"},
+    )
+    analyst.post(f"/staff/hotline/cases/{other.pk}/complete/")
+    other.refresh_from_db()
+    assert other.state == "held" and other.hold_answer_hours is None and other.hold_unanswered == ""
+    assert holds.due(other.held_at + timedelta(hours=11)) == {"released": 0, "escalated": 0, "review_due": 0}
+    assert holds.due(other.held_at + timedelta(hours=101))["escalated"] == 1
+    other.refresh_from_db()
+    assert other.state == "held" and other.hold_escalated_at
+
+
+@pytest.mark.parametrize("entry", ["baseline:0:release", "baseline:24:forget", "not_illegal", "baseline:24"])
+def test_a_hold_rule_that_does_not_parse_is_refused(entry):
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="ASSESSMENT:HOURS:release|escalate"):
+        holds.parse_rule(entry)

@@ -15,12 +15,13 @@ from pydantic import ConfigDict, ValidationError, WithJsonSchema, WrapValidator
 from openmnr.accounts.apiauth import require
 from openmnr.common.apierrors import Refused, errors, plain_fields
 
-from . import batch, intake
+from . import api_classification, batch, intake
 from .errors import IdempotencyConflict, InvalidReport, UnknownTrackingCode
 from .models import NO_URL_THEMES, ContentKind, FoundWhere
 from .states import PublicStatus
 
 router = Router(tags=["hotline"])
+router.add_router("", api_classification.router)  # an item's classification, a case's site
 
 
 # A web address as the API takes it: http or https, an IPv4 address or a host name of up to six labels (an

@@ -16,7 +16,7 @@ from openmnr.banks import services as banks
 from . import cases, holds
 from .classification import ILLEGAL, Classification, Site, outcome_of, validate, validate_site
 from .errors import AssessmentIncomplete, CaseNotFound, ClaimError, InvalidClassification, ProposalRefused
-from .models import MediaItem
+from .models import Case, MediaItem
 from .states import State
 
 
@@ -33,13 +33,32 @@ def _held_item(item_id: int, user) -> MediaItem:
     return item
 
 
+def find_item(item_id: int) -> MediaItem:
+    """One item, to read its classification; CaseNotFound when there is none."""
+    found = MediaItem.objects.filter(pk=item_id).first()
+    if found is None:
+        raise CaseNotFound(f"there is no media item {item_id}")
+    return found
+
+
+def find_case(case_id: int) -> Case:
+    """One case, to read its site; CaseNotFound when there is none."""
+    found = Case.objects.filter(pk=case_id).first()
+    if found is None:
+        raise CaseNotFound(f"there is no case {case_id}")
+    return found
+
+
 def classify_item(item_id: int, user, classification: Classification, *, request=None) -> MediaItem:
-    """Record the holder's classification of one item (known material keeps its bank's)."""
-    classification = validate(classification)
+    """Record the holder's classification of one item (known material keeps its bank's). The form
+    and the API call this one function. The item, its case's state and its holder are checked
+    before the classification itself, so that whoever may not touch the item learns nothing from
+    a rule's refusal."""
     with transaction.atomic():
         item = _held_item(item_id, user)
         if item.auto_assessed:
             raise InvalidClassification("this item is known material; its classification comes from the bank")
+        classification = validate(classification)
         item.assessment = classification.assessment
         item.category = classification.category
         item.age_group = classification.age_group
@@ -64,13 +83,14 @@ def classify_item(item_id: int, user, classification: Classification, *, request
 
 
 def describe_site(case_id: int, user, site: Site, *, request=None):
-    """Record what the held case's site is (site type, commerciality, payment methods)."""
-    site = validate_site(site)
+    """Record what the held case's site is (site type, commerciality, payment methods); the form
+    and the API call this one function, which checks the case before the codes."""
     with transaction.atomic():
         case = cases.locked(case_id)
-        cases.require_holder(case, user)
         if case.state != State.TRIAGED:
             raise ClaimError(f"case {case.pk} is {case.get_state_display()}: it can no longer change")
+        cases.require_holder(case, user)
+        site = validate_site(site)
         case.site_type, case.commerciality = site.site_type, site.commerciality
         case.payment_methods = list(site.payment_methods) if site.payment_methods is not None else None
         case.save(update_fields=["site_type", "commerciality", "payment_methods"])

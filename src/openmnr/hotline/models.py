@@ -138,6 +138,12 @@ class Case(models.Model):
     hold_review_at = models.DateTimeField(null=True, blank=True)
     hold_reminded_at = models.DateTimeField(null=True, blank=True)
     hold_escalated_at = models.DateTimeField(null=True, blank=True)
+    # What an unanswered hold does, as the hold rule that placed it said; null / "": the global
+    # default (OPENMNR_HOTLINE_HOLD_ANSWER_HOURS, OPENMNR_HOTLINE_HOLD_UNANSWERED), read when it applies.
+    hold_answer_hours = models.PositiveIntegerField(null=True, blank=True)
+    hold_unanswered = models.CharField(max_length=10, blank=True)
+    # The review date a reminder was sent out for (e-mail or webhook, by the takedown app): once per date.
+    hold_reminder_sent_for = models.DateTimeField(null=True, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -7,6 +7,9 @@ industry reports will come in through here too.
     transition(case_id, to, *, actor=None, request=None, reason="")  -> CaseSummary
     advance(case_id, to, *, when_in, reason)                         -> moved?  (no error if not)
     cases_to_act_on()                                                -> [CaseSummary], oldest first
+    held_cases()                 -> [CaseSummary] held for the police: their referral goes first
+    hold_reminders_due() / hold_reminder_sent(case_id, review_at, detail=...)
+                                 kept holds whose review date came; record (once) that it was sent
     case_summary(case_id)                                            -> CaseSummary
     kept_evidence(case_id)                                           -> [KeptMedia] (decrypted)
     demo_case(url=None) / file_demo_report(url, description)         -> CaseSummary (demo data)
@@ -35,7 +38,10 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+
+from openmnr.audit import services as audit
 
 from . import cases, codes, evidence, throttle
 from .classification import ILLEGAL, Assessment
@@ -64,6 +70,10 @@ class CaseSummary:
     site_type: str = ""  # vocabulary codes; "" (payment methods None): not recorded
     commerciality: str = ""
     payment_methods: tuple[str, ...] | None = None
+    held_at: datetime | None = None  # held for the police (holds.py); the referral goes first
+    hold_reason: str = ""
+    hold_review_at: datetime | None = None  # a kept hold: when law enforcement looks at it again
+    hold_kept_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,10 @@ def _summary(case: Case) -> CaseSummary:
         site_type=case.site_type,
         commerciality=case.commerciality,
         payment_methods=tuple(case.payment_methods) if case.payment_methods is not None else None,
+        held_at=case.held_at,
+        hold_reason=case.hold_reason,
+        hold_review_at=case.hold_review_at,
+        hold_kept_reason=case.hold_kept_reason,
     )
 
 
@@ -137,6 +151,41 @@ def cases_to_act_on() -> list[CaseSummary]:
     """Assessed cases whose outcome is illegal: the ones that need a notice or a referral."""
     found = Case.objects.filter(state=State.ASSESSED, assessment__in=ILLEGAL).order_by("assessed_at", "pk")
     return [_summary(case) for case in found]
+
+
+def held_cases() -> list[CaseSummary]:
+    """Cases held for the police now (state `held`), oldest hold first: the takedown app sends
+    their referral package first (referrals.refer_held)."""
+    return [_summary(case) for case in Case.objects.filter(state=State.HELD).order_by("held_at", "pk")]
+
+
+def hold_reminders_due() -> list[CaseSummary]:
+    """Kept holds whose review date came (holds.due marked them) and whose reminder has not gone
+    out for that date yet."""
+    found = Case.objects.filter(
+        state=State.HELD, hold_review_at__isnull=False, hold_reminded_at__gte=F("hold_review_at")
+    ).exclude(hold_reminder_sent_for=F("hold_review_at"))
+    return [_summary(case) for case in found.order_by("hold_review_at", "pk")]
+
+
+def hold_reminder_sent(case_id: int, review_at: datetime, *, detail: dict) -> bool:
+    """Record that the reminder for the review date `review_at` went out; False (nothing written)
+    when it was recorded before or the hold changed meanwhile. Audited in the same transaction, so
+    that a reminder goes out once per review date however many workers send them."""
+    with transaction.atomic():
+        case = cases.locked(case_id)
+        if (
+            case.state != State.HELD
+            or case.hold_review_at != review_at
+            or case.hold_reminder_sent_for == review_at
+        ):
+            return False
+        case.hold_reminder_sent_for = review_at
+        case.save(update_fields=["hold_reminder_sent_for"])
+        audit.record(
+            "hotline.hold.reminder_sent", obj=case, detail={"review_at": review_at.isoformat(), **detail}
+        )
+    return True
 
 
 def items_of(case_id: int) -> list[ItemSummary]:
@@ -258,6 +307,9 @@ __all__ = [
     "display_tracking_code",
     "file_demo_report",
     "file_partner_report",
+    "held_cases",
+    "hold_reminder_sent",
+    "hold_reminders_due",
     "items_of",
     "kept_evidence",
     "new_tracking_code",

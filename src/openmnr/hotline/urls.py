@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 from django.views.i18n import set_language
 
-from . import views
+from . import held_views, views
 
 app_name = "hotline"
 urlpatterns = [
@@ -21,12 +21,14 @@ urlpatterns = [
     path("staff/hotline/without-address/", views.without_address_view, name="without-address"),
     path("staff/hotline/without-address/<int:submission_id>/handled/", views.handled_view, name="handled"),
     path("staff/hotline/statistics/", views.statistics_view, name="statistics"),
-    path("staff/hotline/held/", views.holds_view, name="holds"),
-    path("staff/hotline/held/<int:case_id>/", views.hold_view, name="hold"),
-    path("staff/hotline/held/<int:case_id>/release/", views.hold_release_view, name="hold-release"),
-    path("staff/hotline/held/<int:case_id>/keep/", views.hold_keep_view, name="hold-keep"),
+    path("staff/hotline/held/", held_views.holds_view, name="holds"),
+    path("staff/hotline/held/<int:case_id>/", held_views.hold_view, name="hold"),
+    path("staff/hotline/held/<int:case_id>/release/", held_views.hold_release_view, name="hold-release"),
+    path("staff/hotline/held/<int:case_id>/keep/", held_views.hold_keep_view, name="hold-keep"),
     path(
-        "staff/hotline/held/items/<int:item_id>/thumbnail/", views.held_thumbnail_view, name="held-thumbnail"
+        "staff/hotline/held/items/<int:item_id>/thumbnail/",
+        held_views.held_thumbnail_view,
+        name="held-thumbnail",
     ),
     path("staff/hotline/items/<int:item_id>/", views.item_view, name="item"),
     path("staff/hotline/items/<int:item_id>/classify/", views.classify_view, name="classify"),

@@ -5,7 +5,6 @@ intake.py, cases.py, assess.py and viewer.py.
 """
 
 import csv
-from datetime import datetime, time
 from functools import wraps
 
 from django.conf import settings
@@ -22,14 +21,12 @@ from django.views.decorators.http import require_POST
 
 from openmnr.accounts.stepup import step_up_required
 
-from . import assess, cases, codes, holds, intake, statistics, throttle, viewer
+from . import assess, cases, codes, intake, statistics, throttle, viewer
 from .errors import HotlineError
 from .forms import (
     ClassificationForm,
     HoldForm,
-    KeepHoldForm,
     ProposeForm,
-    ReleaseHoldForm,
     ReportForm,
     SetAsideForm,
     SiteForm,
@@ -230,66 +227,6 @@ def site_view(request, case_id: int):
     )
 
 
-# Law enforcement: the cases held for the police, and the answer to each.
-
-
-@permission_required("hotline.answer_hold", raise_exception=True)
-def holds_view(request):
-    return render(request, "hotline/holds.html", {"cases": holds.held_cases()[:200]})
-
-
-@permission_required("hotline.answer_hold", raise_exception=True)
-def hold_view(request, case_id: int, keep_form=None, status=200):
-    case = get_object_or_404(Case, pk=case_id, state=State.HELD)
-    return render(
-        request,
-        "hotline/hold.html",
-        {
-            "case": case,
-            "items": case.items.all(),
-            "keep_form": keep_form or KeepHoldForm(),
-            "release_form": ReleaseHoldForm(),
-        },
-        status=status,
-    )
-
-
-@require_POST
-@permission_required("hotline.answer_hold", raise_exception=True)
-def hold_release_view(request, case_id: int):
-    form = ReleaseHoldForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
-        holds.release(case_id, request.user, reason=reason, request=request)
-    except HotlineError as exc:
-        messages.error(request, str(exc))
-        return redirect("hotline:holds")
-    messages.success(request, f"Case {case_id} released: notices to the host may start.")
-    return redirect("hotline:holds")
-
-
-@require_POST
-@permission_required("hotline.answer_hold", raise_exception=True)
-def hold_keep_view(request, case_id: int):
-    form = KeepHoldForm(request.POST)
-    if form.is_valid():
-        review = form.cleaned_data["review_at"]
-        review_at = timezone.make_aware(datetime.combine(review, time(9, 0)))
-        try:
-            holds.keep(
-                case_id,
-                request.user,
-                reason=form.cleaned_data["reason"],
-                review_at=review_at,
-                request=request,
-            )
-            messages.success(request, f"Case {case_id} stays on hold until {review:%Y-%m-%d}.")
-            return redirect("hotline:holds")
-        except HotlineError as exc:
-            form.add_error(None, str(exc))
-    return hold_view(request, case_id, keep_form=form, status=400)
-
-
 @permission_required("hotline.work_queue", raise_exception=True)
 def without_address_view(request):
     return render(request, "hotline/without_address.html", {"reports": intake.without_address()[:200]})
@@ -441,21 +378,6 @@ def media_view(request, item_id: int):
 
 @permission_required("hotline.work_queue", raise_exception=True)
 def thumbnail_view(request, item_id: int):
-    try:
-        data = viewer.thumbnail_bytes(item_id)
-    except HotlineError:
-        data = None
-    if data is None:
-        raise Http404("No thumbnail")
-    return _private(HttpResponse(data, content_type="image/jpeg"))
-
-
-@permission_required("hotline.answer_hold", raise_exception=True)
-def held_thumbnail_view(request, item_id: int):
-    """The blurred thumbnail of an item of a held case: law enforcement sees held cases only, and
-    only through the protective viewer."""
-    if not MediaItem.objects.filter(pk=item_id, case__state=State.HELD).exists():
-        raise Http404("No thumbnail")
     try:
         data = viewer.thumbnail_bytes(item_id)
     except HotlineError:

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from openmnr.accounts.apiauth import require
 from openmnr.core.takedown.stats import to_rows
@@ -29,6 +29,7 @@ class StatsRow(Schema):
 class ReferralOut(Schema):
     id: int
     case: int
+    held: bool = Field(description="Sent because the case was held for the police (before any notice).")
     recipient: str
     created_at: datetime
     encrypted: bool
@@ -52,7 +53,8 @@ def referral_list(request):
     return [
         {
             "id": referral.pk,
-            "case": referral.takedown_id,
+            "case": referral.case_id,
+            "held": referral.held,
             "recipient": referral.recipient.name,
             "created_at": referral.created_at,
             "encrypted": referral.encrypted,

@@ -11,6 +11,7 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from openmnr.core.referral import KeyFileError
@@ -337,9 +338,17 @@ class Policy(models.Model):
 
 
 class Referral(models.Model):
-    """The one referral package of a case, addressed to a law-enforcement entry."""
+    """A referral package addressed to a law-enforcement entry: the one a senior analyst sends for
+    a takedown case, or (``held``) one per law-enforcement entry, sent by the platform when a case
+    is held for the police, before any takedown exists (hold_referrals.py). ``case`` is the hotline
+    case either way; ``takedown`` only for the first kind."""
 
-    takedown = models.OneToOneField(TakedownCase, on_delete=models.PROTECT, related_name="referral")
+    takedown = models.OneToOneField(
+        TakedownCase, on_delete=models.PROTECT, related_name="referral", null=True, blank=True
+    )
+    case = models.ForeignKey("hotline.Case", on_delete=models.PROTECT, related_name="+", null=True)
+    held = models.BooleanField(default=False, help_text="Sent because the case was held for the police.")
+    told_at = models.DateTimeField(null=True, blank=True, help_text="A held case's: when its entry was told.")
     recipient = models.ForeignKey(DirectoryEntry, on_delete=models.PROTECT, related_name="referrals")
     file_name = models.CharField(max_length=100, unique=True)
     sha256 = models.CharField(max_length=64, help_text="Of the package file, to check a download.")
@@ -348,8 +357,17 @@ class Referral(models.Model):
     evidence_items = models.PositiveIntegerField(default=0)
     signals = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
 
     class Meta:
         default_permissions = ()
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "recipient"],
+                condition=Q(held=True),
+                name="takedown_one_hold_referral_per_unit",
+            )
+        ]

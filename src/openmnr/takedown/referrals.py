@@ -67,7 +67,7 @@ def send(case_id: int, user, *, recipient_id: int, request=None, deliver=deliver
 
     now = timezone.now()
     items = list(takedown.case.items.all())
-    package = _package(takedown, items, now, with_signals=recipient_key is not None)
+    package = package_of(takedown.case, takedown, items, now, with_signals=recipient_key is not None)
     evidence = _evidence(case_id) if recipient_key is not None and settings.REFERRAL_INCLUDE_EVIDENCE else []
 
     folder = referral_dir()
@@ -80,6 +80,7 @@ def send(case_id: int, user, *, recipient_id: int, request=None, deliver=deliver
         with transaction.atomic():
             referral = Referral.objects.create(
                 takedown=takedown,
+                case_id=takedown.pk,
                 recipient=recipient,
                 file_name=file_name,
                 sha256=hashlib.sha256(data).hexdigest(),
@@ -121,15 +122,17 @@ def _iso(moment) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def _package(takedown: TakedownCase, items, now, *, with_signals: bool) -> core.Referral:
-    case = takedown.case
-    latest = takedown.traces.first()
+def package_of(case, takedown: TakedownCase | None, items, now, *, with_signals: bool) -> core.Referral:
+    """The package of hotline case `case`: with its takedown's trace and timestamps when it has
+    one, without (a case held for the police has no takedown yet) otherwise."""
+    latest = takedown.traces.first() if takedown is not None else None
     timestamps = {
         "reported_at": _iso(case.opened_at),
         "assessed_at": _iso(case.assessed_at),
-        "first_notice_at": _iso(takedown.first_notice_at),
-        "acknowledged_at": _iso(takedown.acknowledged_at),
-        "removed_at": _iso(takedown.removed_at),
+        "held_for_police_at": _iso(case.held_at),
+        "first_notice_at": _iso(takedown.first_notice_at) if takedown else None,
+        "acknowledged_at": _iso(takedown.acknowledged_at) if takedown else None,
+        "removed_at": _iso(takedown.removed_at) if takedown else None,
         "referred_at": _iso(now),
     }
     signals = []
@@ -254,6 +257,6 @@ def open_for_download(referral_id: int, user, *, request=None) -> tuple[Referral
         request=request,
         actor=user,
         obj=referral,
-        detail={"case": referral.takedown_id},
+        detail={"case": referral.case_id},
     )
     return referral, data

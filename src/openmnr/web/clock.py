@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 JOBS = [
     "openmnr.hotline.tasks.resume_stalled",  # re-enqueue triage that a killed worker left behind
     "openmnr.hotline.tasks.hold_timeouts",  # unanswered law-enforcement holds, holds due for review
+    "openmnr.takedown.hold_referrals.clock_job",  # held cases: the referral first; due review reminders
     "openmnr.takedown.services.tick",  # trace, notify and check every takedown case that is due
     "openmnr.blocking.services.clock_job",  # a new URL list version when cases were assessed or removed
     "openmnr.industry.lifecycle.expire_open_reports",  # unfinished industry reports past their time

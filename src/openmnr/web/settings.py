@@ -8,6 +8,7 @@ is listed in docs/configuration.md.
 
 import json
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -388,9 +389,15 @@ HOTLINE_BASELINE_AGE_GROUPS = env_list(
 )
 # Whether virtual material (drawn, CGI, AI-generated) can be nationally illegal under this country's law.
 HOTLINE_VIRTUAL_CAN_BE_ILLEGAL = env_bool("OPENMNR_HOTLINE_VIRTUAL_CAN_BE_ILLEGAL", True)
-# The law-enforcement hold (docs/hotline.md): outcomes held for the police automatically, how long
-# the police have to answer, and what an unanswered hold does then ("release" or "escalate").
+# The law-enforcement hold (docs/hotline.md): outcomes held for the police automatically, each
+# "assessment" or "assessment:HOURS:release|escalate" (its own unanswered rule), and the default of how
+# long the police have to answer and what an unanswered hold does then ("release" or "escalate").
 HOTLINE_HOLD_ASSESSMENTS = env_list("OPENMNR_HOTLINE_HOLD_ASSESSMENTS", [])
+for _rule in HOTLINE_HOLD_ASSESSMENTS:
+    if not re.fullmatch(r"(baseline|nationally_illegal)(:[1-9][0-9]{0,4}:(release|escalate))?", _rule):
+        raise ImproperlyConfigured(
+            f"OPENMNR_HOTLINE_HOLD_ASSESSMENTS: {_rule!r} is not ASSESSMENT or ASSESSMENT:HOURS:release|escalate"
+        )
 HOTLINE_HOLD_ANSWER_HOURS = env_int("OPENMNR_HOTLINE_HOLD_ANSWER_HOURS", 72)
 HOTLINE_HOLD_UNANSWERED = os.environ.get("OPENMNR_HOTLINE_HOLD_UNANSWERED", "") or "escalate"
 if HOTLINE_HOLD_UNANSWERED not in ("release", "escalate"):
