@@ -166,3 +166,12 @@ def test_expired_frames_are_deleted_and_no_longer_served(staff_client, buffered)
     assert LiveAlertFrame.objects.count() == 0
     page = client.get(f"/staff/live/{alert.pk}/").content.decode()
     assert "Buffered frames" not in page
+
+
+def test_serve_turns_the_monitors_buffer_on_only_when_configured(settings):
+    from openmnr.live import serve
+
+    assert "--reveal-buffer" not in serve.watch_args()
+    settings.LIVE_REVEAL_BUFFER_SECONDS = 6
+    args = serve.watch_args()
+    assert args[args.index("--reveal-buffer") + 1] == "6"
