@@ -126,6 +126,7 @@ def test_openmnr_live_watch_pulls_rtsp_and_sends_sealed_frames_with_the_alert(sh
     assert opened["stream"] == relay.url("live/cam-7") and opened["alert"]["entries"]
     frames = [reveal.SealedFrame.from_dict(frame) for frame in opened["frames"]]
     assert frames and all(
-        reveal.unseal(reveal.load_key(key), opened["stream"], f.sealed).startswith(b"\xff\xd8") for f in frames
+        reveal.unseal(reveal.load_key(key), opened["stream"], f.sealed).startswith(b"\xff\xd8")
+        for f in frames
     )
     assert all("frames" not in event for event in events if not event["event"].startswith("alert_"))
