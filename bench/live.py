@@ -1,12 +1,13 @@
 """Live-stream monitor: detection latency per protocol, false alerts, CPU per stream, streams per core.
 
-    .venv/bin/python bench/live.py [--seconds 150] [--insertions 20] [--pipeline-minutes 1]
+    .venv/bin/python bench/live.py [--seconds 100] [--insertions 20] [--pipeline-minutes 1]
                                    [--benign-hours 10] [--workers 2] [--sequential] [--json out.json]
 
 What it does, all on 127.0.0.1 (tests/live_streams.py makes and sends the streams):
 
-1. Latency, in REAL TIME. One synthetic 1280x720 30 fps H.264 stream (benign corpus pictures with
-   a slow zoom; ``--insertions`` pictures of the test bank cut in at random places, 3 s each) is
+1. Latency, in REAL TIME. One synthetic 1280x720 30 fps H.264 stream (``--seconds`` of benign
+   corpus pictures with a slow zoom; ``--insertions`` pictures of the test bank cut in between
+   them at random places, 3 s each: 100 s + 20 x 3 s = about 160 s by default) is
    published paced at real time, at the same moment, to a monitor listening for RTMP, one
    listening for RTSP, one listening for MPEG-TS over TCP, a monitor pulling it as an RTSP client
    from a relay (tests/rtsp_relay.py) and written as HLS (2 s segments) into a folder served over
@@ -112,7 +113,8 @@ def latencies(sent: list[float], opened: list[float], window: float = 30.0):
 
 def run_latency(args, listed, benign, index):
     print(
-        f"encoding a {args.seconds:.0f} s 720p30 stream with {args.insertions} known pictures ...", flush=True
+        f"encoding a 720p30 stream: {args.seconds:.0f} s of benign pictures, {args.insertions} known ones ...",
+        flush=True,
     )
     encoded = ls.encode(
         ls.plan(listed, benign, seconds=args.seconds, insertions=args.insertions, seed=11), size=SIZE
@@ -298,7 +300,9 @@ def run_false_alerts(args):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=150.0, help="latency stream length (150)")
+    parser.add_argument(
+        "--seconds", type=float, default=100.0, help="benign seconds of the latency stream (100)"
+    )
     parser.add_argument("--insertions", type=int, default=20, help="known pictures in it (20)")
     parser.add_argument("--pipeline-minutes", type=float, default=1.0)
     parser.add_argument("--benign-hours", type=float, default=10.0, help="false-alert stream-hours (10)")
