@@ -439,8 +439,18 @@ LIVE_WEBHOOK_ALLOW_HTTP = env_list("OPENMNR_LIVE_WEBHOOK_ALLOW_HTTP", [])
 # with an alert; the platform keeps them sealed for LIVE_REVEAL_KEEP_SECONDS, then deletes them.
 LIVE_REVEAL_BUFFER_SECONDS = env_int("OPENMNR_LIVE_REVEAL_BUFFER_SECONDS", 0)
 LIVE_BUFFER_KEY = os.environ.get("OPENMNR_LIVE_BUFFER_KEY", "")
-if LIVE_REVEAL_BUFFER_SECONDS > 0 and not LIVE_BUFFER_KEY:
-    raise ImproperlyConfigured("OPENMNR_LIVE_REVEAL_BUFFER_SECONDS needs OPENMNR_LIVE_BUFFER_KEY")
+if LIVE_REVEAL_BUFFER_SECONDS > 0:
+    import base64
+    import binascii
+
+    try:
+        _live_key_bytes = len(base64.urlsafe_b64decode(LIVE_BUFFER_KEY.strip().encode()))
+    except (binascii.Error, ValueError):
+        _live_key_bytes = 0
+    if _live_key_bytes != 32:
+        raise ImproperlyConfigured(
+            "OPENMNR_LIVE_REVEAL_BUFFER_SECONDS needs OPENMNR_LIVE_BUFFER_KEY: 32 random bytes, URL-safe base64"
+        )
 LIVE_REVEAL_KEEP_SECONDS = env_int("OPENMNR_LIVE_REVEAL_KEEP_SECONDS", 24 * 3600)
 
 # --- takedown (hosting trace, notices, monitoring, referrals, removal statistics) ---
