@@ -74,3 +74,10 @@ def test_turning_it_on_without_a_key_is_refused(monkeypatch, capsys):
     args = parser.parse_args(["--hashes", "/nonexistent", "--reveal-buffer", "4", "rtmp://127.0.0.1/x"])
     assert cli.run_watch(args) == 2
     assert "OPENMNR_LIVE_BUFFER_KEY" in capsys.readouterr().err
+
+
+def test_the_watch_webhook_never_carries_the_frames():
+    from openmnr.core.live import webhook
+
+    event = {"event": "alert_opened", "stream": STREAM, "alert": {"key": "k"}, "frames": [{"sealed": "x"}]}
+    assert webhook.alert_body(event) == {"event": "alert_opened", "stream": STREAM, "alert": {"key": "k"}}

@@ -99,8 +99,9 @@ def run_watch(args) -> int:
         with lock:
             print(line, flush=True)
         if args.webhook and event.kind in ("alert_opened", "alert_closed"):
-            sent = {name: value for name, value in event.as_dict().items() if name != "frames"}
-            error = webhook.post(args.webhook, secret, sent, allow_http=allow_http)
+            error = webhook.post(
+                args.webhook, secret, webhook.alert_body(event.as_dict()), allow_http=allow_http
+            )
             if error:
                 print(f"openmnr live watch: webhook: {error}", file=sys.stderr, flush=True)
 
