@@ -47,10 +47,10 @@ def benign_only(bank):
 class Run:
     """A watcher in a thread, collecting its events."""
 
-    def __init__(self, spec, index, settings=FAST):
+    def __init__(self, spec, index, settings=FAST, reveal=None):
         self.events = []
         self.stop = threading.Event()
-        self.watcher = Watcher(spec, index, self.events.append, settings, self.stop)
+        self.watcher = Watcher(spec, index, self.events.append, settings, self.stop, reveal)
         self.thread = threading.Thread(target=self.watcher.run, daemon=True)
         self.thread.start()
 
@@ -79,6 +79,8 @@ def assert_one_alert(run, publisher):
     assert len(opened) == 1 and len(closed) == 1
     alert = closed[0].detail["alert"]
     assert alert["entries"] and alert["closed"]
+    # The reveal buffer is off by default: no frame, sealed or not, leaves with the alert.
+    assert "frames" not in opened[0].detail and "frames" not in closed[0].detail
     # The alert came within two seconds of the known picture being sent (at three times real time).
     assert opened[0].wall - publisher.sent_known[0] < 2.0
     return alert
@@ -240,3 +242,52 @@ def test_mpegts_over_udp_alerts(bank, one_insertion):
     run.wait_for("session_ended")  # UDP has no end: the session ends when packets stop coming
     run.finish()
     assert publisher.error is None
+
+
+def test_rtsp_client_pulls_from_a_media_server(bank, one_insertion):
+    """The monitor as an RTSP client (``openmnr live watch rtsp://...``) pulling from a media
+    server: a tool publishes to the relay (tests/rtsp_relay.py) with FFmpeg's RTSP muxer, the
+    monitor reads the same path with DESCRIBE/SETUP/PLAY over TCP, finds the known picture, and its
+    session ends when the publisher leaves."""
+    from rtsp_relay import RtspRelay
+
+    relay = RtspRelay()
+    try:
+        settings = Settings(open_timeout=8.0, read_timeout=2.0)
+        run = Run(StreamSpec(relay.url("live/stream-42")), bank[2], settings)
+        publisher = ls.Publisher(
+            one_insertion, relay.url("live/stream-42"), "rtsp", options={"rtsp_transport": "tcp"},
+            speed=SPEED, connect_delay=0.3,
+        )  # fmt: skip
+        publisher.start()
+        opened = run.wait_for("alert_opened")
+        run.wait_for("session_ended")
+        run.thread.join(10)
+        assert publisher.error is None and not run.thread.is_alive()
+        assert opened[0].stream == f"rtsp://127.0.0.1:{relay.port}/live/stream-42"
+        assert opened[0].wall - publisher.sent_known[0] < 2.0
+        assert opened[0].detail["alert"]["entries"]
+        assert "PLAY reader" in relay.requests and "RECORD publisher" in relay.requests
+    finally:
+        relay.close()
+
+
+def test_with_the_reveal_buffer_on_the_alert_carries_sealed_frames_of_the_known_picture(bank, one_insertion):
+    from openmnr.core.live import reveal
+
+    key = reveal.load_key(reveal.new_key())
+    port = ls.free_port()
+    spec = StreamSpec(f"rtmp://127.0.0.1:{port}/live/x", listen=True)
+    run = Run(spec, bank[2], reveal=reveal.RevealBuffer(key, spec.name, seconds=3))
+    publisher = ls.publish_rtmp(one_insertion, port, speed=SPEED)
+    publisher.start()
+    opened = run.wait_for("alert_opened")[0]
+    run.wait_for("session_ended")
+    run.finish()
+    sent = [reveal.SealedFrame.from_dict(frame) for frame in opened.detail["frames"]]
+    # Three seconds of samples up to the alert, the last ones the known picture.
+    assert 2 <= len(sent) <= 9
+    assert sent[-1].seconds - sent[0].seconds <= 3.0 + 1e-6
+    jpegs = [reveal.unseal(key, spec.name, frame.sealed) for frame in sent]
+    assert all(jpeg.startswith(b"\xff\xd8") for jpeg in jpegs)
+    assert not run.watcher.reveal.ring  # emptied when the session ended

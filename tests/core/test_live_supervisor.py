@@ -77,3 +77,56 @@ def test_watch_refuses_bad_input_with_a_clear_message(tmp_path, capsys):
     bad.write_text("not a hash\n")
     assert main(["live", "watch", "--hashes", str(bad), "rtmp://127.0.0.1:1/live/x"]) == 2
     assert main(["live", "watch", "--hashes", str(bad), "--k", "5", "rtmp://127.0.0.1:1/live/x"]) == 2
+
+
+@pytest.mark.slow
+def test_openmnr_live_watch_pulls_rtsp_and_sends_sealed_frames_with_the_alert(shared, tmp_path, monkeypatch):
+    """``openmnr live watch rtsp://...`` in a child process, pulling from an RTSP server (the
+    relay of tests/rtsp_relay.py), with the reveal buffer turned on: the alert's JSON line carries
+    sealed frames that open with the key from the environment, and nothing else does."""
+    from openmnr.core.live import reveal
+    from rtsp_relay import RtspRelay
+
+    known, benign = ls.known_and_benign()
+    listed = [path for path in known if pdq.hash_media(path).quality >= QUALITY_THRESHOLD]
+    hashes = tmp_path / "bank.txt"
+    hashes.write_text("".join(f"{pdq.hash_media(path).value}\n" for path in listed))
+    encoded = ls.encode(ls.plan(listed, benign, seconds=6, insertions=1, seed=3), size=(480, 270))
+    key = reveal.new_key()
+    monkeypatch.setenv(reveal.KEY_ENV, key)
+    relay = RtspRelay(describe_wait=20.0)
+    events, stop = [], threading.Event()
+    supervisor = Supervisor(
+        [StreamSpec(relay.url("live/cam-7"))],
+        events.append,
+        watch_args=["--hashes", str(hashes), "--open-timeout", "25", "--reveal-buffer", "3"],
+        stop=stop,
+    )
+    thread = threading.Thread(target=supervisor.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.time() + 30
+        while "DESCRIBE reader" not in relay.requests and time.time() < deadline:
+            time.sleep(0.05)  # the child is up and waiting for the stream
+        publisher = ls.Publisher(
+            encoded, relay.url("live/cam-7"), "rtsp", options={"rtsp_transport": "tcp"}, speed=2.0
+        )
+        publisher.start()
+        deadline = time.time() + 40
+        while not any(e["event"] == "session_ended" for e in events) and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(30)
+        relay.close()
+    kinds = [event["event"] for event in events]
+    assert "alert_opened" in kinds and "session_ended" in kinds, kinds
+    assert publisher.error is None
+    opened = next(event for event in events if event["event"] == "alert_opened")
+    assert opened["stream"] == relay.url("live/cam-7") and opened["alert"]["entries"]
+    frames = [reveal.SealedFrame.from_dict(frame) for frame in opened["frames"]]
+    assert frames and all(
+        reveal.unseal(reveal.load_key(key), opened["stream"], f.sealed).startswith(b"\xff\xd8")
+        for f in frames
+    )
+    assert all("frames" not in event for event in events if not event["event"].startswith("alert_"))

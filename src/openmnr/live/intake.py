@@ -8,7 +8,9 @@ span and entries and marks it no longer ongoing. Both are audited (``live.alert_
 webhook (``LIVE_WEBHOOK_URL``, signed as ``openmnr.core.live.webhook`` describes); a webhook that
 fails is recorded on the case and does not stop the recording. An event for entries that are no
 longer active (disabled between the snapshot and the alert) records nothing: the index is never
-the authority. Other events (sessions, reconnects, restarts) are logged, not stored.
+the authority. Other events (sessions, reconnects, restarts) are logged, not stored. Sealed frames
+an alert event carries (the optional reveal buffer) are kept with the case only when the platform
+turned the buffer on (``frames.store``); the webhook never carries them.
 """
 
 import logging
@@ -22,6 +24,7 @@ from openmnr.audit import services as audit
 from openmnr.banks import services as banks
 from openmnr.core.live import webhook
 
+from . import frames as buffered
 from .models import LiveAlert
 
 log = logging.getLogger(__name__)
@@ -85,12 +88,14 @@ def record_event(event: dict) -> LiveAlert | None:
                 alert.save()
         except IntegrityError:  # the same opened event twice (a restarted reader): keep the first
             return LiveAlert.objects.get(key=fields["key"])
+        kept = buffered.store(alert, event.get("frames"))
         audit.record(
             "live.alert_raised" if created else "live.alert_ended",
             obj=alert,
             client_address=False,
-            detail={"entries": len(matches), "ongoing": alert.ongoing},
+            detail={"entries": len(matches), "ongoing": alert.ongoing, "frames": kept},
         )
+    buffered.expire()
     error = _send(alert, kind)
     if error != alert.webhook_error:
         LiveAlert.objects.filter(pk=alert.pk).update(webhook_error=error[:300])

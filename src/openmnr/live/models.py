@@ -30,6 +30,7 @@ class LiveAlert(models.Model):
         permissions = [
             ("view_live_alerts", "See live alerts as they arrive"),
             ("work_live_alerts", "Acknowledge, confirm or dismiss live alerts"),
+            ("reveal_live_frames", "Reveal a live alert's buffered frames (with step-up)"),
         ]
 
     def __str__(self) -> str:
@@ -52,3 +53,18 @@ class LiveAlertHistory(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+
+class LiveAlertFrame(models.Model):
+    """One sampled frame of the optional reveal buffer (``openmnr.core.live.reveal``), stored as
+    the monitor sealed it (AES-256-GCM nonce + ciphertext + tag; the key is not in the database)
+    until ``expires_at``, when ``openmnr.live.frames.expire`` deletes it."""
+
+    alert = models.ForeignKey(LiveAlert, on_delete=models.CASCADE, related_name="frames")
+    stream_seconds = models.FloatField()
+    sampled_at = models.DateTimeField()
+    sealed = models.BinaryField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["stream_seconds", "pk"]

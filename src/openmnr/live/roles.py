@@ -1,8 +1,8 @@
 from openmnr.common.links import StaffLink
 
 GRANTS = {
-    "analyst": ["view_live_alerts", "work_live_alerts"],
-    "senior_analyst": ["view_live_alerts", "work_live_alerts"],
+    "analyst": ["view_live_alerts", "work_live_alerts", "reveal_live_frames"],
+    "senior_analyst": ["view_live_alerts", "work_live_alerts", "reveal_live_frames"],
     "administrator": ["view_live_alerts"],
 }
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from openmnr.core.live.session import StreamError, StreamSpec
 from openmnr.core.live.supervisor import Supervisor
 
-from . import intake
+from . import frames, intake
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,12 @@ def specs(streams: list[str], listen: list[str]) -> list[StreamSpec]:
 
 
 def watch_args() -> list[str]:
-    return [
+    buffer = (
+        ["--reveal-buffer", str(settings.LIVE_REVEAL_BUFFER_SECONDS)]
+        if settings.LIVE_REVEAL_BUFFER_SECONDS > 0
+        else []
+    )
+    return [*buffer,
         "--index-dir", str(settings.BANKS_INDEX_DIR),
         "--rate", str(settings.LIVE_SAMPLE_RATE),
         "--k", str(settings.LIVE_ALERT_K),
@@ -56,5 +61,20 @@ def run(streams: list[str], listen: list[str], stop: threading.Event | None = No
     if threading.current_thread() is threading.main_thread():
         for name in ("SIGTERM", "SIGINT"):
             signal.signal(getattr(signal, name), lambda *_: stop.set())
+    if settings.LIVE_REVEAL_BUFFER_SECONDS > 0:
+        threading.Thread(target=_expire_every_minute, args=(stop,), daemon=True).start()
     Supervisor(chosen, handle, watch_args=watch_args(), stop=stop).run()
     return 0
+
+
+def _expire_every_minute(stop: threading.Event) -> None:
+    """Buffered frames are deleted when they expire even while no alert comes in."""
+    from django.db import close_old_connections
+
+    while not stop.wait(60):
+        try:
+            frames.expire()
+        except Exception:  # noqa: BLE001 - a database hiccup: try again next minute
+            log.exception("live monitor: expiring buffered frames failed")
+        finally:
+            close_old_connections()

@@ -1,18 +1,23 @@
 """The analysts' page of live alerts: a list that refreshes itself (htmx) and one page per alert.
 
-No media is shown: the monitor keeps no frame (docs/live.md), so an alert shows the stream, the
-span and the bank entries with their classifications.
+By default no media exists to show: the monitor keeps no frame (docs/live.md), so an alert shows
+the stream, the span and the bank entries with their classifications. When the operator turned the
+reveal buffer on, an alert's sealed frames are shown blurred and grey, and sharp only after a
+step-up reveal (``frames``: the rules, the audit, the expiry).
 """
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import cases
-from .models import LiveAlert
+from openmnr.accounts.stepup import step_up_required
+
+from . import cases, frames
+from .models import LiveAlert, LiveAlertFrame
 from .states import ALLOWED, State
 
 PAGE = 100
@@ -48,8 +53,48 @@ def alert_view(request, alert_id: int):
     return render(
         request,
         "live/alert.html",
-        {"alert": alert, "moves": moves, "history": alert.history.select_related("by")},
+        {
+            "alert": alert,
+            "moves": moves,
+            "history": alert.history.select_related("by"),
+            "frames": frames.current(alert),
+            "revealed": frames.is_revealed(alert, request),
+        },
     )
+
+
+@require_POST
+@permission_required("live.reveal_live_frames", raise_exception=True)
+@step_up_required
+def reveal_view(request, alert_id: int):
+    alert = get_object_or_404(LiveAlert, pk=alert_id)
+    try:
+        frames.reveal_alert(alert, request)
+    except frames.RevealError as error:
+        messages.error(request, str(error))
+    return redirect("live:alert", alert_id)
+
+
+@require_POST
+@permission_required("live.view_live_alerts", raise_exception=True)
+def hide_view(request, alert_id: int):
+    frames.hide(request)
+    return redirect("live:alert", alert_id)
+
+
+@never_cache
+@permission_required("live.view_live_alerts", raise_exception=True)
+def frame_view(request, alert_id: int, frame_id: int):
+    """One buffered frame as JPEG: blurred unless this session revealed the alert."""
+    frame = get_object_or_404(LiveAlertFrame.objects.select_related("alert"), pk=frame_id, alert_id=alert_id)
+    try:
+        data = frames.image(frame, request)
+    except frames.RevealError:
+        raise Http404("No such frame") from None
+    response = HttpResponse(data, content_type="image/jpeg")
+    response["Cache-Control"] = "no-store, private"
+    response["Content-Disposition"] = "inline"
+    return response
 
 
 @require_POST

@@ -441,6 +441,24 @@ if LIVE_WEBHOOK_URL and not LIVE_WEBHOOK_SECRET:
 LIVE_WEBHOOK_TIMEOUT = env_int("OPENMNR_LIVE_WEBHOOK_TIMEOUT_SECONDS", 10)
 # Webhooks go to https:// addresses only, except to the hosts listed here (tests: 127.0.0.1).
 LIVE_WEBHOOK_ALLOW_HTTP = env_list("OPENMNR_LIVE_WEBHOOK_ALLOW_HTTP", [])
+# The reveal buffer (docs/live.md), off by default (0): seconds of sampled frames the monitor keeps
+# sealed (AES-256-GCM under OPENMNR_LIVE_BUFFER_KEY, 32 random bytes in URL-safe base64) and sends
+# with an alert; the platform keeps them sealed for LIVE_REVEAL_KEEP_SECONDS, then deletes them.
+LIVE_REVEAL_BUFFER_SECONDS = env_int("OPENMNR_LIVE_REVEAL_BUFFER_SECONDS", 0)
+LIVE_BUFFER_KEY = os.environ.get("OPENMNR_LIVE_BUFFER_KEY", "")
+if LIVE_REVEAL_BUFFER_SECONDS > 0:
+    import base64
+    import binascii
+
+    try:
+        _live_key_bytes = len(base64.urlsafe_b64decode(LIVE_BUFFER_KEY.strip().encode()))
+    except (binascii.Error, ValueError):
+        _live_key_bytes = 0
+    if _live_key_bytes != 32:
+        raise ImproperlyConfigured(
+            "OPENMNR_LIVE_REVEAL_BUFFER_SECONDS needs OPENMNR_LIVE_BUFFER_KEY: 32 random bytes, URL-safe base64"
+        )
+LIVE_REVEAL_KEEP_SECONDS = env_int("OPENMNR_LIVE_REVEAL_KEEP_SECONDS", 24 * 3600)
 
 # --- takedown (hosting trace, notices, monitoring, referrals, removal statistics) ---
 # The country this hotline serves (ISO 3166-1 alpha-2): content hosted here is noticed to the host

@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import webhook
+from . import reveal, webhook
 from .frames import DEFAULT_RATE, DEFAULT_SCENE_THRESHOLD
 from .index import IndexUnavailable, SnapshotIndex, index_from_list
 from .rule import DEFAULT_K, DEFAULT_W
@@ -47,6 +47,14 @@ def add_watch_arguments(parser) -> None:
     )
     parser.add_argument("--follow", action="store_true", help="keep watching a client stream after it ends")
     parser.add_argument(
+        "--reveal-buffer",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help=f"keep the sampled frames of the last SECONDS sealed with ${reveal.KEY_ENV} and send them "
+        "with alerts (off: 0, the default)",
+    )
+    parser.add_argument(
         "--webhook", default="", help=f"POST alerts here, signed with ${WEBHOOK_SECRET_ENV} (https only)"
     )
     parser.add_argument(
@@ -70,12 +78,13 @@ def run_watch(args) -> int:
         )
         if not 1 <= settings.k <= settings.w:
             raise StreamError("the alert rule needs 1 <= K <= W")
+        key = reveal.load_key(os.environ.get(reveal.KEY_ENV)) if args.reveal_buffer > 0 else None
         index = (
             index_from_list(args.hashes)
             if args.hashes
             else SnapshotIndex(args.index_dir or default_index_dir())
         )
-    except (StreamError, IndexUnavailable, OSError, ValueError) as error:
+    except (StreamError, IndexUnavailable, reveal.BufferError, OSError, ValueError) as error:
         print(f"openmnr live watch: {error}", file=sys.stderr)
         return 2
     secret = os.environ.get(WEBHOOK_SECRET_ENV, "")
@@ -90,15 +99,22 @@ def run_watch(args) -> int:
         with lock:
             print(line, flush=True)
         if args.webhook and event.kind in ("alert_opened", "alert_closed"):
-            error = webhook.post(args.webhook, secret, event.as_dict(), allow_http=allow_http)
+            error = webhook.post(
+                args.webhook, secret, webhook.alert_body(event.as_dict()), allow_http=allow_http
+            )
             if error:
                 print(f"openmnr live watch: webhook: {error}", file=sys.stderr, flush=True)
 
     stop = threading.Event()
     for name in ("SIGTERM", "SIGINT"):
         signal.signal(getattr(signal, name), lambda *_: stop.set())
+
+    def buffer(spec):
+        return reveal.RevealBuffer(key, spec.name, args.reveal_buffer) if key else None
+
     threads = [
-        threading.Thread(target=Watcher(spec, index, emit, settings, stop).run, daemon=True) for spec in specs
+        threading.Thread(target=Watcher(spec, index, emit, settings, stop, buffer(spec)).run, daemon=True)
+        for spec in specs
     ]
     for thread in threads:
         thread.start()

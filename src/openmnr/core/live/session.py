@@ -134,8 +134,12 @@ class Watcher:
         emit: Callable[[Event], None],
         settings: Settings = Settings(),
         stop: threading.Event | None = None,
+        reveal=None,
     ):
+        """``reveal``: a ``reveal.RevealBuffer`` when the operator turned the buffer on (it is off
+        by default, and then no frame is kept beyond the one being hashed)."""
         self.spec, self.index, self.emit, self.settings = spec, index, emit, settings
+        self.reveal = reveal
         self.stop = stop or threading.Event()
         self.counters = Counters()
         self.sampler = Sampler(settings.rate, settings.scene_threshold)
@@ -173,6 +177,8 @@ class Watcher:
                 self.counters.sessions += 1
                 self._event("session_started", url=self.spec.name)
             self.sampler.reset()
+            if self.reveal is not None:
+                self.reveal.clear()  # stream times restart with the connection
             try:
                 ended, got_frames = self._stream(container)
             finally:
@@ -273,18 +279,28 @@ class Watcher:
         hashed = hash_frame(luma, dihedral=self.settings.dihedral, limited_range=limited_range(frame))
         if hashed.low_quality:
             self.counters.low_quality += 1
+        if self.reveal is not None:
+            self.reveal.add(seconds, time.time(), luma)
         found = match(self.index.get(), hashed, self.settings.radius)
         if found:
             self.counters.matched += 1
         outcome = self.rule.feed(Sample(seconds, time.time(), found))
         if outcome is not None:
             kind, episode = outcome
-            self._event(f"alert_{kind}", alert=episode.as_dict())
+            self._alert_event(kind, episode)
+
+    def _alert_event(self, kind: str, episode) -> None:
+        detail = {"alert": episode.as_dict()}
+        if self.reveal is not None:
+            detail["frames"] = self.reveal.take()  # sealed; only ever with an alert
+        self._event(f"alert_{kind}", **detail)
 
     def _end_session(self, reason: str) -> None:
         episode = self.rule.close()
         if episode is not None:
-            self._event("alert_closed", alert=episode.as_dict())
+            self._alert_event("closed", episode)
+        if self.reveal is not None:
+            self.reveal.clear()
         self._event("session_ended", reason=reason)
 
 

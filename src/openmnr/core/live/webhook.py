@@ -23,6 +23,12 @@ from urllib.parse import urlsplit
 SIGNATURE_HEADER = "X-OpenMNR-Signature"
 
 
+def alert_body(event: dict) -> dict:
+    """What ``openmnr live watch --webhook`` sends for an alert event: the event without the
+    reveal buffer's sealed frames, which go only to the platform (docs/live.md)."""
+    return {name: value for name, value in event.items() if name != "frames"}
+
+
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     """The value of the signature header for ``body`` sent at ``timestamp``."""
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
