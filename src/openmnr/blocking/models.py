@@ -133,3 +133,19 @@ class DeterrenceCount(models.Model):
                 fields=["day"], condition=Q(list_version__isnull=True), name="blocking_one_unversioned_count"
             ),
         ]
+
+
+class LicenseeDownload(models.Model):
+    """When a licensee's key last received a snapshot or diff: what the minimum wait is counted from.
+
+    One row per key, overwritten: the audit log keeps the history, this row only the last time."""
+
+    api_key = models.OneToOneField("accounts.ApiKey", on_delete=models.CASCADE, related_name="+")
+    last_at = models.DateTimeField()
+    last_kind = models.CharField(max_length=10)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"last list download of key {self.api_key_id}"
