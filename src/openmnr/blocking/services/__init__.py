@@ -9,9 +9,10 @@ other apps use these names only.
     propose / confirm / disable / listed / export        keywords.py: four eyes, signed export
     count(kind, version) / daily() / help_services()     deterrence.py: aggregate counts only
     register_providers()                                 indicators.py: capability 16's figures
+    partners.register / fetch / import_file / known_locally   partners.py: partners' lists, by licence
 """
 
-from . import deterrence, keywords
+from . import deterrence, keywords, partners
 from .confirmation import evaluate, full_hashes
 from .downloads import diff, snapshot
 from .indicators import register_providers
@@ -26,6 +27,7 @@ __all__ = [
     "full_hashes_at",
     "keywords",
     "latest",
+    "partners",
     "publish",
     "register_providers",
     "snapshot",

@@ -242,3 +242,30 @@ def apply(state: ListState, payload: dict) -> ListState:
         if isinstance(error, ListFormatError):
             raise
         raise ListFormatError(f"the document is malformed: {error}") from None
+
+
+def export_payload(name: str, version: int, expressions, *, generated_at: str) -> dict:
+    """A partner export: the expressions themselves (not prefixes), for another hotline that will
+    publish them as its own entries. Sent only to partners, under a licence, never to licensees."""
+    entries = sorted(set(expressions))
+    return {
+        "format": FORMAT,
+        "kind": "export",
+        "list": name,
+        "version": version,
+        "count": len(entries),
+        "entries": entries,
+        "generated_at": generated_at,
+    }
+
+
+def read_export(document: dict, public_key: Ed25519PublicKey) -> tuple[int, list[str]]:
+    """(version, expressions) of a partner export signed by ``public_key``; ListFormatError otherwise."""
+    payload = verify(document, public_key)
+    entries = payload.get("entries")
+    version = payload.get("version")
+    if payload.get("kind") != "export" or not isinstance(version, int) or version < 1:
+        raise ListFormatError("the document is not a partner export")
+    if not isinstance(entries, list) or not all(isinstance(e, str) and e.isascii() for e in entries):
+        raise ListFormatError("the export's entries are not a list of expressions")
+    return version, entries
