@@ -173,3 +173,29 @@ def test_only_administrators_manage_partner_lists(make_user, partner_server):
             by=make_user("analyst"),
         )
     assert AuditEvent.objects.filter(action="blocking.partner_register", outcome="denied").count() == 1
+
+
+def test_a_partner_hotline_downloads_our_cases_as_a_signed_export_and_a_licensee_cannot(
+    client, make_user, admin, settings, tmp_path
+):
+    from openmnr.accounts import apikeys
+    from openmnr.hotline import services as hotline
+
+    settings.DEBUG, settings.VAR_DIR = True, tmp_path  # the list's signing key is made on first use
+    hotline.file_demo_report("https://files.example/album/1.jpg", "test")
+    file_partner = services.partners.register("vendor", "file", redistribute=True, by=admin)
+    partners.import_file(file_partner, "https://theirs.example/x\n", by=admin)
+    services.publish()
+    _, partner_key = apikeys.create_api_key(
+        owner=make_user("partner_hotline"), name="hotline-b", scopes=["blocking.download_partner_export"]
+    )
+    _, licensee_key = apikeys.create_api_key(
+        owner=make_user("blocking_licensee"), name="resolver", scopes=["blocking.download_list"]
+    )
+    response = client.get("/api/v1/urllist/export", HTTP_AUTHORIZATION=f"Bearer {partner_key}")
+    pem = client.get("/api/v1/urllist/public-key", HTTP_AUTHORIZATION=f"Bearer {licensee_key}").content
+    version, entries = listformat.read_export(response.json(), serialization.load_pem_public_key(pem))
+    assert (version, entries) == (1, ["files.example/album/1.jpg"]), "ours only, never a partner's"
+    assert (
+        client.get("/api/v1/urllist/export", HTTP_AUTHORIZATION=f"Bearer {licensee_key}").status_code == 403
+    )

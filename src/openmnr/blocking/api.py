@@ -6,6 +6,7 @@
     POST /urllist/full-hashes {prefix}     the full hashes of a bucket
     POST /urllist/confirm {prefix, blinded} the blinded OPRF evaluation (the private way)
     GET  /urllist/public-key               the PEM key documents are signed with
+    GET  /urllist/export                   our cases' expressions, signed, for partner hotlines
     GET  /keywords                         the active keywords, signed
 
 Refusals are 400 with the reason (never an entry), 403 without the permission, 429 with
@@ -101,6 +102,16 @@ def confirm(request, body: BlindedIn):
 def public_key(request):
     require(request, "blocking.download_list")
     return HttpResponse(_answer(keys.public_key_pem), content_type="application/x-pem-file")
+
+
+@router.get(
+    "/urllist/export",
+    response={200: dict, **errors(400, 404, 503)},
+    summary="Our cases' entries as a signed export for a partner OpenMNR (partner hotlines)",
+)
+def export(request):
+    require(request, "blocking.download_partner_export")
+    return _answer(lambda: services.export(request=request))
 
 
 @router.get("/keywords", response={200: dict, **errors(400, 503)}, summary="The active keywords, signed")

@@ -30,6 +30,7 @@ class ListVersion(models.Model):
             ("download_keywords", "Download the signed keyword list (licensees' API keys)"),
             ("view_deterrence_counts", "Read the deterrence page's daily counts"),
             ("manage_partner_lists", "Register partners' URL lists and import them"),
+            ("download_partner_export", "Download our cases' URL list as a signed export (partner hotlines)"),
         ]
 
     def __str__(self):

@@ -25,7 +25,7 @@ from openmnr.core.urllist import listformat
 
 from .. import keys
 from ..errors import NotPublished, TooSoon
-from ..models import LicenseeDownload, ListVersion
+from ..models import LicenseeDownload, ListEntry, ListVersion, Source
 from .publishing import latest, prefix_bytes, state_at
 
 
@@ -126,3 +126,23 @@ def diff(from_version: int, *, request=None, now=None) -> dict:
         detail={"kind": "diff", "from_version": from_version, "version": version.version},
     )
     return document
+
+
+def export(*, request=None) -> dict:
+    """Our own entries (from hotline cases, never a partner's) at the latest version, as a signed
+    export a partner OpenMNR imports (``partners.import_document``). Expressions in the clear: for
+    partner hotlines under agreement (permission ``download_partner_export``), never licensees."""
+    version = _current()
+    expressions = ListEntry.objects.filter(
+        added_version__lte=version.version, removed_version__isnull=True, source=Source.CASE
+    ).values_list("expression", flat=True)
+    payload = listformat.export_payload(
+        settings.BLOCKING_LIST_NAME, version.version, list(expressions), generated_at=_generated_at(version)
+    )
+    audit.record(
+        "blocking.list_download",
+        request=request,
+        obj=version,
+        detail={"kind": "export", "version": version.version, "count": payload["count"]},
+    )
+    return listformat.sign(payload, keys.signing_key())
