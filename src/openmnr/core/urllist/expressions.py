@@ -221,9 +221,15 @@ def _fast_split(url: str) -> tuple[str, bool, str, str | None] | None:
 def url_expressions(url: str | bytes) -> list[str]:
     """The expressions of ``url`` as given and of its case-canonical form (tracking parameters
     removed, IDNA host): what a client looks up, so that it finds the entries made from cases."""
-    found = expressions(url)
-    if isinstance(url, str) and url.isascii() and "\\" not in url and not _has_tracking_parameter(url):
-        return found  # the case form would give the same expressions: skip the second pass
+    fast = _fast_split(url) if isinstance(url, str) else None
+    if fast is not None:  # ASCII, no backslash, no '%': only a tracking parameter changes the case form
+        found = _combine(*fast)
+        if not fast[3] or _TRACKING.search(fast[3]) is None:
+            return found
+    else:
+        found = _slow_expressions(url)
+        if isinstance(url, str) and url.isascii() and "\\" not in url and not _has_tracking_parameter(url):
+            return found  # the case form would give the same expressions: skip the second pass
     try:
         text = url if isinstance(url, str) else url.decode("utf-8")
         case_form = canonicalize(text).url
