@@ -32,10 +32,12 @@ class PartnerServer:
 
     def __init__(self):
         self.document = {}
+        self.authorizations = []
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
+                owner.authorizations.append(self.headers.get("Authorization"))
                 body = json.dumps(owner.document).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -73,18 +75,21 @@ def _live():
 
 
 def test_a_redistributable_export_joins_our_list_with_its_source_and_leaves_when_dropped(
-    partner_server, admin
+    partner_server, admin, monkeypatch
 ):
+    monkeypatch.setenv("OPENMNR_TEST_PARTNER_KEY", "omnr_ours_at_the_partner")
     partner = services.partners.register(
         "hotline-b",
         "openmnr",
         redistribute=True,
         source_url=partner_server.url,
         public_key_pem=PARTNER_PEM,
+        api_key_variable="OPENMNR_TEST_PARTNER_KEY",
         by=admin,
     )
     partner_server.publish(1, ["bad.example/gallery/", "worse.example/a/1.jpg"])
     assert partners.fetch(partner, by=admin)["count"] == 2
+    assert partner_server.authorizations == ["Bearer omnr_ours_at_the_partner"]
     version = services.publish()
     live = _live()
     assert set(live) == {"bad.example/gallery/", "worse.example/a/1.jpg"}

@@ -56,6 +56,11 @@ class PartnerList(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     source_url = models.URLField(blank=True, help_text="Where the partner serves its signed export.")
     public_key_pem = models.TextField(blank=True, help_text="The partner's Ed25519 public key (PEM).")
+    api_key_variable = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The environment variable holding our API key at the partner (never the key itself).",
+    )
     redistribute = models.BooleanField(default=False, help_text="The licence lets us publish its entries.")
     active = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=0, help_text="The partner's last imported version.")

@@ -1,8 +1,9 @@
 """Partners' URL lists: registered by an administrator, imported from a signed export or a file, and
 published with our own entries only where the licence allows.
 
-    register(name, kind, redistribute, source_url=, public_key_pem=, by=)  -> PartnerList
-    fetch(partner, by=)             GET the partner's signed export (httpx) and import it
+    register(name, kind, redistribute, source_url=, public_key_pem=, api_key_variable=, by=)
+    fetch(partner, by=)             GET the partner's signed export (httpx, with our key at the
+                                    partner read from the environment variable named) and import it
     import_document(partner, doc)   verify with the partner's Ed25519 key, then replace its entries
     import_file(partner, text)      one URL or 64-digit SHA-256 per line ('#' comments)
     known_locally(url)              the partner lists (any licence) holding one of the URL's expressions
@@ -21,6 +22,7 @@ the expression itself, which a hash does not give back; it too serves locally.
 """
 
 import hashlib
+import os
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -35,6 +37,7 @@ from ..errors import InvalidInput, NotAllowed, PartnerRefused, audited_refusal
 from ..models import PartnerEntry, PartnerList
 
 MAX_ENTRIES = 1_000_000
+BATCH = 500
 FETCH_TIMEOUT_SECONDS = 30.0
 
 
@@ -60,6 +63,7 @@ def register(
     redistribute: bool,
     source_url: str = "",
     public_key_pem: str = "",
+    api_key_variable: str = "",
     by=None,
     request=None,
 ) -> PartnerList:
@@ -81,6 +85,7 @@ def register(
             redistribute=redistribute,
             source_url=source_url,
             public_key_pem=public_key_pem,
+            api_key_variable=api_key_variable,
         )
         audit.record(
             "blocking.partner_register",
@@ -104,11 +109,16 @@ def _replace(partner: PartnerList, entries: dict[str, str], version: int, *, by,
     if len(entries) > MAX_ENTRIES:
         raise InvalidInput(f"a partner list holds at most {MAX_ENTRIES:,} entries")
     old = set(PartnerEntry.objects.filter(partner=partner).values_list("full_hash", flat=True))
-    PartnerEntry.objects.filter(partner=partner).exclude(full_hash__in=list(entries)).delete()
+    gone = sorted(old - set(entries))
+    for start in range(0, len(gone), BATCH):  # IN lists of a bounded size (SQLite's variable limit)
+        PartnerEntry.objects.filter(partner=partner, full_hash__in=gone[start : start + BATCH]).delete()
     PartnerEntry.objects.bulk_create(
-        PartnerEntry(partner=partner, expression=expression, full_hash=digest)
-        for digest, expression in entries.items()
-        if digest not in old
+        (
+            PartnerEntry(partner=partner, expression=expression, full_hash=digest)
+            for digest, expression in entries.items()
+            if digest not in old
+        ),
+        batch_size=BATCH,
     )
     partner.version, partner.imported_at = version, timezone.now()
     partner.save(update_fields=["version", "imported_at"])
@@ -153,8 +163,14 @@ def fetch(partner: PartnerList, *, by=None, request=None) -> dict:
 
     with audited_refusal("blocking.partner_import", by=by, obj=partner, request=request):
         _require(by)
+        headers = {}
+        if partner.api_key_variable:
+            token = os.environ.get(partner.api_key_variable, "")
+            if not token:
+                raise PartnerRefused(f"the environment variable {partner.api_key_variable} holds no API key")
+            headers["Authorization"] = f"Bearer {token}"
         try:
-            response = httpx.get(partner.source_url, timeout=FETCH_TIMEOUT_SECONDS)
+            response = httpx.get(partner.source_url, headers=headers, timeout=FETCH_TIMEOUT_SECONDS)
             response.raise_for_status()
             document = response.json()
         except (httpx.HTTPError, ValueError) as error:

@@ -27,6 +27,9 @@ class Command(BaseCommand):
         add.add_argument("--url", default="")
         add.add_argument("--public-key", type=Path)
         add.add_argument(
+            "--api-key-variable", default="", help="environment variable with our key at the partner"
+        )
+        add.add_argument(
             "--redistribute", action="store_true", help="the licence lets us publish its entries"
         )
         sub.add_parser("fetch").add_argument("name")
@@ -45,6 +48,7 @@ class Command(BaseCommand):
                     redistribute=options["redistribute"],
                     source_url=options["url"],
                     public_key_pem=pem,
+                    api_key_variable=options["api_key_variable"],
                 )
                 self.stdout.write(f"registered {partner.name} (redistribute: {partner.redistribute})")
             elif action == "list":
