@@ -204,3 +204,32 @@ def test_a_partner_hotline_downloads_our_cases_as_a_signed_export_and_a_licensee
     assert (
         client.get("/api/v1/urllist/export", HTTP_AUTHORIZATION=f"Bearer {licensee_key}").status_code == 403
     )
+
+
+def test_the_administrators_command_registers_imports_and_lists(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    listing = tmp_path / "list.txt"
+    listing.write_text("http://bad.example/1\n" + "cd" * 32 + "\n")
+    out = tmp_path / "out.txt"
+    with out.open("w") as stream:
+        call_command("urllist_partner", "add", "vendor", "--kind", "file", stdout=stream)
+        call_command("urllist_partner", "import-file", "vendor", str(listing), stdout=stream)
+        call_command("urllist_partner", "list", stdout=stream)
+    text = out.read_text()
+    assert "registered vendor (redistribute: False)" in text and "vendor: 2 entries, +2 -0" in text
+    assert "vendor\tfile\tversion 1\t2 entries\tredistribute: False" in text
+    with pytest.raises(CommandError, match="no partner list"):
+        call_command("urllist_partner", "fetch", "nobody")
+    with pytest.raises(CommandError, match="PEM"):
+        call_command(
+            "urllist_partner",
+            "add",
+            "b",
+            "--kind",
+            "openmnr",
+            "--url",
+            "http://127.0.0.1:9/x",
+            "--public-key",
+            str(listing),
+        )
