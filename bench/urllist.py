@@ -2,22 +2,28 @@
 the wire, and how many private confirmations the server answers, against a plain set of full
 SHA-256 hashes as the anchor.
 
-    .venv/bin/python bench/urllist.py [--entries 1000000] [--checks 200000] [--urls 20000]
+    .venv/bin/python bench/urllist.py [--entries 1000000] [--checks 200000] [--urls 100000] [--processes 2]
 
-Everything runs on ``openmnr.core.urllist`` (no database), in one process, on one core. Rows:
+Everything runs on ``openmnr.core.urllist`` (no database), in one process on one core unless a
+row says "2 cores". Rows:
 
 - memory of the client's index: the anchor (a Python set of 1M 32-byte digests), a Python set of
   4-byte prefixes as ints, and a sorted numpy uint32 array (tracemalloc, after a collect);
 - prefix checks per second for hashes already computed (the hot path of a resolver): the anchor's
   ``digest in set``, ``int in set`` one at a time, numpy ``searchsorted`` one at a time, and
   ``searchsorted`` over a batch of all the checks at once;
-- whole URL checks per second through ``UrlListClient.candidates``: Safe Browsing canonicalisation,
-  the host-suffix/path-prefix expressions (up to 30 per URL), their SHA-256, and the prefix test;
+- whole URL checks per second through the reference client: Safe Browsing canonicalisation (the
+  fast path for URLs already canonical, and for comparison the full canonicaliser alone), the
+  host-suffix/path-prefix expressions (up to 30 per URL), their SHA-256, and the prefix test; one
+  URL at a time (``candidates``), as a batch (``local_many``, what ``check_many`` runs before it
+  confirms the few hits), and with ``--processes 2`` the batch split over two forked processes
+  (the table says "2 cores" on that row);
 - the share of unlisted URLs that reach the server (prefix false positives);
 - the signed snapshot and a 1% diff in bytes (JSON, and gzip as HTTP would send it), with the time
   to build and sign them;
-- the server's confirmations per second: the blinded OPRF evaluation of one element plus the output
-  of one listed entry in the bucket (the usual bucket size), and the client's blind+finalize.
+- the server's confirmations per second: the blinded VOPRF evaluation of one element, its DLEQ
+  proof, and the output of one listed entry in the bucket (the usual bucket size), and the
+  client's blind + proof verification + finalize.
 
 Prints one table with the load average (the machine is shared: read ratios, not absolutes) and
 writes bench/results/urllist.json.
@@ -39,6 +45,7 @@ from pathlib import Path
 import numpy as np
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from openmnr.core.urllist import expressions as expressions_module
 from openmnr.core.urllist import listformat, oprf
 from openmnr.core.urllist.client import PrefixIndex, UrlListClient
 
@@ -62,11 +69,38 @@ def rate(n: int, action) -> tuple[float, float]:
     return n / seconds, seconds
 
 
+_WORKER_CLIENT = None
+
+
+def _worker_hits(chunk: list[str]) -> list[int]:
+    """In a forked worker: the positions in ``chunk`` of the URLs with a prefix hit."""
+    return [i for i, found in enumerate(_WORKER_CLIENT.local_many(chunk)) if found]
+
+
+def worker_pool(client, processes: int):
+    """Forked processes that share the client's prefixes copy-on-write, started once (as a proxy
+    would keep them), outside the measurement."""
+    import multiprocessing
+
+    global _WORKER_CLIENT
+    _WORKER_CLIENT = client
+    return multiprocessing.get_context("fork").Pool(processes)
+
+
+def parallel_hits(pool, urls: list[str], processes: int) -> list[int]:
+    """The batch split over the pool; only the positions of hits come back (usually none)."""
+    size = -(-len(urls) // (processes * 4))
+    chunks = [urls[i : i + size] for i in range(0, len(urls), size)]
+    found = pool.map(_worker_hits, chunks)
+    return [size * n + i for n, positions in enumerate(found) for i in positions]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--checks", type=int, default=200_000)
-    parser.add_argument("--urls", type=int, default=20_000)
+    parser.add_argument("--urls", type=int, default=100_000)
+    parser.add_argument("--processes", type=int, default=1, help="also run the batch over N forked processes")
     parser.add_argument("--confirmations", type=int, default=3_000)
     args = parser.parse_args()
     rng = random.Random(19)
@@ -130,7 +164,31 @@ def main() -> None:
     ]
     hits = []
     per_s, _ = rate(args.urls, lambda: hits.extend(len(client.candidates(u)) > 0 for u in urls))
-    note("whole URL checks/s (canonicalise, expressions, SHA-256, prefix)", f"{per_s:,.0f}", "URLs/s")
+    note(
+        "whole URL checks/s, one at a time (canonicalise, expressions, SHA-256, prefix)",
+        f"{per_s:,.0f}",
+        "URLs/s",
+    )
+    batch = []
+    per_s, _ = rate(args.urls, lambda: batch.extend(client.local_many(urls)))
+    note("whole URL checks/s, batch (local_many / check_many's local step)", f"{per_s:,.0f}", "URLs/s")
+    assert [bool(h) for h in batch] == hits
+    slow = expressions_module._fast_split
+    expressions_module._fast_split = lambda url: None  # the full canonicaliser for every URL
+    try:
+        per_s, _ = rate(args.urls // 5, lambda: client.local_many(urls[: args.urls // 5]))
+    finally:
+        expressions_module._fast_split = slow
+    note("whole URL checks/s, batch without the fast path (full canonicaliser)", f"{per_s:,.0f}", "URLs/s")
+    if args.processes > 1:
+        with worker_pool(client, args.processes) as pool:
+            assert parallel_hits(pool, urls[:100], args.processes) == [i for i in range(100) if hits[i]]
+            per_s, _ = rate(args.urls, lambda: parallel_hits(pool, urls, args.processes))
+        note(
+            f"whole URL checks/s, batch over {args.processes} forked processes ({args.processes} cores)",
+            f"{per_s:,.0f}",
+            "URLs/s",
+        )
     note(
         "unlisted URLs that reach the server (prefix false positives)",
         f"{100 * sum(hits) / len(hits):.2f}",
@@ -169,29 +227,41 @@ def main() -> None:
     server_key = oprf.derive_key(os.urandom(32))
     expressions = [f"site{n}.example/page.html" for n in range(args.confirmations)]
     blinded = [oprf.blind(e) for e in expressions]
+
+    def serve(e, b):
+        z = oprf.evaluate(server_key, b)
+        return z, oprf.prove(server_key, [b], [z]), oprf.evaluate_entry(server_key, e)
+
     per_s, _ = rate(
-        args.confirmations,
-        lambda: [
-            (oprf.evaluate(server_key, b), oprf.evaluate_entry(server_key, e))
-            for e, (_, b) in zip(expressions, blinded, strict=True)
-        ],
+        args.confirmations, lambda: [serve(e, b) for e, (_, b) in zip(expressions, blinded, strict=True)]
     )
-    note("server confirmations/s, OPRF (evaluate + one bucket entry)", f"{per_s:,.0f}", "per s")
+    note("server confirmations/s, VOPRF (evaluate + DLEQ proof + one bucket entry)", f"{per_s:,.0f}", "per s")
     bucket_index = {hashlib.sha256(e.encode()).digest()[:4]: e for e in expressions}
     per_s, _ = rate(
         args.confirmations * 100,
         lambda: [bucket_index.get(hashlib.sha256(e.encode()).digest()[:4]) for e in expressions * 100],
     )
     note("server confirmations/s, full hashes (in-memory bucket lookup)", f"{per_s:,.0f}", "per s")
-    evaluated = [oprf.evaluate(server_key, b) for _, b in blinded]
+    public = oprf.public_key(server_key)
+    rounds = [oprf.blind(e) for e in expressions]
+    evaluated = [oprf.evaluate(server_key, b) for _, b in rounds]
+    proofs = [oprf.prove(server_key, [b], [z]) for (_, b), z in zip(rounds, evaluated, strict=True)]
     per_s, _ = rate(
         args.confirmations,
         lambda: [
-            oprf.finalize(e, r, z)
-            for e, (r, _), z in zip(expressions, [oprf.blind(e) for e in expressions], evaluated, strict=True)
+            (oprf.blind(e), oprf.finalize(e, r, z))
+            for e, (r, _), z in zip(expressions, rounds, evaluated, strict=True)
         ],
     )
     note("client blind + finalize/s", f"{per_s:,.0f}", "per s")
+    per_s, _ = rate(
+        args.confirmations,
+        lambda: [
+            oprf.verify_proof(public, [b], [z], proof)
+            for (_, b), z, proof in zip(rounds, evaluated, proofs, strict=True)
+        ],
+    )
+    note("client DLEQ proof verifications/s", f"{per_s:,.0f}", "per s")
 
     load = os.getloadavg()
     print(

@@ -39,3 +39,33 @@ def test_urllist_check_against_a_live_server(live_server, make_user, settings, t
 def test_urllist_expressions_needs_no_server(capsys):
     assert main(["urllist", "expressions", "http://a.b.c/1/2.html?param=1"]) == 0
     assert capsys.readouterr().out.splitlines()[:2] == ["a.b.c/1/2.html?param=1", "a.b.c/1/2.html"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reference_client_over_http_waits_as_the_server_says_and_verifies_each_answer(
+    live_server, make_user, settings, tmp_path
+):
+    """Over real HTTP (127.0.0.1): a second copy of a licensee's key asking within the minimum wait
+    gets 429 and waits for Retry-After; a confirmation's proof holds with the key in the signed list."""
+    from cryptography.hazmat.primitives import serialization
+
+    from openmnr.core.urllist.client import HttpTransport, TooSoon, UrlListClient
+
+    settings.DEBUG = True
+    settings.VAR_DIR = tmp_path
+    hotline.file_demo_report("https://files.example/album/1.jpg", "test")
+    services.publish()
+    _, key = apikeys.create_api_key(
+        owner=make_user("blocking_licensee"), name="resolver", scopes=["blocking.download_list"]
+    )
+    public = serialization.load_pem_public_key(keys.public_key_pem())
+    first = UrlListClient(HttpTransport(live_server.url, key), public)
+    assert first.update(now=1000.0)
+    assert first.state.oprf_public_key and first.check("http://files.example/album/1.jpg").listed
+
+    second = UrlListClient(HttpTransport(live_server.url, key), public)  # the same key, another resolver
+    with pytest.raises(TooSoon) as refused:
+        second.transport.snapshot()
+    assert 0 < refused.value.retry_after <= settings.BLOCKING_MIN_WAIT_SECONDS
+    assert second.update(now=1000.0) is False and second.state.version == 0
+    assert second.next_update_at >= 1000.0 + refused.value.retry_after - 1

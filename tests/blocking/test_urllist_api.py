@@ -65,6 +65,18 @@ def _public_key(client, key):
     return serialization.load_pem_public_key(pem)
 
 
+def _wait_passes():
+    """The licensee's last download moves back by the list's minimum wait (the server's clock)."""
+    from django.conf import settings
+    from django.db.models import F
+
+    from openmnr.blocking.models import LicenseeDownload
+
+    LicenseeDownload.objects.update(
+        last_at=F("last_at") - timedelta(seconds=settings.BLOCKING_MIN_WAIT_SECONDS)
+    )
+
+
 def _confirm_removal(case_id):
     TakedownCase.objects.filter(pk=case_id).update(confirmed_at=timezone.now(), removed_at=timezone.now())
 
@@ -86,6 +98,7 @@ def test_a_licensee_blocks_live_cases_and_stops_when_removal_is_confirmed(client
     _confirm_removal(first.id)
     version = services.publish()
     assert (version.version, version.count, version.removed) == (2, 1, 1)
+    _wait_passes()
     assert resolver.update(now=resolver.state.min_wait_seconds + 1)
     assert resolver.state.version == 2
     assert not resolver.check("https://files.example/album/1.jpg").listed
@@ -97,6 +110,7 @@ def test_every_download_is_audited_without_the_entries(client, licensee):
     hotline.file_demo_report("https://files.example/secret-path/1.jpg", "test")
     services.publish()
     client.get("/api/v1/urllist/snapshot", HTTP_AUTHORIZATION=f"Bearer {licensee}")
+    _wait_passes()
     client.get("/api/v1/urllist/diff?from_version=1", HTTP_AUTHORIZATION=f"Bearer {licensee}")
     events = AuditEvent.objects.filter(action="blocking.list_download").order_by("seq")
     assert [e.detail["kind"] for e in events] == ["snapshot", "diff"]
@@ -188,3 +202,37 @@ def test_the_clock_publishes_changes_at_most_every_five_minutes():
     assert services.clock_job(now=now + timedelta(minutes=1)) is None
     assert services.clock_job(now=now + timedelta(minutes=6)).count == 2
     assert services.clock_job(now=now + timedelta(minutes=12)) is None, "nothing changed"
+
+
+def test_a_licensee_asking_before_the_minimum_wait_gets_429_and_nothing_else(client, licensee):
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {licensee}"}
+    hotline.file_demo_report("https://files.example/1", "test")
+    services.publish()
+    first = client.get("/api/v1/urllist/snapshot", **auth)
+    assert first.status_code == 200
+    for path in ("/api/v1/urllist/snapshot", "/api/v1/urllist/diff?from_version=1"):
+        again = client.get(path, **auth)
+        assert again.status_code == 429, path
+        assert again.json() == {"error": "too_soon", "detail": again.json()["detail"], "fields": {}}
+        assert "files.example" not in again.content.decode() and "payload" not in again.json()
+        wait = int(again["Retry-After"])
+        assert 0 < wait <= first.json()["payload"]["min_wait_seconds"]
+    downloads = AuditEvent.objects.filter(action="blocking.list_download").count()
+    assert downloads == 1, "a refused request is no download"
+    _wait_passes()
+    assert client.get("/api/v1/urllist/diff?from_version=1", **auth).status_code == 200
+    # The one exception: a client whose diff does not apply fetches a snapshot at once, once.
+    assert client.get("/api/v1/urllist/snapshot", **auth).status_code == 200
+    assert client.get("/api/v1/urllist/snapshot", **auth).status_code == 429
+
+
+def test_the_wait_is_per_licensee(client, licensee, make_user):
+    from openmnr.accounts import apikeys
+
+    hotline.file_demo_report("https://files.example/1", "test")
+    services.publish()
+    _, other = apikeys.create_api_key(
+        owner=make_user("blocking_licensee"), name="proxy", scopes=["blocking.download_list"]
+    )
+    assert client.get("/api/v1/urllist/snapshot", HTTP_AUTHORIZATION=f"Bearer {licensee}").status_code == 200
+    assert client.get("/api/v1/urllist/snapshot", HTTP_AUTHORIZATION=f"Bearer {other}").status_code == 200

@@ -9,19 +9,21 @@ import rbcl
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from openmnr.core.urllist import listformat, oprf
-from openmnr.core.urllist.client import UrlListClient
+from openmnr.core.urllist.client import UrlListClient, UrlListError
 from openmnr.core.urllist.expressions import expression_hash
 
 KEY = Ed25519PrivateKey.generate()
 OPRF_KEY = oprf.derive_key(b"k" * 32)
+ROGUE_KEY = oprf.derive_key(b"r" * 32)
 
 
 class FakeServer:
     """The server side in memory: what it holds, and everything it was told (its view)."""
 
-    def __init__(self, expressions: list[str]):
+    def __init__(self, expressions: list[str], *, evaluation_key: bytes = OPRF_KEY):
         self.versions: dict[int, set[str]] = {1: set(expressions)}
         self.views: list[tuple] = []
+        self.evaluation_key = evaluation_key  # what it evaluates with; the list always names OPRF_KEY's
 
     @property
     def version(self):
@@ -42,6 +44,7 @@ class FakeServer:
                 prefix_bytes=4,
                 min_wait=300,
                 generated_at="t",
+                oprf_public_key=oprf.public_key(OPRF_KEY),
             ),
             KEY,
         )
@@ -57,6 +60,7 @@ class FakeServer:
                 prefix_bytes=4,
                 min_wait=300,
                 generated_at="t",
+                oprf_public_key=oprf.public_key(OPRF_KEY),
             ),
             KEY,
         )
@@ -64,9 +68,12 @@ class FakeServer:
     def confirm(self, prefix, blinded):
         self.views.append((prefix, blinded))
         bucket = [e for e in self.versions[self.version] if expression_hash(e)[:4] == prefix]
+        key = self.evaluation_key
+        evaluated = oprf.evaluate(key, blinded)
         return {
-            "evaluated": base64.b64encode(oprf.evaluate(OPRF_KEY, blinded)).decode(),
-            "outputs": [base64.b64encode(oprf.evaluate_entry(OPRF_KEY, e)).decode() for e in bucket],
+            "evaluated": base64.b64encode(evaluated).decode(),
+            "proof": base64.b64encode(oprf.prove(key, [blinded], [evaluated])).decode(),
+            "outputs": [base64.b64encode(oprf.evaluate_entry(key, e)).decode() for e in bucket],
         }
 
 
@@ -199,3 +206,34 @@ def test_a_diff_takes_any_state_to_the_next_for_every_prefix_length(width):
     after = listformat.apply(state, diff)
     assert after.prefixes == sorted(new) and after.version == 2
     assert len(base64.b64decode(diff["removals"])) == 4 * len(old - new)
+
+
+def test_a_server_that_evaluates_with_another_key_than_the_published_one_is_refused():
+    """A server could answer one licensee with a key of its own, to recognise its elements later;
+    the proof binds every answer to the key in the signed list, and the client refuses the rest."""
+    honest = _client(FakeServer(["bad.example/"]))
+    assert honest.check("http://bad.example/x").listed
+    rogue = FakeServer(["bad.example/"], evaluation_key=ROGUE_KEY)
+    client = _client(rogue)
+    with pytest.raises(UrlListError, match="proof does not hold"):
+        client.check("http://bad.example/x")
+    # A URL without a prefix hit never reaches the server, whatever its key.
+    assert not client.check("http://good.example/").listed and len(rogue.views) == 1
+
+
+def test_a_batch_answers_each_url_in_order_and_marks_the_odd_one():
+    client = _client(FakeServer(["bad.example/gallery/"]))
+    results = client.check_many(
+        [
+            "https://bad.example/gallery/1.jpg",
+            "ftp://bad.example/",
+            "https://good.example/",
+            b"http://BAD.example/gallery/",
+        ]
+    )
+    assert [(r.listed, r.invalid) for r in results] == [
+        (True, False),
+        (False, True),
+        (False, False),
+        (True, False),
+    ]

@@ -6,9 +6,11 @@
     POST /urllist/full-hashes {prefix}     the full hashes of a bucket
     POST /urllist/confirm {prefix, blinded} the blinded OPRF evaluation (the private way)
     GET  /urllist/public-key               the PEM key documents are signed with
+    GET  /urllist/export                   our cases' expressions, signed, for partner hotlines
     GET  /keywords                         the active keywords, signed
 
-Refusals are 400 with the reason (never an entry), 403 without the permission.
+Refusals are 400 with the reason (never an entry), 403 without the permission, 429 with
+Retry-After for a snapshot or diff asked for before the list's minimum wait has passed.
 """
 
 from django.conf import settings
@@ -21,7 +23,7 @@ from openmnr.common.apierrors import Refused, errors
 from openmnr.core.referral import KeyFileError
 
 from . import keys, services
-from .errors import BlockingError, NotPublished
+from .errors import BlockingError, NotPublished, TooSoon
 
 router = Router(tags=["blocking"])
 
@@ -48,6 +50,8 @@ def _answer(call):
         return call()
     except NotPublished as error:
         raise Refused(404, "not_found", str(error)) from None
+    except TooSoon as error:
+        raise Refused(429, "too_soon", str(error), headers={"Retry-After": str(error.retry_after)}) from None
     except BlockingError as error:
         raise Refused(400, "invalid_input", str(error)) from None
     except KeyFileError as error:  # the operator has not set OPENMNR_BLOCKING_SIGNING_KEY
@@ -56,7 +60,7 @@ def _answer(call):
 
 @router.get(
     "/urllist/snapshot",
-    response={200: dict, **errors(400, 404, 503)},
+    response={200: dict, **errors(400, 404, 429, 503)},
     summary="The URL list's latest version as a signed snapshot",
 )
 def snapshot(request):
@@ -66,7 +70,7 @@ def snapshot(request):
 
 @router.get(
     "/urllist/diff",
-    response={200: dict, **errors(400, 404, 503)},
+    response={200: dict, **errors(400, 404, 429, 503)},
     summary="A signed diff from a version the licensee holds to the latest",
 )
 def diff(request, from_version: int):
@@ -98,6 +102,16 @@ def confirm(request, body: BlindedIn):
 def public_key(request):
     require(request, "blocking.download_list")
     return HttpResponse(_answer(keys.public_key_pem), content_type="application/x-pem-file")
+
+
+@router.get(
+    "/urllist/export",
+    response={200: dict, **errors(400, 404, 503)},
+    summary="Our cases' entries as a signed export for a partner OpenMNR (partner hotlines)",
+)
+def export(request):
+    require(request, "blocking.download_partner_export")
+    return _answer(lambda: services.export(request=request))
 
 
 @router.get("/keywords", response={200: dict, **errors(400, 503)}, summary="The active keywords, signed")

@@ -38,6 +38,11 @@ class TooSoon(BlockingError):
         self.retry_after = retry_after
 
 
+class PartnerRefused(BlockingError):
+    """A partner's list that cannot be trusted or fetched: a signature that does not hold with the
+    registered key, an older export than the one imported, an entry that is no web address."""
+
+
 class Conflict(BlockingError):
     """Another publication of the list happened at the same moment; try again."""
 

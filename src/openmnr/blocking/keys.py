@@ -35,3 +35,8 @@ def oprf_key() -> bytes:
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
     return oprf.derive_key(raw)
+
+
+def oprf_public_key() -> bytes:
+    """pkS, published in every signed snapshot and diff so licensees verify each confirmation."""
+    return oprf.public_key(oprf_key())

@@ -29,6 +29,8 @@ class ListVersion(models.Model):
             ("download_list", "Download the URL list and confirm prefix hits (licensees' API keys)"),
             ("download_keywords", "Download the signed keyword list (licensees' API keys)"),
             ("view_deterrence_counts", "Read the deterrence page's daily counts"),
+            ("manage_partner_lists", "Register partners' URL lists and import them"),
+            ("download_partner_export", "Download our cases' URL list as a signed export (partner hotlines)"),
         ]
 
     def __str__(self):
@@ -37,6 +39,55 @@ class ListVersion(models.Model):
 
 class Source(models.TextChoices):
     CASE = "case", "hotline case"
+    PARTNER = "partner", "partner's list"
+
+
+class PartnerList(models.Model):
+    """A partner's URL list: a signed export from a partner OpenMNR, or a plain file of URLs/hashes.
+
+    ``redistribute`` is the licence: only then do its entries join the list we publish (with the
+    partner as their source); otherwise they are kept for local use (``partners.known_locally``)."""
+
+    class Kind(models.TextChoices):
+        OPENMNR = "openmnr", "signed export of a partner OpenMNR"
+        FILE = "file", "plain list of URLs or SHA-256 hashes"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    source_url = models.URLField(blank=True, help_text="Where the partner serves its signed export.")
+    public_key_pem = models.TextField(blank=True, help_text="The partner's Ed25519 public key (PEM).")
+    api_key_variable = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The environment variable holding our API key at the partner (never the key itself).",
+    )
+    redistribute = models.BooleanField(default=False, help_text="The licence lets us publish its entries.")
+    active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=0, help_text="The partner's last imported version.")
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"partner list {self.name}"
+
+
+class PartnerEntry(models.Model):
+    """One entry of a partner's list as last imported (replaced wholesale by each import)."""
+
+    partner = models.ForeignKey(PartnerList, on_delete=models.CASCADE, related_name="entries")
+    expression = models.TextField(blank=True, help_text="Empty for a hash-only line of a file.")
+    full_hash = models.CharField(max_length=64)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "full_hash"], name="blocking_one_partner_entry")
+        ]
+
+    def __str__(self):
+        return f"partner entry {self.pk}"
 
 
 class ListEntry(models.Model):
@@ -46,6 +97,14 @@ class ListEntry(models.Model):
     full_hash = models.CharField(max_length=64, db_index=True, help_text="SHA-256 of the expression, hex.")
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.CASE)
     case_id = models.BigIntegerField(null=True, blank=True, help_text="The hotline case it was made from.")
+    partner = models.ForeignKey(
+        PartnerList,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Its source list.",
+    )
     added_version = models.PositiveIntegerField()
     removed_version = models.PositiveIntegerField(null=True, blank=True)
 
@@ -133,3 +192,19 @@ class DeterrenceCount(models.Model):
                 fields=["day"], condition=Q(list_version__isnull=True), name="blocking_one_unversioned_count"
             ),
         ]
+
+
+class LicenseeDownload(models.Model):
+    """When a licensee's key last received a snapshot or diff: what the minimum wait is counted from.
+
+    One row per key, overwritten: the audit log keeps the history, this row only the last time."""
+
+    api_key = models.OneToOneField("accounts.ApiKey", on_delete=models.CASCADE, related_name="+")
+    last_at = models.DateTimeField()
+    last_kind = models.CharField(max_length=10)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"last list download of key {self.api_key_id}"

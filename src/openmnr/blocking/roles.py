@@ -10,8 +10,9 @@ GRANTS = {
     "analyst": ["view_blocking", "view_keywords"],
     "senior_analyst": ["view_blocking", "publish_list", "view_keywords", "curate_keywords"],
     "national_coordinator": ["view_blocking", "view_deterrence_counts"],
-    "administrator": ["view_blocking", "publish_list", "view_deterrence_counts"],
+    "administrator": ["view_blocking", "publish_list", "view_deterrence_counts", "manage_partner_lists"],
     "blocking_licensee": ["download_list", "download_keywords"],
+    "partner_hotline": ["download_partner_export"],
 }
 
 STAFF_LINKS = [

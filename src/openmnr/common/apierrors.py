@@ -55,9 +55,18 @@ class ApiError(Schema):
 class Refused(Exception):
     """Raised by an operation (or the layer below it) to answer with the error shape."""
 
-    def __init__(self, status: int, code: str, detail: str, fields: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        fields: dict[str, str] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(detail)
         self.status, self.code, self.detail, self.fields = status, code, detail, dict(fields or {})
+        self.headers = dict(headers or {})  # such as Retry-After with a 429
 
     def body(self) -> dict:
         return body(self.code, self.detail, self.fields)

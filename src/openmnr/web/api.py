@@ -118,7 +118,7 @@ def _answer(request, refused: Refused, headers: dict | None = None):
 
 @api.exception_handler(Refused)
 def _refused(request, exc: Refused):
-    return _answer(request, exc)
+    return _answer(request, exc, exc.headers)
 
 
 @api.exception_handler(AuthenticationError)

@@ -4,16 +4,18 @@ other apps use these names only.
     publish(by=None) -> ListVersion | None              publishing.py: live cases -> a new version
     clock_job()                                          publishing.py: the worker clock publishes changes
     latest() / state_at(version) / full_hashes_at(v)     publishing.py
-    snapshot() / diff(from_version)                      downloads.py: signed documents, audited
+    snapshot() / diff(from_version)                      downloads.py: signed documents, audited, paced
+    export()                                             downloads.py: our cases' expressions for partners
     full_hashes(prefix) / evaluate(prefix, blinded)      confirmation.py: a prefix hit confirmed
     propose / confirm / disable / listed / export        keywords.py: four eyes, signed export
     count(kind, version) / daily() / help_services()     deterrence.py: aggregate counts only
     register_providers()                                 indicators.py: capability 16's figures
+    partners.register / fetch / import_file / known_locally   partners.py: partners' lists, by licence
 """
 
-from . import deterrence, keywords
+from . import deterrence, keywords, partners
 from .confirmation import evaluate, full_hashes
-from .downloads import diff, snapshot
+from .downloads import diff, export, snapshot
 from .indicators import register_providers
 from .publishing import clock_job, full_hashes_at, latest, publish, state_at
 
@@ -22,10 +24,12 @@ __all__ = [
     "deterrence",
     "diff",
     "evaluate",
+    "export",
     "full_hashes",
     "full_hashes_at",
     "keywords",
     "latest",
+    "partners",
     "publish",
     "register_providers",
     "snapshot",

@@ -40,7 +40,8 @@ def full_hashes(prefix_hex: str, *, request=None) -> list[str]:
 
 
 def evaluate(prefix_hex: str, blinded_b64: str, *, request=None) -> dict:
-    """k·B, and the OPRF output of every live entry in the bucket, in an order that says nothing."""
+    """k·B with its DLEQ proof (bound to the OPRF public key in the signed list), and the OPRF
+    output of every live entry in the bucket, in an order that says nothing."""
     try:
         blinded = base64.b64decode(blinded_b64, validate=True)
     except (binascii.Error, ValueError):
@@ -51,10 +52,12 @@ def evaluate(prefix_hex: str, blinded_b64: str, *, request=None) -> dict:
         evaluated = oprf.evaluate(key, blinded)
     except oprf.OprfError as error:
         raise InvalidInput(str(error)) from None
+    proof = oprf.prove(key, [blinded], [evaluated])
     outputs = sorted(oprf.evaluate_entry(key, entry.expression) for entry in bucket)
     audit.record("blocking.confirm", request=request, object_type="blocking.list", detail={"mode": "oprf"})
     return {
         "evaluated": base64.b64encode(evaluated).decode("ascii"),
+        "proof": base64.b64encode(proof).decode("ascii"),
         "outputs": [base64.b64encode(o).decode("ascii") for o in outputs],
     }
 

@@ -4,18 +4,28 @@ A document is built once per version (or pair of versions) and kept in memory: a
 changes once published, so a cached document is never stale, and a thousand resolvers asking for
 the same diff cost one build. The cache key holds the version's checksum and the signing key's id,
 so a restored database or a new key never meets an old document. The audit record names the key and the versions, never an entry.
+
+The minimum wait is enforced here, not only written into the documents: a key that asks again
+before ``BLOCKING_MIN_WAIT_SECONDS`` have passed since its last download gets ``TooSoon`` (429 with
+Retry-After) and nothing else, so a misbehaving resolver cannot turn the list into a lookup of
+what changed minute by minute, nor load the server. One exception keeps an honest client whole: a
+snapshot right after a diff (the client's recovery when a diff does not apply). That allows at most
+two documents per wait. Staff sessions (people looking, not machines) are not paced.
 """
 
+import math
 from functools import lru_cache
 
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 
 from openmnr.audit import services as audit
 from openmnr.core.urllist import listformat
 
 from .. import keys
-from ..errors import NotPublished
-from ..models import ListVersion
+from ..errors import NotPublished, TooSoon
+from ..models import LicenseeDownload, ListEntry, ListVersion, Source
 from .publishing import latest, prefix_bytes, state_at
 
 
@@ -33,6 +43,7 @@ def _snapshot(version_number: int, checksum: str, key_id: str) -> dict:
         prefix_bytes=prefix_bytes(),
         min_wait=settings.BLOCKING_MIN_WAIT_SECONDS,
         generated_at=_generated_at(version),
+        oprf_public_key=keys.oprf_public_key(),
     )
     return listformat.sign(payload, keys.signing_key())
 
@@ -49,6 +60,7 @@ def _diff(from_version: int, to_version: int, checksum: str, key_id: str) -> dic
         prefix_bytes=prefix_bytes(),
         min_wait=settings.BLOCKING_MIN_WAIT_SECONDS,
         generated_at=_generated_at(version),
+        oprf_public_key=keys.oprf_public_key(),
     )
     return listformat.sign(payload, keys.signing_key())
 
@@ -64,9 +76,31 @@ def _key_id() -> str:
     return listformat.key_id(keys.signing_key().public_key())
 
 
-def snapshot(*, request=None) -> dict:
+def _pace(request, kind: str, now) -> None:
+    """Count this download against the key's minimum wait, or raise TooSoon (inside the caller's
+    transaction, so a refused or failed download leaves the last time as it was)."""
+    key = getattr(request, "api_key", None)
+    if key is None:
+        return
+    row, created = LicenseeDownload.objects.select_for_update().get_or_create(
+        api_key=key, defaults={"last_at": now, "last_kind": kind}
+    )
+    if created:
+        return
+    wait = settings.BLOCKING_MIN_WAIT_SECONDS - (now - row.last_at).total_seconds()
+    recovering = kind == "snapshot" and row.last_kind == "diff"
+    if wait > 0 and not recovering:
+        seconds = max(1, math.ceil(wait))
+        raise TooSoon(f"the list's minimum wait has not passed: ask again in {seconds} seconds", seconds)
+    row.last_at, row.last_kind = now, kind
+    row.save(update_fields=["last_at", "last_kind"])
+
+
+@transaction.atomic
+def snapshot(*, request=None, now=None) -> dict:
     """The signed snapshot of the latest version."""
     version = _current()
+    _pace(request, "snapshot", now or timezone.now())
     document = _snapshot(version.version, version.checksum, _key_id())
     audit.record(
         "blocking.list_download",
@@ -77,11 +111,13 @@ def snapshot(*, request=None) -> dict:
     return document
 
 
-def diff(from_version: int, *, request=None) -> dict:
+@transaction.atomic
+def diff(from_version: int, *, request=None, now=None) -> dict:
     """The signed diff from ``from_version`` to the latest version."""
     version = _current()
     if not 1 <= from_version <= version.version:
         raise NotPublished(f"there is no version {from_version} to start a diff from")
+    _pace(request, "diff", now or timezone.now())
     document = _diff(from_version, version.version, version.checksum, _key_id())
     audit.record(
         "blocking.list_download",
@@ -90,3 +126,23 @@ def diff(from_version: int, *, request=None) -> dict:
         detail={"kind": "diff", "from_version": from_version, "version": version.version},
     )
     return document
+
+
+def export(*, request=None) -> dict:
+    """Our own entries (from hotline cases, never a partner's) at the latest version, as a signed
+    export a partner OpenMNR imports (``partners.import_document``). Expressions in the clear: for
+    partner hotlines under agreement (permission ``download_partner_export``), never licensees."""
+    version = _current()
+    expressions = ListEntry.objects.filter(
+        added_version__lte=version.version, removed_version__isnull=True, source=Source.CASE
+    ).values_list("expression", flat=True)
+    payload = listformat.export_payload(
+        settings.BLOCKING_LIST_NAME, version.version, list(expressions), generated_at=_generated_at(version)
+    )
+    audit.record(
+        "blocking.list_download",
+        request=request,
+        obj=version,
+        detail={"kind": "export", "version": version.version, "count": payload["count"]},
+    )
+    return listformat.sign(payload, keys.signing_key())

@@ -1,7 +1,8 @@
 """Publishing the URL list: from the cases takedown still sees live to a new signed version.
 
 ``publish`` compares what the list should hold (one exact expression per live case URL, from
-``takedown.services.live_confirmed_urls``) with the entries live now, and if they differ records a
+``takedown.services.live_confirmed_urls``, and partners' entries where the licence allows:
+``partners.py``) with the entries live now, and if they differ records a
 new version in one transaction: new entries carry it as ``added_version``, dropped ones as
 ``removed_version``, and ``ListVersion`` keeps the count and checksum. Nothing changes when nothing
 changed, so a clock can call it every few minutes and licensees' diffs stay empty. Two publications
@@ -24,6 +25,7 @@ from openmnr.takedown import services as takedown
 
 from ..errors import Conflict, InvalidInput, NotAllowed
 from ..models import ListEntry, ListVersion, Source
+from . import partners
 
 
 def prefix_bytes() -> int:
@@ -34,15 +36,19 @@ def latest() -> ListVersion | None:
     return ListVersion.objects.order_by("-version").first()
 
 
-def wanted_entries() -> dict[str, int]:
-    """expression -> hotline case id, for every live case URL (the oldest case wins a shared one)."""
-    wanted: dict[str, int] = {}
+def wanted_entries() -> dict[str, tuple[int | None, int | None]]:
+    """expression -> (hotline case id, partner list id): every live case URL (the oldest case wins
+    a shared one), then the entries of partners whose licence lets us publish (a case wins over a
+    partner for the same expression)."""
+    wanted: dict[str, tuple[int | None, int | None]] = {}
     for live in takedown.live_confirmed_urls():
         try:
             expression = expressions(live.url)[0]
         except InvalidURL:
             continue  # a case URL is canonical already; one that is not cannot be blocked either
-        wanted.setdefault(expression, live.case_id)
+        wanted.setdefault(expression, (live.case_id, None))
+    for expression, partner_id in partners.published_entries().items():
+        wanted.setdefault(expression, (None, partner_id))
     return wanted
 
 
@@ -65,8 +71,9 @@ def publish(*, by=None, request=None, now=None) -> ListVersion | None:
                 ListEntry(
                     expression=e,
                     full_hash=hashlib.sha256(e.encode("ascii")).hexdigest(),
-                    source=Source.CASE,
-                    case_id=wanted[e],
+                    source=Source.CASE if wanted[e][0] is not None else Source.PARTNER,
+                    case_id=wanted[e][0],
+                    partner_id=wanted[e][1],
                     added_version=version,
                 )
                 for e in added

@@ -4,17 +4,26 @@ filter keeps the prefixes, checks URLs locally, and confirms a hit with the serv
     client = UrlListClient(HttpTransport(server, api_key), public_key)
     client.update()            # snapshot first, then diffs; never sooner than min_wait_seconds
     client.check(url)          # -> CheckResult(listed, expression)
+    client.check_many(urls)    # the same for a batch; only prefix hits reach the server
 
 The local test is the hot path (every URL a proxy sees), so the prefixes are held in a sorted
 numpy ``uint32`` array and looked up with ``searchsorted`` for a whole batch at once; a Python
 ``set`` of ints is the alternative (``bench/urllist.py`` measures both: the set is faster per single
 URL, the array takes a quarter of the memory). Only a hit goes to the server, so the server sees
-a tiny share of the traffic, and through the OPRF learns only the bucket.
+a tiny share of the traffic, and through the OPRF learns only the bucket. Every confirmation carries
+a DLEQ proof, checked against the OPRF public key of the signed list: an answer made with any other
+key is refused (``UrlListError``), so the server cannot mark one licensee's answers with a key of
+its own.
+
+The local step is what a proxy pays per URL: ``expressions.url_expressions`` (a fast path for the
+common URL already in canonical form), one SHA-256 per expression and a set lookup of the first
+four bytes as an int (``bench/urllist.py``).
 """
 
 import base64
 import hashlib
 import json
+import struct
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,13 +31,25 @@ from pathlib import Path
 import numpy as np
 
 from . import listformat, oprf
-from .expressions import InvalidURL, expression_hash, url_expressions
+from .expressions import InvalidURL, url_expressions
 
-__all__ = ["CheckResult", "HttpTransport", "InvalidURL", "UrlListClient", "UrlListError"]
+__all__ = ["CheckResult", "HttpTransport", "InvalidURL", "TooSoon", "UrlListClient", "UrlListError"]
 
 
 class UrlListError(RuntimeError):
     """The server could not be asked, or answered something the client cannot use."""
+
+
+class TooSoon(UrlListError):
+    """The server refused an update asked for before the list's minimum wait (429)."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+_sha256 = hashlib.sha256
+_uint32 = struct.Struct(">I").unpack_from
 
 
 @dataclass(frozen=True)
@@ -36,6 +57,7 @@ class CheckResult:
     listed: bool
     expression: str | None = None  # the listed expression (host suffix / path prefix), if any
     prefix_hits: int = 0  # how many of the URL's expressions fell in a listed bucket
+    invalid: bool = False  # check_many only: the URL is no http(s) address (check raises instead)
 
 
 class PrefixIndex:
@@ -73,6 +95,12 @@ class HttpTransport:
             response = self._client.request(method, path, **kwargs)
         except httpx.HTTPError as error:
             raise UrlListError(f"the list server cannot be reached: {error}") from None
+        if response.status_code == 429:
+            try:
+                seconds = int(response.headers.get("Retry-After", "60"))
+            except ValueError:
+                seconds = 60
+            raise TooSoon(f"the list server asks to wait {seconds} seconds", seconds)
         if response.status_code != 200:
             raise UrlListError(f"the list server answered {response.status_code}: {response.text[:200]}")
         return response.json()
@@ -109,13 +137,17 @@ class UrlListClient:
         now = time.time() if now is None else now
         if now < self.next_update_at:
             return False
-        if self.state.version:
-            try:
-                self._apply(self.transport.diff(self.state.version))
-            except listformat.ListFormatError:
+        try:
+            if self.state.version:
+                try:
+                    self._apply(self.transport.diff(self.state.version))
+                except listformat.ListFormatError:
+                    self._apply(self.transport.snapshot())  # the server allows this one at once
+            else:
                 self._apply(self.transport.snapshot())
-        else:
-            self._apply(self.transport.snapshot())
+        except TooSoon as refused:  # another copy of this key asked first: wait as told
+            self.next_update_at = now + refused.retry_after
+            return False
         self.next_update_at = now + self.state.min_wait_seconds
         return True
 
@@ -127,28 +159,61 @@ class UrlListClient:
 
     # -- checking URLs
     def candidates(self, url: str | bytes) -> list[tuple[str, bytes]]:
-        """The URL's expressions whose prefix is in the list: (expression, full hash)."""
+        """The URL's expressions whose prefix is in the list: (expression, full hash). The hot path:
+        no hit (the usual answer) means the URL is not listed, without asking anyone."""
+        prefixes = self._set
         hits = []
         for expression in url_expressions(url):
-            digest = expression_hash(expression)
-            if int.from_bytes(digest[:4], "big") in self._set:
+            digest = _sha256(expression.encode("ascii")).digest()
+            if _uint32(digest)[0] in prefixes:
                 hits.append((expression, digest))
         return hits
 
+    def local_many(self, urls) -> list[list[tuple[str, bytes]] | None]:
+        """``candidates`` for each URL of a batch, None for a URL that is no http(s) address."""
+        out: list[list[tuple[str, bytes]] | None] = []
+        for url in urls:
+            try:
+                out.append(self.candidates(url))
+            except InvalidURL:
+                out.append(None)
+        return out
+
     def check(self, url: str | bytes) -> CheckResult:
         """Whether the URL is listed: local prefixes first, then the server for each hit."""
-        hits = self.candidates(url)
+        return self._confirm(self.candidates(url))
+
+    def check_many(self, urls) -> list[CheckResult]:
+        """``check`` for a batch, in order; a URL that is no http(s) address gives ``invalid``
+        instead of raising, so one bad URL does not stop a proxy's batch."""
+        return [
+            CheckResult(False, invalid=True) if hits is None else self._confirm(hits) if hits else _NOT_LISTED
+            for hits in self.local_many(urls)
+        ]
+
+    def _confirm(self, hits: list[tuple[str, bytes]]) -> CheckResult:
         for expression, digest in hits:
             blinding, blinded = oprf.blind(expression)
             answer = self.transport.confirm(digest[: self.state.prefix_bytes], blinded)
             try:
                 evaluated = base64.b64decode(answer["evaluated"], validate=True)
+                proof = base64.b64decode(answer["proof"], validate=True)
                 outputs = [base64.b64decode(o, validate=True) for o in answer["outputs"]]
             except (KeyError, TypeError, ValueError):
                 raise UrlListError("the server's confirmation is malformed") from None
-            if oprf.is_listed(expression, blinding, evaluated, outputs):
+            try:
+                self._verify(blinded, evaluated, proof)
+                listed = oprf.is_listed(expression, blinding, evaluated, outputs)
+            except oprf.OprfError as error:
+                raise UrlListError(f"the server's confirmation is refused: {error}") from None
+            if listed:
                 return CheckResult(True, expression, len(hits))
         return CheckResult(False, None, len(hits))
+
+    def _verify(self, blinded: bytes, evaluated: bytes, proof: bytes) -> None:
+        if not self.state.oprf_public_key:
+            raise oprf.OprfError("the signed list names no OPRF public key to verify answers with")
+        oprf.verify_proof(bytes.fromhex(self.state.oprf_public_key), [blinded], [evaluated], proof)
 
     # -- a state file, so a command-line check does not download the list each time
     def save(self, path: Path) -> None:
@@ -157,6 +222,7 @@ class UrlListClient:
             "prefix_bytes": self.state.prefix_bytes,
             "version": self.state.version,
             "min_wait_seconds": self.state.min_wait_seconds,
+            "oprf_public_key": self.state.oprf_public_key,
             "next_update_at": self.next_update_at,
             "prefixes": listformat.pack(self.state.prefixes),
             "checksum": listformat.checksum(self.state.prefixes),
@@ -170,11 +236,19 @@ class UrlListClient:
         if listformat.checksum(prefixes) != data["checksum"]:
             raise listformat.ListFormatError("the saved list is damaged")
         state = listformat.ListState(
-            data["name"], data["prefix_bytes"], data["version"], prefixes, data["min_wait_seconds"]
+            data["name"],
+            data["prefix_bytes"],
+            data["version"],
+            prefixes,
+            data["min_wait_seconds"],
+            data.get("oprf_public_key", ""),
         )
         client = cls(transport, public_key, name=state.name, state=state)
         client.next_update_at = data["next_update_at"]
         return client
+
+
+_NOT_LISTED = CheckResult(False)
 
 
 def full_hash_hex(expression: str) -> str:

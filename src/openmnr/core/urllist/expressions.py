@@ -26,7 +26,13 @@ import hashlib
 import ipaddress
 import re
 
-from openmnr.core.signals.url import InvalidURL, canonicalize, is_tracking_parameter
+from openmnr.core.signals.url import (
+    TRACKING_PARAMETERS,
+    TRACKING_PREFIXES,
+    InvalidURL,
+    canonicalize,
+    is_tracking_parameter,
+)
 
 __all__ = ["InvalidURL", "canonical", "expression_hash", "expressions", "url_expressions"]
 
@@ -146,32 +152,84 @@ def canonical(url: str | bytes) -> str:
 
 def expressions(url: str | bytes) -> list[str]:
     """The host-suffix/path-prefix expressions of ``url``, most specific first, without duplicates."""
+    if isinstance(url, str):
+        fast = _fast_split(url)
+        if fast is not None:
+            return _combine(*fast)
+    return _slow_expressions(url)
+
+
+def _slow_expressions(url: str | bytes) -> list[str]:
+    """``expressions`` through the whole canonicaliser, whatever the URL looks like."""
     _, host, path, query = _split(url)
     host_text = _escape(host)
-    hosts = [host_text]
-    if _ipv4(host) is None and not host.startswith(b"["):
-        labels = host_text.split(".")
-        hosts += [".".join(labels[i:]) for i in range(max(1, len(labels) - 5), len(labels) - 1)]
-    path_text = _escape(path)
-    paths = [] if query is None else [f"{path_text}?{_escape(query)}"]
-    paths.append(path_text)
-    directories = path_text.split("/")[1:-1]
-    paths += ["/" + "".join(f"{d}/" for d in directories[:i]) for i in range(min(len(directories), 3) + 1)]
-    out: list[str] = []
-    for h in hosts:
-        for p in paths:
-            expression = h + p
-            if expression not in out:
-                out.append(expression)
-    return out
+    is_address = _ipv4(host) is not None or host.startswith(b"[")
+    return _combine(host_text, is_address, _escape(path), None if query is None else _escape(query))
+
+
+def _combine(host: str, is_address: bool, path: str, query: str | None) -> list[str]:
+    """The expressions of a canonical host, path and query, by string slicing only. Hosts never
+    hold ``/`` and paths start with it, so only the paths can repeat (``/`` as the exact path and
+    as the root): deduplicating them deduplicates the expressions."""
+    hosts = [host]
+    if not is_address:  # up to four suffixes, from five labels down to two (not the host itself)
+        suffixes = []
+        dot = host.rfind(".")
+        for _ in range(4):
+            dot = host.rfind(".", 0, dot)
+            if dot < 0:
+                break
+            suffixes.append(host[dot + 1 :])
+        hosts += reversed(suffixes)
+    paths = [path] if query is None else [f"{path}?{query}", path]
+    end = 0
+    for _ in range(4):  # the root and up to three directories below it
+        end = path.find("/", end) + 1
+        if not end:
+            break
+        directory = path[:end]
+        if directory != path:
+            paths.append(directory)
+    return [h + p for h in hosts for p in paths]
+
+
+#: A URL that the canonicaliser would leave unchanged (apart from adding nothing): scheme http(s) in
+#: lower case; a host of lower-case labels whose last one starts with a letter (so it is no numeric
+#: address), without user information or port; a path and query of visible ASCII without ``%``,
+#: ``#`` or ``\``. Dot segments and double slashes are tested apart (``_fast_split``).
+_CANONICAL = re.compile(
+    r"(https?)://((?:[a-z0-9_-]+\.)*[a-z][a-z0-9_-]*)"
+    r"(/[!\"$&->@-\[\]-~]*)?"  # visible ASCII but for # % ? and backslash
+    r"(?:\?([!\"$&-\[\]-~]*))?"  # the same and ?
+)
+
+
+def _fast_split(url: str) -> tuple[str, bool, str, str | None] | None:
+    """(host, False, path, query) of a URL already in canonical form, or None to take the full path.
+
+    The common URL (what a proxy sees) needs none of the canonicaliser's steps: one compiled regex
+    decides that, and the result is what the full path gives (a property test holds them equal)."""
+    match = _CANONICAL.fullmatch(url)
+    if match is None or len(url) > MAX_URL_BYTES:
+        return None
+    path = match.group(3) or "/"
+    if "//" in path or "/." in path:
+        return None  # collapse slashes or resolve dot segments: the full path does it
+    return match.group(2), False, path, match.group(4)
 
 
 def url_expressions(url: str | bytes) -> list[str]:
     """The expressions of ``url`` as given and of its case-canonical form (tracking parameters
     removed, IDNA host): what a client looks up, so that it finds the entries made from cases."""
-    found = expressions(url)
-    if isinstance(url, str) and url.isascii() and "\\" not in url and not _has_tracking_parameter(url):
-        return found  # the case form would give the same expressions: skip the second pass
+    fast = _fast_split(url) if isinstance(url, str) else None
+    if fast is not None:  # ASCII, no backslash, no '%': only a tracking parameter changes the case form
+        found = _combine(*fast)
+        if not fast[3] or _TRACKING.search(fast[3]) is None:
+            return found
+    else:
+        found = _slow_expressions(url)
+        if isinstance(url, str) and url.isascii() and "\\" not in url and not _has_tracking_parameter(url):
+            return found  # the case form would give the same expressions: skip the second pass
     try:
         text = url if isinstance(url, str) else url.decode("utf-8")
         case_form = canonicalize(text).url
@@ -180,9 +238,25 @@ def url_expressions(url: str | bytes) -> list[str]:
     return found + [e for e in expressions(case_form) if e not in found]
 
 
+_TRACKING = re.compile(
+    r"(?:^|&)(?:"
+    + "|".join(map(re.escape, TRACKING_PREFIXES))
+    + r"|(?:"
+    + "|".join(map(re.escape, sorted(TRACKING_PARAMETERS)))
+    + r")(?:[=&]|$))",
+    re.IGNORECASE,
+)
+
+
 def _has_tracking_parameter(url: str) -> bool:
+    """Whether the case form would drop a parameter of this (ASCII) URL's query. Without ``%`` one
+    case-insensitive regex decides it; with one, each name is unescaped as the case form does."""
     query = url.partition("#")[0].partition("?")[2]
-    return bool(query) and any(is_tracking_parameter(p.partition("=")[0]) for p in query.split("&"))
+    if not query:
+        return False
+    if "%" not in query:
+        return _TRACKING.search(query) is not None
+    return any(is_tracking_parameter(p.partition("=")[0]) for p in query.split("&"))
 
 
 def expression_hash(expression: str) -> bytes:

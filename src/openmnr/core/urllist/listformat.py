@@ -16,7 +16,11 @@ applies anything. A payload carries:
   Browsing does: a removal names no prefix a second time;
 - ``checksum``: SHA-256 of the whole new state (sorted prefixes, concatenated), so a client that
   applied a diff wrongly or missed one notices and asks for a snapshot instead of drifting;
-- ``min_wait_seconds``: how long the client must wait before it asks for the next update.
+- ``min_wait_seconds``: how long the client must wait before it asks for the next update (the
+  server refuses sooner requests with 429);
+- ``oprf_public_key`` (hex, when the server confirms hits by VOPRF): pkS, the public key of the
+  server's OPRF scalar. Signed with the list, it binds every confirmation: the client verifies the
+  DLEQ proof of each answer against it (``oprf.verify_proof``).
 
 Trade-off: raw prefixes rather than Safe Browsing's Rice-Golomb coding. Sorted random 32-bit values
 would shrink to about 45% with Rice coding; raw bytes keep the format readable with ten lines of any
@@ -100,6 +104,7 @@ class ListState:
     version: int = 0
     prefixes: list[bytes] = field(default_factory=list)
     min_wait_seconds: int = 0
+    oprf_public_key: str = ""  # hex of pkS, from the last signed document
 
 
 def _sorted_unique(prefixes, width: int) -> bytes:
@@ -119,22 +124,38 @@ def _split_blob(blob: bytes, width: int) -> list[bytes]:
     return [blob[i : i + width] for i in range(0, len(blob), width)]
 
 
+def _with_key(payload: dict, oprf_public_key: bytes | None) -> dict:
+    if oprf_public_key is not None:
+        payload["oprf_public_key"] = oprf_public_key.hex()
+    return payload
+
+
 def snapshot_payload(
-    name: str, version: int, prefixes: set[bytes], *, prefix_bytes: int, min_wait: int, generated_at: str
+    name: str,
+    version: int,
+    prefixes: set[bytes],
+    *,
+    prefix_bytes: int,
+    min_wait: int,
+    generated_at: str,
+    oprf_public_key: bytes | None = None,
 ) -> dict:
     blob = _sorted_unique(prefixes, prefix_bytes)
-    return {
-        "format": FORMAT,
-        "kind": "snapshot",
-        "list": name,
-        "version": version,
-        "prefix_bytes": prefix_bytes,
-        "count": len(blob) // prefix_bytes,
-        "additions": base64.b64encode(blob).decode("ascii"),
-        "checksum": hashlib.sha256(blob).hexdigest(),
-        "min_wait_seconds": min_wait,
-        "generated_at": generated_at,
-    }
+    return _with_key(
+        {
+            "format": FORMAT,
+            "kind": "snapshot",
+            "list": name,
+            "version": version,
+            "prefix_bytes": prefix_bytes,
+            "count": len(blob) // prefix_bytes,
+            "additions": base64.b64encode(blob).decode("ascii"),
+            "checksum": hashlib.sha256(blob).hexdigest(),
+            "min_wait_seconds": min_wait,
+            "generated_at": generated_at,
+        },
+        oprf_public_key,
+    )
 
 
 def diff_payload(
@@ -147,6 +168,7 @@ def diff_payload(
     prefix_bytes: int,
     min_wait: int,
     generated_at: str,
+    oprf_public_key: bytes | None = None,
 ) -> dict:
     old_blob = _sorted_unique(old, prefix_bytes)
     new_blob = _sorted_unique(new, prefix_bytes)
@@ -160,20 +182,23 @@ def diff_payload(
         old_sorted = _split_blob(old_blob, prefix_bytes)
         removed = b"".join(i.to_bytes(4, "big") for i, p in enumerate(old_sorted) if p not in kept)
         added = b"".join(sorted(kept - set(old_sorted)))
-    return {
-        "format": FORMAT,
-        "kind": "diff",
-        "list": name,
-        "from_version": from_version,
-        "version": version,
-        "prefix_bytes": prefix_bytes,
-        "count": len(new_blob) // prefix_bytes,
-        "additions": base64.b64encode(added).decode("ascii"),
-        "removals": base64.b64encode(removed).decode("ascii"),
-        "checksum": hashlib.sha256(new_blob).hexdigest(),
-        "min_wait_seconds": min_wait,
-        "generated_at": generated_at,
-    }
+    return _with_key(
+        {
+            "format": FORMAT,
+            "kind": "diff",
+            "list": name,
+            "from_version": from_version,
+            "version": version,
+            "prefix_bytes": prefix_bytes,
+            "count": len(new_blob) // prefix_bytes,
+            "additions": base64.b64encode(added).decode("ascii"),
+            "removals": base64.b64encode(removed).decode("ascii"),
+            "checksum": hashlib.sha256(new_blob).hexdigest(),
+            "min_wait_seconds": min_wait,
+            "generated_at": generated_at,
+        },
+        oprf_public_key,
+    )
 
 
 def apply(state: ListState, payload: dict) -> ListState:
@@ -207,10 +232,40 @@ def apply(state: ListState, payload: dict) -> ListState:
         prefixes = _split_blob(blob, width)
         if hashlib.sha256(blob).hexdigest() != payload["checksum"]:
             raise ListFormatError("the list's checksum does not match: fetch a snapshot")
+        oprf_key = payload.get("oprf_public_key", "")
+        if not isinstance(oprf_key, str) or (oprf_key and len(bytes.fromhex(oprf_key)) != 32):
+            raise ListFormatError("the OPRF public key is not 32 bytes of hex")
         return ListState(
-            state.name, width, int(payload["version"]), prefixes, int(payload["min_wait_seconds"])
+            state.name, width, int(payload["version"]), prefixes, int(payload["min_wait_seconds"]), oprf_key
         )
     except (KeyError, TypeError, ValueError) as error:
         if isinstance(error, ListFormatError):
             raise
         raise ListFormatError(f"the document is malformed: {error}") from None
+
+
+def export_payload(name: str, version: int, expressions, *, generated_at: str) -> dict:
+    """A partner export: the expressions themselves (not prefixes), for another hotline that will
+    publish them as its own entries. Sent only to partners, under a licence, never to licensees."""
+    entries = sorted(set(expressions))
+    return {
+        "format": FORMAT,
+        "kind": "export",
+        "list": name,
+        "version": version,
+        "count": len(entries),
+        "entries": entries,
+        "generated_at": generated_at,
+    }
+
+
+def read_export(document: dict, public_key: Ed25519PublicKey) -> tuple[int, list[str]]:
+    """(version, expressions) of a partner export signed by ``public_key``; ListFormatError otherwise."""
+    payload = verify(document, public_key)
+    entries = payload.get("entries")
+    version = payload.get("version")
+    if payload.get("kind") != "export" or not isinstance(version, int) or version < 1:
+        raise ListFormatError("the document is not a partner export")
+    if not isinstance(entries, list) or not all(isinstance(e, str) and e.isascii() for e in entries):
+        raise ListFormatError("the export's entries are not a list of expressions")
+    return version, entries
