@@ -1,7 +1,8 @@
 """The first hour, in a real browser: the landing page (with its language selector, usable at phone
-width), a report, an analyst who reveals an item after step-up and comes back to it revealed, two
-senior analysts who confirm an entry (four eyes), an administrator who issues an API key and a call
-with it and with a wrong one. No console error, no CSP violation, no raw code label on any page."""
+width), a report, an analyst who reveals an item after step-up, comes back to it revealed and
+classifies it with the keyboard, two senior analysts who confirm an entry (four eyes), an
+administrator who issues an API key and a call with it and with a wrong one. No console error, no
+CSP violation, no raw code label on any page."""
 
 import re
 import time
@@ -102,6 +103,33 @@ def test_the_first_hour(browser, live_server, settings, make_user, make_bank, se
     page.wait_for_url(f"**/staff/hotline/items/{item.pk}/")
     assert page.locator("#revealed-media").is_visible()
     _check_labels(page)
+
+    # The analyst classifies the item with the keyboard only, as the form invites (issue 13):
+    # nationally illegal (2), category C (3), pubescent (3), male (3), image (1), then the flags:
+    # AI-generated (2); Enter saves. Back on the case, the item reads in words, and the item's form
+    # shows the saved choices.
+    assert page.locator("#classify-form").is_visible()
+    for key in ["2", "3", "3", "3", "1", "2", "Enter"]:
+        page.keyboard.press(key)
+    page.wait_for_url(f"**/staff/hotline/cases/{case.pk}/")
+    assert "Item 1 classified." in page.locator(".messages li.success").inner_text()
+    item_line = page.locator(".media-item").first.inner_text()
+    assert "Nationally illegal" in item_line and "not classified" not in item_line
+    _check_labels(page)
+    page.locator(".media-item a").first.click()
+    page.wait_for_url(f"**/staff/hotline/items/{item.pk}/")
+    assert page.get_by_label("Nationally illegal").is_checked()
+    assert page.locator("#revealed-media").count() == 0  # classifying covers the item again
+    _check_labels(page)
+    item.refresh_from_db()
+    assert (item.assessment, item.category, item.age_group, item.gender, item.content_type) == (
+        "nationally_illegal",
+        "C",
+        "pubescent",
+        "male",
+        "image",
+    )
+    assert "ai_generated" in item.flags
     context.close()
 
     # Four eyes: an entry proposed by the analyst, confirmed by two senior analysts in turn.

@@ -132,12 +132,16 @@ def test_known_material_is_never_shown_and_new_material_only_after_step_up(
     from helpers import sign_in_client
 
     sign_in_client(client, officer)  # fresh second factor
-    client.post(f"/staff/industry/files/{new.pk}/reveal/")
+    response = client.post(f"/staff/industry/files/{new.pk}/reveal/")  # POST-redirect-GET
+    assert response.status_code == 302 and response["Location"] == f"/staff/industry/files/{new.pk}/"
     shown = client.get(f"/staff/industry/files/{new.pk}/media/")
     assert shown.status_code == 200 and shown.content == docs.new and "no-store" in shown["Cache-Control"]
     from openmnr.audit.models import AuditEvent
 
     assert AuditEvent.objects.filter(action="industry.file.reveal", actor=officer.username).count() == 1
+    response = client.post(f"/staff/industry/files/{new.pk}/hide/")
+    assert response.status_code == 302 and response["Location"] == f"/staff/industry/files/{new.pk}/"
+    assert client.get(f"/staff/industry/files/{new.pk}/media/").status_code == 404
 
 
 @pytest.mark.django_db
@@ -170,7 +174,10 @@ def test_export_a_signed_referral_package_and_mark_the_outcome(
         == 403
     )
     sign_in_client(client, officer)
-    client.post(f"/staff/industry/cases/{case.pk}/outcome/", {"outcome": "investigation", "note": "op. X"})
+    response = client.post(
+        f"/staff/industry/cases/{case.pk}/outcome/", {"outcome": "investigation", "note": "op. X"}
+    )
+    assert response.status_code == 302 and response["Location"] == f"/staff/industry/cases/{case.pk}/"
     case.refresh_from_db()
     assert (case.state, case.outcome, case.outcome_by) == ("closed", "investigation", officer)
     assert [t.to_state for t in case.transitions.all()] == ["referred", "closed"]

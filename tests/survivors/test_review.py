@@ -52,7 +52,8 @@ def test_a_rejected_picture_sent_again_is_held_again(staff_client, held, open_ca
     client.post(f"/staff/survivors/items/{item.pk}/reject/", {"note": ""})
     item.refresh_from_db()
     assert item.state == "held"  # a rejection needs a reason
-    client.post(f"/staff/survivors/items/{item.pk}/reject/", {"note": "a well-known meme"})
+    response = client.post(f"/staff/survivors/items/{item.pk}/reject/", {"note": "a well-known meme"})
+    assert response.status_code == 302  # POST-redirect-GET
     item.refresh_from_db()
     assert item.state == "rejected" and item.review_note == "a well-known meme"
     assert action(make_user("industry_member"), photos[0]) is None
@@ -100,7 +101,10 @@ def test_propose_for_the_confirmed_bank_then_four_eyes(staff_client, open_case, 
     # Evidence must name a hotline case that exists.
     client.post(f"/staff/survivors/items/{item.pk}/propose/", {**form, "evidence_ref": "999999"})
     assert not confirmed.entries.exists()
-    client.post(f"/staff/survivors/items/{item.pk}/propose/", {**form, "evidence_ref": str(report.pk)})
+    response = client.post(
+        f"/staff/survivors/items/{item.pk}/propose/", {**form, "evidence_ref": str(report.pk)}
+    )
+    assert response.status_code == 302  # POST-redirect-GET
     proposed = list(confirmed.entries.order_by("signal_type"))
     assert [e.signal_type for e in proposed] == ["md5", "pdq", "sha256"]
     assert {e.status for e in proposed} == {"pending"}

@@ -43,7 +43,9 @@ def test_intake_answers_503_with_retry_after_when_the_database_is_lost(partner_k
     )
     for response in (single, many):
         assert response.status_code == 503 and response["Retry-After"] == "30"
-        assert "unavailable" in response.json()["detail"]
+        body = response.json()
+        assert body["error"] == "unavailable" and body["fields"] == {}  # the API's one error shape
+        assert "unavailable" in body["detail"]
 
 
 @pytest.mark.django_db

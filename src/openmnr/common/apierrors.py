@@ -35,8 +35,14 @@ CODES = {
     413: "too_large",
     415: "unsupported_media_type",
     429: "rate_limited",
+    500: "server_error",
     503: "unavailable",
 }
+
+
+def code_for(status: int) -> str:
+    """The generic code of a status, ``http_<status>`` for one without a name of its own."""
+    return CODES.get(status, f"http_{status}")
 
 
 class ApiError(Schema):

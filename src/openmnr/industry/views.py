@@ -215,19 +215,27 @@ def statistics_view(request):
     )
 
 
+#: The credential issued by the POST that redirected to the page, shown once by the GET after it.
+ISSUED_SESSION = "industry_issued_credential"
+
+
 @never_cache
 @permission_required("industry.manage_credentials", raise_exception=True)
 def credentials_view(request):
-    issued = None
+    """Issue on POST, then redirect (POST-redirect-GET): reloading the page shows the list and never
+    issues a second credential. The password travels to the next GET in the session (signed-in,
+    server-side) and is removed from it as it is shown."""
     if request.method == "POST":
-        issued = _issue(request)
+        if issued := _issue(request):
+            request.session[ISSUED_SESSION] = issued
+        return redirect("industry:credentials")
     return render(
         request,
         "industry/credentials.html",
         {
             "credentials": Credential.objects.select_related("provider").order_by("-created_at")[:500],
             "providers": credentials.providers(),
-            "issued": issued,
+            "issued": request.session.pop(ISSUED_SESSION, None),
         },
     )
 
@@ -249,6 +257,7 @@ def _issue(request):
     except credentials.CredentialError as exc:
         messages.error(request, str(exc))
         return None
+    messages.success(request, f"Credential {credential.username} issued to {provider.get_username()}.")
     return {"username": credential.username, "password": secret}
 
 

@@ -10,7 +10,9 @@ operation"):
 - one error shape for every refusal: the exception handlers below turn an authentication failure
   (401), a refused permission or CSRF check (403), a request that does not fit the schema (400,
   with each field in plain words), an unknown object (404), a rate limit (429) and any ``Refused``
-  an app raises into ``{"error", "detail", "fields"}``;
+  an app raises into ``{"error", "detail", "fields"}``; what answers outside an operation (ninja's
+  405, Django's 404 and 500, the body-size middleware) is reshaped by
+  ``openmnr.web.middleware.ApiErrorShapeMiddleware``;
 - an OpenAPI document that tells the truth: ``OpenMNRApi.get_openapi_schema`` adds to every
   operation the statuses this layer can answer for it (401, 403 and 429 when it needs a caller;
   400 when it takes parameters or a body; 413 when it takes a body; 404 when its path has a
@@ -88,7 +90,10 @@ api = OpenMNRApi(
     description=(
         "The JSON API of an OpenMNR platform. Authenticate with an API key "
         "(`Authorization: Bearer omnr_...` or `X-API-Key: omnr_...`). Every refusal has the body "
-        '`{"error": code, "detail": text, "fields": {field: problem}}`. Worked examples: docs/api.md.'
+        '`{"error": code, "detail": text, "fields": {field: problem}}`, whatever refused it: each '
+        "operation lists its own statuses; a path no operation has is 404 `not_found`, a method a path "
+        "does not take 405 `method_not_allowed`, a fault of the platform 500 `server_error`, an outage "
+        "503 `unavailable`. Worked examples: docs/api.md."
     ),
     urls_namespace="api",
     docs_url="/docs",

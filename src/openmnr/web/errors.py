@@ -8,13 +8,12 @@ acknowledged is lost.
 
 Django turns every exception a view or middleware raises into a call of ``handler500`` while the
 exception is still being handled, so the handler can tell a lost database (``OperationalError``,
-``InterfaceError``) from a bug and answer 503 for the first: JSON under /api/, a short page
+``InterfaceError``) from a bug and answer 503 for the first: the API's error shape under /api/, a short page
 elsewhere, rendered without the database (no context processors, no session). Any other exception
 keeps Django's own 500 page. Connections are health-checked before reuse (``CONN_HEALTH_CHECKS``),
 so the first request after the database returns does not fail on a dead connection.
 """
 
-import json
 import sys
 
 from django.db import InterfaceError, OperationalError
@@ -22,15 +21,18 @@ from django.http import HttpResponse
 from django.template.loader import get_template
 from django.views import defaults
 
+from openmnr.common import apierrors
+
 RETRY_AFTER_SECONDS = 30
 
 
 def database_unavailable(request) -> HttpResponse:
     if request.path.startswith("/api/"):
-        body = {
-            "detail": "The service is briefly unavailable (its database cannot be reached); send it again."
-        }
-        response = HttpResponse(json.dumps(body), status=503, content_type="application/json")
+        response = apierrors.json_response(
+            503,
+            "unavailable",
+            "The service is briefly unavailable (its database cannot be reached); send it again.",
+        )
     else:
         page = get_template("web/unavailable.html").render({"retry_after": RETRY_AFTER_SECONDS})
         response = HttpResponse(page, status=503)

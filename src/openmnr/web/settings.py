@@ -123,6 +123,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "openmnr.web.middleware.RequestIdMiddleware",
+    "openmnr.web.middleware.ApiErrorShapeMiddleware",
     "openmnr.web.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "openmnr.accounts.middleware.NoStoreMiddleware",
