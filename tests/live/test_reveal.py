@@ -138,11 +138,13 @@ def test_frames_are_blurred_until_revealed_with_step_up_and_the_reveal_is_audite
     session = client.session
     session[STEP_UP_KEY] = time.time()
     session.save()
-    client.post(f"/staff/live/{alert.pk}/reveal/")
+    revealed = client.post(f"/staff/live/{alert.pk}/reveal/")
+    assert revealed.status_code == 302 and revealed["Location"] == f"/staff/live/{alert.pk}/"
     event = AuditEvent.objects.get(action="live.frames_revealed")
     assert event.actor == user.username and event.object_id == str(alert.pk) and event.detail["frames"] == 3
     assert client.get(f"/staff/live/{alert.pk}/frames/{frame.pk}/").content == jpegs[0]
-    client.post(f"/staff/live/{alert.pk}/hide/")
+    hidden = client.post(f"/staff/live/{alert.pk}/hide/")
+    assert hidden.status_code == 302 and hidden["Location"] == f"/staff/live/{alert.pk}/"
     assert client.get(f"/staff/live/{alert.pk}/frames/{frame.pk}/").content != jpegs[0]
 
 

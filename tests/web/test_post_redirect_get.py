@@ -37,6 +37,8 @@ NOT_A_FORM = {
 # case, a finished industry report, a survivor's case, a signed results package): the test named
 # posts a valid submission, asserts the 302 and what it made, once.
 COVERED_BY = {
+    "live:reveal": "tests/live/test_reveal.py::test_frames_are_blurred_until_revealed_with_step_up_and_the_reveal_is_audited",
+    "live:hide": "tests/live/test_reveal.py::test_frames_are_blurred_until_revealed_with_step_up_and_the_reveal_is_audited",
     "takedown:decide": "tests/takedown/test_routing.py::test_behind_a_cdn_the_cdn_is_noticed_and_an_analyst_routes_the_origin",
     "takedown:send-referral": "tests/takedown/test_referral.py::test_only_a_senior_analyst_with_a_fresh_second_factor_sends",
     "industry:outcome": "tests/industry/test_triage.py::test_export_a_signed_referral_package_and_mark_the_outcome",
