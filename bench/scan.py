@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,14 @@ BIN = Path(sys.executable).parent
 
 
 def generate(folder: Path, count: int) -> Path:
-    """`count` small distinct PNGs in folder/NNN/ (1,000 a folder)."""
+    """`count` small distinct PNGs in folder/NNN/ (1,000 a folder), made once and kept: a folder
+    that holds the marker of a finished generation of the same count is reused as it is (the
+    pictures are the same every time: a fixed seed), so only the first run pays for it."""
+    marker = folder / ".complete"
+    if marker.exists() and marker.read_text() == str(count):
+        return folder
+    if folder.exists():
+        shutil.rmtree(folder)
     rng = np.random.default_rng(17)
     ramp = np.linspace(0, 255, 64, dtype=np.float32)
     for number in range(count):
@@ -57,6 +65,7 @@ def generate(folder: Path, count: int) -> Path:
         base = ramp[None, :, None] * (angle / 7) + ramp[:, None, None] * (1 - angle / 7)
         pixels = np.clip(base * 0.75 + noise, 0, 255).astype(np.uint8)
         Image.fromarray(pixels).save(sub / f"{number:06d}.png", compress_level=1)
+    marker.write_text(str(count))
     return folder
 
 
@@ -172,6 +181,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--generated", type=int, default=100_000, help="generated pictures (default 100000)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per row, the fastest kept (default 1)")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "openmnr-bench-scan",
+        help="where the generated set is kept between runs (default /tmp/openmnr-bench-scan)",
+    )
+    parser.add_argument(
+        "--skip-corpus", action="store_true", help="measure the generated set only (not the corpus)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="openmnr-bench-scan-") as scratch:
@@ -179,14 +197,19 @@ def main() -> None:
         corpus_files = sorted(CORPUS.glob("*.jpg"))
         bundle = make_bundle(scratch / "b", corpus_files)
         started = time.perf_counter()
-        generated = generate(scratch / "generated", args.generated)
+        generated = generate(args.cache / f"generated-{args.generated}", args.generated)
         made = time.perf_counter() - started
-        rows = measure("corpus", CORPUS, len(list(CORPUS.iterdir())), bundle, scratch, args.repeat)
+        rows = []
+        if not args.skip_corpus:
+            rows += measure("corpus", CORPUS, len(list(CORPUS.iterdir())), bundle, scratch, args.repeat)
         rows += measure(
             f"generated {args.generated:,}", generated, args.generated, bundle, scratch, args.repeat
         )
 
-    print(f"\nBulk scan on 127.0.0.1, {os.cpu_count()} cores; generated set made in {made:.1f} s")
+    print(
+        f"\nBulk scan on 127.0.0.1, {os.cpu_count()} cores; generated set made or found in {made:.1f} s"
+        f" ({args.cache})"
+    )
     print(f"load average at the end (1, 5, 15 min; the machine is shared): {os.getloadavg()}")
     header = (
         f"{'set':18} {'row':32} {'files':>7} {'files/s':>8} {'ms/file':>8} {'start s':>8} "

@@ -11,6 +11,8 @@ streamed so that a scan of millions of files never holds its results in memory.
 import csv
 import json
 import os
+import secrets
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -50,6 +52,7 @@ class Output:
         self.parts = self.folder / "parts"
         self.parts.mkdir(parents=True, exist_ok=True)
         self.manifest = self.folder / "manifest.jsonl"
+        self.scan_id = scan_id(self.folder)
         self._repair()
 
     def _repair(self) -> None:
@@ -121,3 +124,32 @@ class Output:
                     csv.writer(out).writerow(COLUMNS)
         os.replace(partial, target)
         return target
+
+
+SCAN_ID_FILE = "scan-id"
+
+
+def scan_id(folder: Path) -> str:
+    """The scan's id, made when the scan first writes to `folder` and read back by every continued
+    run: what makes filing the findings into the platform idempotent (``--file-into``)."""
+    path = Path(folder) / SCAN_ID_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        partial.write_text(secrets.token_hex(12))
+        os.replace(partial, path)
+    return path.read_text().strip()
+
+
+def read_rows(results: Path, keep: Callable[[dict], bool]) -> Iterator[dict]:
+    """The rows of a merged results file for which `keep` is true, read a record batch at a time
+    (a scan of millions of files is never held in memory; only the kept rows are)."""
+    results = Path(results)
+    if results.suffix == ".parquet":
+        batches = pq.ParquetFile(results).iter_batches(batch_size=65536)
+    else:
+        batches = pacsv.open_csv(results, convert_options=pacsv.ConvertOptions(column_types=SCHEMA))
+    for batch in batches:
+        for row in batch.to_pylist():
+            if keep(row):
+                yield row
