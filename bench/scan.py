@@ -132,7 +132,7 @@ def scan_row(source: Path, bundle: Path, workers: int, scratch: Path) -> dict:
 
     out = Path(tempfile.mkdtemp(dir=scratch, prefix=f"scan-{workers}-"))
     cpu = cpu_seconds()
-    summary = run.scan([str(source)], out=out, bundle=bundle, workers=workers, progress=False, batch_files=64)
+    summary = run.scan([str(source)], out=out, bundle=bundle, workers=workers, progress=False)
     return {
         "cpu": cpu_seconds() - cpu,
         "row": f"openmnr scan, {workers} worker{'s' if workers > 1 else ''}",

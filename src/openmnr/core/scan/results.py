@@ -78,42 +78,65 @@ class Output:
         return done
 
     def write_batch(self, batch_id: str, files: int, rows: list[dict]) -> dict:
-        table = pa.Table.from_pylist(rows, schema=SCHEMA)
-        part = self.parts / f"{batch_id}.{self.fmt}"
+        """Write one batch's rows (its own part): ``write_batches`` for a single batch."""
+        kinds: dict[str, int] = {}
+        for row in rows:
+            if row["error_kind"]:
+                kinds[row["error_kind"]] = kinds.get(row["error_kind"], 0) + 1
+        matches = sum(1 for row in rows if row["match"])
+        return self.write_batches([(batch_id, files, table_of(rows), matches, kinds)])[0]
+
+    def write_batches(self, done: list[tuple[str, int, pa.Table, int, dict]]) -> list[dict]:
+        """Write finished batches (id, files, table, matches, errors by kind) as ONE part, then
+        their lines in the manifest with one flush to disk; return those lines.
+
+        One part for several batches: a part and an fsync per batch of small files cost the
+        driver more than the batch's files cost it otherwise, and a driver that keeps a core busy
+        takes it from the workers. A kill between the part and the manifest leaves a part no line
+        names (ignored, and replaced when its first batch is written again), never a line
+        without its part."""
+        if not done:
+            return []
+        table = pa.concat_tables([item[2] for item in done]) if len(done) > 1 else done[0][2]
+        part = self.parts / f"{done[0][0]}.{self.fmt}"
         partial = part.with_suffix(part.suffix + ".partial")
         if self.fmt == "parquet":
             pq.write_table(table, partial)
         else:
             pacsv.write_csv(table, partial)
         os.replace(partial, part)
-        entry = {
-            "batch": batch_id,
-            "files": files,
-            "rows": len(rows),
-            "matches": sum(1 for row in rows if row["match"]),
-            "errors": sum(1 for row in rows if row["error_kind"]),
-            "part": str(part.relative_to(self.folder)),
-        }
+        name = str(part.relative_to(self.folder))
+        entries = [
+            {
+                "batch": batch_id,
+                "files": files,
+                "rows": batch_table.num_rows,
+                "matches": matches,
+                "errors": sum(kinds.values()),
+                "part": name,
+            }
+            for batch_id, files, batch_table, matches, kinds in done
+        ]
         with self.manifest.open("a", encoding="utf-8") as manifest:
-            manifest.write(json.dumps(entry) + "\n")
+            manifest.write("".join(json.dumps(entry) + "\n" for entry in entries))
             manifest.flush()
             os.fsync(manifest.fileno())
-        return entry
+        return entries
 
     def merge(self) -> Path:
         """Write ``results.<fmt>`` from the parts the manifest lists; return its path."""
         target = self.folder / f"results.{self.fmt}"
         partial = target.with_suffix(target.suffix + ".partial")
-        entries = list(self.finished().values())
+        parts = list(dict.fromkeys(entry["part"] for entry in self.finished().values()))
         if self.fmt == "parquet":
             with pq.ParquetWriter(partial, SCHEMA) as writer:
-                for entry in entries:
-                    writer.write_table(pq.read_table(self.folder / entry["part"], schema=SCHEMA))
+                for part in parts:
+                    writer.write_table(pq.read_table(self.folder / part, schema=SCHEMA))
         else:
             with partial.open("w", newline="", encoding="utf-8") as out:
                 header = False
-                for entry in entries:
-                    with (self.folder / entry["part"]).open(encoding="utf-8", newline="") as part:
+                for name in parts:
+                    with (self.folder / name).open(encoding="utf-8", newline="") as part:
                         first = next(part, "")  # each part has its own header: written once
                         if not header:
                             out.write(first)
@@ -124,6 +147,10 @@ class Output:
                     csv.writer(out).writerow(COLUMNS)
         os.replace(partial, target)
         return target
+
+
+def table_of(rows: list[dict]) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=SCHEMA)
 
 
 SCAN_ID_FILE = "scan-id"

@@ -51,6 +51,32 @@ class Options:
     caps: archives.Caps = field(default_factory=archives.Caps)
 
 
+@dataclass(frozen=True)
+class Done:
+    """What a worker sends back for a batch: its rows as one Arrow table (one buffer to pickle
+    and send, not a dict per file: the driver only writes it) and its counts."""
+
+    batch_id: str
+    files: int
+    table: object  # pyarrow.Table in results.SCHEMA
+    rows: int
+    matches: int
+    errors_by_kind: dict[str, int]
+
+
+def scan_batch_table(batch: Batch, bundle: str, options: Options) -> Done:
+    """``scan_batch`` as the scan's task runs it: the rows made into a table on the worker."""
+    from .results import table_of
+
+    rows = scan_batch(batch, bundle, options)
+    kinds: dict[str, int] = {}
+    for row in rows:
+        if row["error_kind"]:
+            kinds[row["error_kind"]] = kinds.get(row["error_kind"], 0) + 1
+    matches = sum(1 for row in rows if row["match"])
+    return Done(batch.id, len(batch.items), table_of(rows), len(rows), matches, kinds)
+
+
 def scan_batch(batch: Batch, bundle: str, options: Options) -> list[dict]:
     """The rows of every file of `batch` (archive members expanded), matched against `bundle`."""
     loaded = index.load(bundle)
