@@ -1,9 +1,10 @@
-"""Where a scan's rows go: one part file per finished batch, a manifest, and the merged results.
+"""Where a scan's rows go: part files of finished batches, a manifest, and the merged results.
 
-``OUT/parts/<batch id>.parquet`` (or ``.csv``) is written whole (to a temporary name, then renamed)
-before the batch's line is appended to ``OUT/manifest.jsonl`` and flushed to disk. So after a kill
-at any moment, a batch is either in the manifest with its complete part, or not in it and scanned
-again (its half-written part, if any, replaced): no file is reported twice and none is lost. At the
+``OUT/parts/<first batch id>.parquet`` (or ``.csv``) holds one or more finished batches (written
+together, see ``Output.write_batches``); it is written whole (to a temporary name, then renamed)
+before its batches' lines are appended to ``OUT/manifest.jsonl`` and flushed to disk. So after a
+kill at any moment, a batch is either in the manifest with its complete part, or not in it and
+scanned again (a part no line names is ignored): no file is reported twice and none is lost. At the
 end, ``OUT/results.parquet`` (or ``.csv``) is the parts merged in the order batches finished,
 streamed so that a scan of millions of files never holds its results in memory.
 """

@@ -1,6 +1,6 @@
 """The task a scan runs on a Dask worker: read, hash and match one batch of files.
 
-A batch is a few dozen files (``sources.batches``), so a task lasts from about 100 ms to a second:
+A batch is up to a few hundred files (``sources.batches``), so a task lasts from about 100 ms to a second:
 long enough that Dask's per-task cost (a few ms of scheduling and transfer) is a few percent, short
 enough that a worker lost mid-batch costs at most a second of work redone elsewhere, and that the
 progress bar moves. The index is loaded once per worker process (``index.load``, memory-mapped from
