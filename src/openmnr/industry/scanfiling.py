@@ -31,7 +31,7 @@ from xml.sax.saxutils import escape
 
 from django.db import IntegrityError, transaction
 
-from openmnr.audit import services as audit
+from openmnr.audit.refusals import refusal_recorder
 
 from . import lifecycle, triage
 from .models import File, Report, Source
@@ -59,6 +59,13 @@ class ScanFilingError(Exception):
     """The scan cannot be filed (an account without the right, a bad scan id): nothing is filed."""
 
 
+class ScanNotAllowed(ScanFilingError):
+    """The account may not match against the banks, so it may not file what it matched."""
+
+
+audited_refusal = refusal_recorder(ScanFilingError, denied=(ScanNotAllowed,))
+
+
 @dataclass
 class Filed:
     files: int = 0  # filed now
@@ -78,19 +85,13 @@ def to_file(row: dict, *, include_unknown: bool) -> bool:
 def file_scan(rows: Iterable[dict], *, scan_id: str, account, source: str = "", request=None) -> Filed:
     """File `rows` (scan result rows already chosen with ``to_file``) for `account`; see the
     module docstring. Raises ``ScanFilingError`` before filing anything when it cannot be done."""
-    if not scan_id.isalnum() or not 8 <= len(scan_id) <= 24:
-        raise ScanFilingError("the scan id must be 8 to 24 letters or digits")
-    if not account.is_active or not account.has_perm(PERMISSION):
-        audit.record(
-            "industry.scan.file",
-            actor=account,
-            request=request,
-            outcome=audit.DENIED,
-            object_type="scan",
-            object_id=scan_id,
-            detail={"reason": "the account may not match against the banks"},
-        )
-        raise ScanFilingError(f"{account.get_username()} may not match against the banks, so not file a scan")
+    with audited_refusal("industry.scan.file", by=account, request=request):
+        if not account.is_active or not account.has_perm(PERMISSION):
+            raise ScanNotAllowed(
+                f"{account.get_username()} may not match against the banks, so not file a scan"
+            )
+        if not scan_id.isalnum() or not 8 <= len(scan_id) <= 24:
+            raise ScanFilingError("the scan id must be 8 to 24 letters or digits")
     ordered = sorted(rows, key=lambda row: row["path"])
     filed = Filed()
     for start in range(0, len(ordered), FILES_PER_REPORT):

@@ -5,6 +5,6 @@ scanfiling.py   file_scan(rows, scan_id=, account=, source=)   -> Filed: a bulk 
                 to_file(row, include_unknown=)                  which scan rows are filed
 """
 
-from .scanfiling import FILES_PER_REPORT, Filed, ScanFilingError, file_scan, to_file
+from .scanfiling import FILES_PER_REPORT, Filed, ScanFilingError, ScanNotAllowed, file_scan, to_file
 
-__all__ = ["FILES_PER_REPORT", "Filed", "ScanFilingError", "file_scan", "to_file"]
+__all__ = ["FILES_PER_REPORT", "Filed", "ScanFilingError", "ScanNotAllowed", "file_scan", "to_file"]
