@@ -37,11 +37,14 @@ BATCH_FILES, BATCH_MB = 256, 4
 #: many rows or the oldest has waited this long: few parts and fsyncs for a scan of small files,
 #: and a kill loses at most a few seconds of finished work (scanned again on the next run).
 FLUSH_ROWS, FLUSH_SECONDS = 8192, 2.0
-#: Dask's own periodic work (the system monitor every 0.5 s, the memory monitor every 0.1 s, the
-#: event loop's tick every 20 ms, in the driver's scheduler and nannies and in every worker)
+#: Dask's own periodic work (the worker's profiler sampling the running task every 10 ms, the
+#: system monitor every 0.5 s, the memory monitor every 0.1 s, the event loop's tick every 20 ms,
+#: in the driver's scheduler and nannies and in every worker)
 #: took about 4% of a core in an idle local cluster's driver alone, 1% with these intervals: the
 #: scan's processes share the cores with it. The memory limit is still enforced twice a second.
 QUIET = {
+    "distributed.worker.profile.enabled": False,  # a sample of the task's stack every 10 ms
+    "distributed.admin.system-monitor.gil.enabled": False,  # a GIL probe every ms, when installed
     "distributed.admin.system-monitor.interval": "2s",
     "distributed.worker.memory.monitor-interval": "500ms",
     "distributed.admin.tick.interval": "200ms",
