@@ -177,3 +177,20 @@ def test_a_manifest_line_torn_by_a_kill_does_not_swallow_the_next(tmp_path):
     assert set(again.finished()) == {"first", "second"}
     merged = again.merge().read_text().splitlines()
     assert len(merged) == 3 and merged[0].startswith('"path"')
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_batches_written_together_are_each_finished_and_merged_once(tmp_path, fmt):
+    from openmnr.core.scan.results import Output, read_rows, table_of
+
+    output = Output(tmp_path, fmt)
+    rows = {
+        name: [worker._error_row(f"{name}/{n}", 0, "unreadable", "x") for n in range(3)] for name in "abc"
+    }
+    output.write_batches([(name, 3, table_of(rows[name]), 0, {"unreadable": 3}) for name in "ab"])
+    (tmp_path / "parts" / f"c.{fmt}").write_text("a part the kill left without its manifest line")
+    again = Output(tmp_path, fmt)  # a continued run: a and b are finished, c is not
+    assert set(again.finished()) == {"a", "b"}
+    again.write_batches([("c", 3, table_of(rows["c"]), 0, {"unreadable": 3})])
+    merged = [row["path"] for row in read_rows(again.merge(), lambda row: True)]
+    assert sorted(merged) == sorted(row["path"] for name in "abc" for row in rows[name])

@@ -28,8 +28,8 @@ def add_arguments(parser) -> None:
         "--workers", type=int, default=None, help="local worker processes (default: all cores)"
     )
     parser.add_argument("--format", choices=["parquet", "csv"], default="parquet")
-    parser.add_argument("--batch-files", type=int, default=64, help="files per task (default 64)")
-    parser.add_argument("--batch-mb", type=float, default=64, help="about this many MB per task (default 64)")
+    parser.add_argument("--batch-files", type=int, default=256, help="files per task (default 256)")
+    parser.add_argument("--batch-mb", type=float, default=4, help="about this many MB per task (default 4)")
     parser.add_argument(
         "--max-depth", type=int, default=3, help="archives nested deeper are refused (default 3)"
     )
@@ -39,6 +39,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--max-ratio", type=int, default=200, help="largest expansion ratio of a member")
     parser.add_argument("--isolate", action="store_true", help="decode in child processes with limits")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--file-into",
+        choices=["industry"],
+        help="file the matches into the platform's industry queue for analysts (needs --as)",
+    )
+    parser.add_argument(
+        "--file-unknown",
+        action="store_true",
+        help="with --file-into, file every picture and video that matched nothing too",
+    )
 
 
 def run(args) -> int:
@@ -53,6 +63,9 @@ def run(args) -> int:
 
     out = Path(args.out)
     bundle = Path(args.bundle) if args.bundle else out / "bundle"
+    if args.file_into and not args.account:
+        print("--file-into files for an account: name it with --as ACCOUNT", file=sys.stderr)
+        return 2
     if not args.bundle and not (bundle / "bundle.json").exists():
         if not args.account:
             print(
@@ -86,10 +99,47 @@ def run(args) -> int:
         options=Options(limits=limits, caps=caps),
         progress=not args.no_progress and sys.stderr.isatty(),
     )
-    text = json.dumps(vars(summary), indent=1)
+    report = vars(summary)
+    if args.file_into:
+        filed = _file_into(out, Path(summary.results), args)
+        if isinstance(filed, str):
+            print(filed, file=sys.stderr)
+            return 2
+        report["filed"] = filed
+    text = json.dumps(report, indent=1)
     (out / "summary.json").write_text(text)
     print(text)
     return 1 if summary.errors else 0
+
+
+def _file_into(out, results, args) -> dict | str:
+    """File the scan's findings into the industry queue; the counts, or why it could not."""
+    from . import setup_django
+
+    setup_django()
+    from django.contrib.auth import get_user_model
+
+    from openmnr.core.scan import results as scan_results
+    from openmnr.industry import services
+
+    user = get_user_model().objects.filter(username=args.account, is_active=True).first()
+    if user is None:
+        return f"no active account is called {args.account!r}"
+    rows = scan_results.read_rows(
+        results, lambda row: services.to_file(row, include_unknown=args.file_unknown)
+    )
+    try:
+        filed = services.file_scan(
+            list(rows), scan_id=scan_results.scan_id(out), account=user, source=" ".join(args.sources)
+        )
+    except services.ScanFilingError as exc:
+        return f"not filed: {exc}"
+    return {
+        "files": filed.files,
+        "already_filed": filed.already,
+        "reports": filed.reports,
+        "cases": filed.cases,
+    }
 
 
 def _write_bundle(folder, account: str) -> str:

@@ -106,26 +106,29 @@ def _from_path(path: Path) -> Iterator[Item]:
 
 
 def _walk(directory: Path, ancestors: set[tuple[int, int]]) -> Iterator[Item]:
+    """The files under `directory`, sorted by name at each level. ``os.scandir`` with plain strings:
+    the listing runs in the driver, whose CPU the workers need, and a ``Path`` and a separate
+    ``stat`` call per file cost several times what the entry's cached ``stat`` does."""
     try:
-        names = sorted(os.listdir(directory))
+        with os.scandir(directory) as found:
+            entries = sorted(found, key=lambda entry: entry.name)
     except OSError as exc:
         yield failed(str(directory), _os_error(exc, directory))
         return
-    for name in names:
-        path = directory / name
+    for entry in entries:
         try:
-            info = path.stat()
+            info = entry.stat()  # follows a symbolic link, as Path.stat did
         except OSError as exc:
-            yield failed(str(path), _os_error(exc, path))
+            yield failed(entry.path, _os_error(exc, Path(entry.path)))
             continue
         if stat.S_ISDIR(info.st_mode):
             key = (info.st_dev, info.st_ino)
             if key in ancestors:
-                yield failed(str(path), SymlinkLoop("a symbolic link back to a directory above it"))
+                yield failed(entry.path, SymlinkLoop("a symbolic link back to a directory above it"))
                 continue
-            yield from _walk(path, ancestors | {key})
+            yield from _walk(Path(entry.path), ancestors | {key})
         elif stat.S_ISREG(info.st_mode):
-            yield Item(str(path), info.st_size)
+            yield Item(entry.path, info.st_size)
         # Sockets, pipes and devices are not files to scan: skipped without a word.
 
 

@@ -1,6 +1,6 @@
 """The task a scan runs on a Dask worker: read, hash and match one batch of files.
 
-A batch is a few dozen files (``sources.batches``), so a task lasts from about 100 ms to a second:
+A batch is up to a few hundred files (``sources.batches``), so a task lasts from about 100 ms to a second:
 long enough that Dask's per-task cost (a few ms of scheduling and transfer) is a few percent, short
 enough that a worker lost mid-batch costs at most a second of work redone elsewhere, and that the
 progress bar moves. The index is loaded once per worker process (``index.load``, memory-mapped from
@@ -49,6 +49,32 @@ _VALUES = "_values"
 class Options:
     limits: Limits = field(default_factory=Limits)
     caps: archives.Caps = field(default_factory=archives.Caps)
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a worker sends back for a batch: its rows as one Arrow table (one buffer to pickle
+    and send, not a dict per file: the driver only writes it) and its counts."""
+
+    batch_id: str
+    files: int
+    table: object  # pyarrow.Table in results.SCHEMA
+    rows: int
+    matches: int
+    errors_by_kind: dict[str, int]
+
+
+def scan_batch_table(batch: Batch, bundle: str, options: Options) -> Done:
+    """``scan_batch`` as the scan's task runs it: the rows made into a table on the worker."""
+    from .results import table_of
+
+    rows = scan_batch(batch, bundle, options)
+    kinds: dict[str, int] = {}
+    for row in rows:
+        if row["error_kind"]:
+            kinds[row["error_kind"]] = kinds.get(row["error_kind"], 0) + 1
+    matches = sum(1 for row in rows if row["match"])
+    return Done(batch.id, len(batch.items), table_of(rows), len(rows), matches, kinds)
 
 
 def scan_batch(batch: Batch, bundle: str, options: Options) -> list[dict]:
