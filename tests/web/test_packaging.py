@@ -14,7 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 # live_streams: the synthetic live streams of tests/, which bench/live.py uses too.
-OUR_OWN = {"openmnr", "helpers", "live_streams"}
+OUR_OWN = {"openmnr", "helpers", "live_streams", "rtsp_relay"}
 
 
 def _declared(*groups: str) -> set[str]:
