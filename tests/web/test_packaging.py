@@ -13,7 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-# live_streams: the synthetic live streams of tests/, which bench/live.py uses too.
+# live_streams, rtsp_relay: the synthetic live streams and the RTSP relay of tests/, which bench/live.py uses too.
 OUR_OWN = {"openmnr", "helpers", "live_streams", "rtsp_relay"}
 
 
