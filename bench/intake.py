@@ -17,6 +17,7 @@ each with its own Idempotency-Key): its rate counts reports, its latencies are p
 
     .venv/bin/python bench/intake.py [--reports N] [--seconds S] [--clients C]
                                      [--workers W] [--threads T] [--db sqlite|postgres|both]
+                                     [--anchor COMMIT]
 
 The client shares the machine with the server, so it takes CPU the server would otherwise have.
 So each row also gives the CPU time the server side spent per request (gunicorn's processes, plus
@@ -257,7 +258,17 @@ def fire(
     }
 
 
-def run_backend(backend: str, args) -> list[dict]:
+def anchor_source(commit: str, into: Path) -> Path:
+    """The ``src/`` folder of ``commit``, extracted with ``git archive`` (the checkout is only read),
+    to put first on an anchor server's PYTHONPATH: another commit measured beside this tree."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit, "src"], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into / "src"
+
+
+def run_backend(backend: str, args, label: str = "this tree", extra: dict | None = None) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="openmnr-bench-") as var_dir:
         env = {
             k: v for k, v in os.environ.items() if not k.startswith(("OPENMNR_", "DATABASE_URL", "PYTEST"))
@@ -270,6 +281,7 @@ def run_backend(backend: str, args) -> list[dict]:
             OPENMNR_HTTPS="0",
             OPENMNR_LOG_LEVEL="WARNING",
         )
+        env.update(extra or {})
         database = None
         if backend == "postgres":
             database = f"openmnr_bench_{secrets.token_hex(4)}"
@@ -295,6 +307,8 @@ def run_backend(backend: str, args) -> list[dict]:
                     )
                     for kind in ("whoami", "report", "batch")
                 ]
+                for row in rows:
+                    row["load"] = round(os.getloadavg()[0], 2)
             finally:
                 stop_server(server)
             for row in rows:
@@ -303,7 +317,7 @@ def run_backend(backend: str, args) -> list[dict]:
                     if row["kind"] == "whoami"
                     else len(row["ids"]) - acknowledged_present(env, row["ids"])
                 )
-                row["backend"] = backend
+                row["backend"], row["server"] = backend, label
                 del row["ids"]
             return rows
         finally:
@@ -338,23 +352,41 @@ def main() -> None:
     parser.add_argument(
         "--batch-clients", type=int, default=4, help="concurrent connections sending batches (default 4)"
     )
+    parser.add_argument(
+        "--anchor", default=None, help="also measure the server of this commit (git archive of its src/)"
+    )
     args = parser.parse_args()
 
     backends = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     if "postgres" in backends and not postgres_reachable():
         print(f"PostgreSQL is not reachable at {PG_SERVER}: measuring SQLite only.")
         backends.remove("postgres")
-    rows = [row for backend in backends for row in run_backend(backend, args)]
-
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="openmnr-anchor-") as scratch:
+        servers = [("this tree", {})]
+        if args.anchor:
+            servers.append(
+                (f"commit {args.anchor[:10]}", {"PYTHONPATH": str(anchor_source(args.anchor, Path(scratch)))})
+            )
+        rows = [
+            row
+            for backend in backends
+            for label, extra in servers
+            for row in run_backend(backend, args, label, extra)
+        ]
+    width = max(len(label) for label, _extra in servers)
     header = (
-        f"{'database':9} {'request':28} {'acked':>6} {'errors':>6} {'per s':>7} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'lost':>5} {'server CPU ms':>13} {'client CPU ms':>13}"
+        f"{'database':9} {'server':{width}} {'request':28} {'acked':>6} {'errors':>6} {'per s':>7} {'p50 ms':>7} "
+        f"{'p99 ms':>7} {'lost':>5} {'server CPU ms':>13} {'client CPU ms':>13} {'load':>5}"
     )
     print(
         f"\nReport intake on 127.0.0.1: {args.workers} gunicorn workers x {args.threads} threads, "
         f"{args.clients} client connections, up to {args.reports} requests or {args.seconds:g} s per row"
     )
-    print(f"load average while measuring (1, 5, 15 min; the machine is shared): {os.getloadavg()}")
+    print(
+        f"load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f} "
+        "(load = os.getloadavg()[0] as the row ended; the machine is shared)"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
@@ -365,12 +397,13 @@ def main() -> None:
         }[row["kind"]]
         lost = "" if row["lost"] is None else str(row["lost"])
         print(
-            f"{row['backend']:9} {label:28} {row['acknowledged']:>6} {row['errors']:>6} {row['per_second']:>7} "
-            f"{row['p50_ms']:>7} {row['p99_ms']:>7} {lost:>5} {row['server_cpu_ms']:>13} {row['client_cpu_ms']:>13}"
+            f"{row['backend']:9} {row['server']:{width}} {label:28} {row['acknowledged']:>6} {row['errors']:>6} "
+            f"{row['per_second']:>7} {row['p50_ms']:>7} {row['p99_ms']:>7} {lost:>5} {row['server_cpu_ms']:>13} "
+            f"{row['client_cpu_ms']:>13} {row['load']:>5}"
         )
-    print(f"{'':9} {'NCMEC 2023 average (anchor)':28} {'':>6} {'':>6} {NCMEC_RATE:>7}")
+    print(f"{'':9} {'':{width}} {'NCMEC 2023 average (anchor)':28} {'':>6} {'':>6} {NCMEC_RATE:>7}")
     print(
-        f"{'':9} {'design target':28} {'':>6} {'':>6} {'>=' + str(TARGET_RATE):>7} {'':>7} "
+        f"{'':9} {'':{width}} {'design target':28} {'':>6} {'':>6} {'>=' + str(TARGET_RATE):>7} {'':>7} "
         f"{'<=' + str(TARGET_P99_MS):>7} {'0':>5}"
     )
 

@@ -83,7 +83,11 @@ def describe_actor(request=None, actor=None) -> tuple[str, str]:
         actor = user if user is not None and user.is_authenticated else None
     if actor is None:
         return ("public" if request is not None else "system"), ""
-    return actor.get_username(), primary_role(actor)
+    # A caller that already checked the actor's role for this request may hand it over as
+    # ``audit_role`` (the /ispws/ credential cache does, for as long as it trusts the permission
+    # it checked at the same time); otherwise it is read now.
+    role = getattr(actor, "audit_role", None)
+    return actor.get_username(), primary_role(actor) if role is None else role
 
 
 def record(

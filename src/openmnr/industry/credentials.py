@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from openmnr.accounts.roles import roles_of
+from openmnr.accounts.roles import primary_role, roles_of
 from openmnr.audit import services as audit
 
 from .models import Credential
@@ -114,7 +114,8 @@ def authenticate(header: str) -> Credential | None:
 # process remembers a successful check for INDUSTRY_AUTH_CACHE_SECONDS: a revocation (or a role
 # taken away) reaches the other processes that much later, never more. The cache is keyed by the
 # SHA-256 of the header, so no password is held in memory beyond the request; failures are never
-# cached, and the cache is emptied when it grows past a bound.
+# cached, and the cache is emptied when it grows past a bound. The provider's role as its audit
+# events name it is read at the same time and trusted as long as the permission.
 _cache: dict[str, tuple[float, Credential, bool]] = {}
 _cache_lock = threading.Lock()
 _CACHE_ENTRIES = 10_000
@@ -139,6 +140,8 @@ def authenticate_cached(header: str, permission: str) -> tuple[Credential | None
     if credential is None:
         return None, False
     allowed = credential.provider.has_perm(permission)
+    # The role its audit events name, read with the permission and trusted as long as it is.
+    credential.provider.audit_role = primary_role(credential.provider)
     if ttl > 0:
         with _cache_lock:
             if len(_cache) >= _CACHE_ENTRIES:

@@ -14,6 +14,7 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from lxml import etree
 
@@ -58,6 +59,29 @@ def _own_open(provider, report_id: int, *, lock: bool) -> Report:
     return report
 
 
+def _touch_open(provider, report_id: int) -> None:
+    """Lock the provider's open report ``report_id`` and mark it changed, in one UPDATE; the
+    protocol's error otherwise (read under the lock by ``_own_open``).
+
+    The UPDATE's conditions are ``_own_open``'s (the provider's, from the API, open, not past
+    NCMEC's expiry rule), so it changes a row exactly when ``_own_open`` would have returned it;
+    it takes the same row lock a SELECT ... FOR UPDATE takes (on SQLite the transaction already
+    holds the write lock). Writes that only need the report to be open (an upload, a fileinfo)
+    thus cost one statement instead of a locked read and an update: the transaction rolls the
+    change time back with everything else if a later check refuses the request."""
+    opened_before, changed_before = lifecycle.expiry_cutoffs()
+    touched = Report.objects.filter(
+        Q(opened_at__gt=opened_before) | Q(changed_at__gt=changed_before),
+        pk=report_id,
+        provider=provider,
+        source=Source.API,
+        state=ReportState.OPEN,
+    ).update(changed_at=timezone.now())
+    if not touched:
+        _own_open(provider, report_id, lock=True)  # raises the precise refusal
+        raise ProtocolError(Code.NO_SUCH_REPORT, f"No such report: no open report {report_id} of yours")
+
+
 def submit(provider, data: bytes, *, request=None) -> Report:
     """Open a report from a ``<report>`` document."""
     root = documents.parse(data, "report", max_bytes=settings.INDUSTRY_MAX_XML_BYTES)
@@ -98,14 +122,14 @@ def upload(provider, report_id_text, upload: SpooledFile | None, *, request=None
     found = signals_of(upload)
     try:
         with transaction.atomic():
-            report = _own_open(provider, report_id, lock=True)
-            if report.files.count() >= settings.INDUSTRY_MAX_FILES_PER_REPORT:
+            _touch_open(provider, report_id)
+            if File.objects.filter(report_id=report_id).count() >= settings.INDUSTRY_MAX_FILES_PER_REPORT:
                 raise ProtocolError(
                     Code.INVALID_REQUEST,
                     f"Invalid request: a report holds at most {settings.INDUSTRY_MAX_FILES_PER_REPORT} files",
                 )
             created = File.objects.create(
-                report=report,
+                report_id=report_id,
                 file_id=secrets.token_hex(16),
                 name=(upload.name or "")[:255],
                 size=upload.size,
@@ -121,7 +145,6 @@ def upload(provider, report_id_text, upload: SpooledFile | None, *, request=None
                 thumbnail_id=found.thumbnail_id,
                 thumbnail_sha256=found.thumbnail_sha256,
             )
-            Report.objects.filter(pk=report.pk).update(changed_at=timezone.now())
     except BaseException:
         from . import evidence
 
@@ -135,17 +158,16 @@ def fileinfo(provider, data: bytes, *, request=None) -> File:
     root = documents.parse(data, "fileDetails", max_bytes=settings.INDUSTRY_MAX_XML_BYTES)
     facts = model.file_facts(root)
     with transaction.atomic():
-        report = _own_open(provider, facts.report_id, lock=True)
-        file = File.objects.filter(report=report, file_id=facts.file_id).first()
+        _touch_open(provider, facts.report_id)
+        file = File.objects.filter(report_id=facts.report_id, file_id=facts.file_id).first()
         if file is None:
             raise ProtocolError(
                 Code.NO_SUCH_FILE,
-                f"No such file: report {report.pk} has no file {facts.file_id[:40]}",
-                report_id=report.pk,
+                f"No such file: report {facts.report_id} has no file {facts.file_id[:40]}",
+                report_id=facts.report_id,
             )
         describe(file, facts, etree.tostring(root, encoding="unicode"))
         file.save(update_fields=DESCRIBED_FIELDS)
-        Report.objects.filter(pk=report.pk).update(changed_at=timezone.now())
     return file
 
 

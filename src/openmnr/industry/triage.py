@@ -108,8 +108,14 @@ def match_files(files: list) -> dict:
                 known[0]["category"],
                 True,
             )
-    if files:
-        type(files[0]).objects.bulk_update(files, MATCHED_FIELDS)
+    # Only the files that matched something change: a file that matched nothing keeps the defaults
+    # it was created with (no detail, not matched), so writing it again would change no column.
+    # One plain UPDATE per changed file costs a fraction of Django's CASE-per-column bulk_update.
+    for file in files:
+        if file.match_detail:
+            type(file).objects.filter(pk=file.pk).update(
+                **{name: getattr(file, name) for name in MATCHED_FIELDS}
+            )
     return {
         "matched_as": account.get_username(),
         "files": len(files),
