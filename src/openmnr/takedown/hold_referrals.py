@@ -32,9 +32,7 @@ trade-off: an entry whose server was down at that tick is not told again for tha
 than telling the others twice; the reminder also stays in the held queue.
 """
 
-import hashlib
 import logging
-import secrets
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -49,7 +47,7 @@ from openmnr.hotline import services as hotline
 from . import keys
 from .delivery import Message, deliver
 from .models import Referral
-from .referrals import _evidence, package_of, recipients, referral_dir
+from .referrals import recipients, write_package
 
 log = logging.getLogger(__name__)
 
@@ -112,30 +110,13 @@ def _write(case_id: int, entry, signing_key, now) -> bool:
     except core.KeyFileError as exc:
         log.error("the key of %s is unusable; held case %s not referred to it: %s", entry.name, case_id, exc)
         return False
-    case = _HotlineCase.objects.get(pk=case_id)
-    items = list(case.items.all())
-    package = package_of(case, None, items, now, with_signals=recipient_key is not None)
-    evidence = _evidence(case_id) if recipient_key is not None and settings.REFERRAL_INCLUDE_EVIDENCE else []
-    folder = referral_dir()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    file_name = f"referral-held-case-{case_id}-{secrets.token_hex(6)}.zip"
-    path = folder / file_name
-    core.write_referral(path, package, signing_key, evidence, recipient_key, created_at=now)
-    data = path.read_bytes()
+    written = write_package(
+        _HotlineCase.objects.get(pk=case_id), None, now, signing_key, recipient_key, name="referral-held-case"
+    )
+    path = written.path
     try:
         with transaction.atomic():
-            referral = Referral.objects.create(
-                case_id=case_id,
-                held=True,
-                recipient=entry,
-                file_name=file_name,
-                sha256=hashlib.sha256(data).hexdigest(),
-                size=len(data),
-                encrypted=recipient_key is not None,
-                evidence_items=len(evidence),
-                signals=len(package.signals),
-                created_at=now,
-            )
+            referral = Referral.objects.create(case_id=case_id, held=True, recipient=entry, **written.fields)
             audit.record(
                 "takedown.referral.hold",
                 obj=referral,

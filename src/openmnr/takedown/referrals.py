@@ -15,6 +15,7 @@ and every download are audited.
 import hashlib
 import mimetypes
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -66,37 +67,19 @@ def send(case_id: int, user, *, recipient_id: int, request=None, deliver=deliver
         raise ReferralRefused(str(exc)) from None
 
     now = timezone.now()
-    items = list(takedown.case.items.all())
-    package = package_of(takedown.case, takedown, items, now, with_signals=recipient_key is not None)
-    evidence = _evidence(case_id) if recipient_key is not None and settings.REFERRAL_INCLUDE_EVIDENCE else []
-
-    folder = referral_dir()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    file_name = f"referral-case-{case_id}-{secrets.token_hex(6)}.zip"
-    path = folder / file_name
-    core.write_referral(path, package, signing_key, evidence, recipient_key, created_at=now)
-    data = path.read_bytes()
+    written = write_package(takedown.case, takedown, now, signing_key, recipient_key, name="referral-case")
+    path, evidence = written.path, written.evidence_items
     try:
         with transaction.atomic():
             referral = Referral.objects.create(
-                takedown=takedown,
-                case_id=takedown.pk,
-                recipient=recipient,
-                file_name=file_name,
-                sha256=hashlib.sha256(data).hexdigest(),
-                size=len(data),
-                encrypted=recipient_key is not None,
-                evidence_items=len(evidence),
-                signals=len(package.signals),
-                created_at=now,
-                created_by=user,
+                takedown=takedown, case_id=takedown.pk, recipient=recipient, created_by=user, **written.fields
             )
             TimelineEvent.objects.create(
                 takedown=takedown,
                 at=now,
                 kind=EventKind.REFERRAL,
                 text=f"referral sent to {recipient.name} by {user.get_username()}"
-                + (f", {len(evidence)} evidence item(s) encrypted" if evidence else ""),
+                + (f", {evidence} evidence item(s) encrypted" if evidence else ""),
             )
             audit.record(
                 "takedown.referral.send",
@@ -107,7 +90,7 @@ def send(case_id: int, user, *, recipient_id: int, request=None, deliver=deliver
                     "case": case_id,
                     "recipient": recipient.pk,
                     "encrypted": referral.encrypted,
-                    "evidence_items": len(evidence),
+                    "evidence_items": evidence,
                 },
             )
             mark_actioned(takedown, "referred to law enforcement")
@@ -116,6 +99,48 @@ def send(case_id: int, user, *, recipient_id: int, request=None, deliver=deliver
         raise
     _tell_recipient(takedown, referral, now, deliver)
     return referral
+
+
+@dataclass(frozen=True)
+class WrittenPackage:
+    """A package written under `referral_dir`, and the `Referral` columns that describe it."""
+
+    path: Path
+    fields: dict
+
+    @property
+    def evidence_items(self) -> int:
+        return self.fields["evidence_items"]
+
+
+def write_package(case, takedown, now, signing_key, recipient_key, *, name: str) -> WrittenPackage:
+    """Write the signed package of ``case`` (and its ``takedown``, if any) under `referral_dir`:
+    the one way both a takedown's referral and a held case's referral are written. Signals and,
+    where the operator allows it, evidence go in only encrypted to ``recipient_key``; without
+    one the package carries neither. The caller records the `Referral` row with ``fields`` and
+    removes ``path`` if that fails, so no file outlives a refused row."""
+    encrypted = recipient_key is not None
+    items = list(case.items.all())
+    package = package_of(case, takedown, items, now, with_signals=encrypted)
+    evidence = _evidence(case.pk) if encrypted and settings.REFERRAL_INCLUDE_EVIDENCE else []
+    folder = referral_dir()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    file_name = f"{name}-{case.pk}-{secrets.token_hex(6)}.zip"
+    path = folder / file_name
+    core.write_referral(path, package, signing_key, evidence, recipient_key, created_at=now)
+    data = path.read_bytes()
+    return WrittenPackage(
+        path,
+        {
+            "file_name": file_name,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+            "encrypted": encrypted,
+            "evidence_items": len(evidence),
+            "signals": len(package.signals),
+            "created_at": now,
+        },
+    )
 
 
 def _iso(moment) -> str | None:
