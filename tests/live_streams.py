@@ -170,7 +170,7 @@ class Publisher(threading.Thread):
     def run(self):
         try:
             time.sleep(self.connect_delay)
-            out = av.open(self.url, mode="w", format=self.fmt, options=self.options)
+            out = self._connect()
             try:
                 self._send(out, self.encoded, first=True)
                 if self.then is not None:
@@ -181,6 +181,19 @@ class Publisher(threading.Thread):
             self.error = error
         finally:
             self.finished.set()
+
+    def _connect(self, patience: float = 15.0):
+        """Open the output, trying again while the server refuses, as OBS or FFmpeg's own
+        reconnecting publishers do: a listener between two sessions (it has closed one and not
+        yet listens again) refuses for a moment, longer on a loaded machine."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                return av.open(self.url, mode="w", format=self.fmt, options=self.options)
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
     def _send(self, out, encoded: Encoded, *, first: bool):
         source = av.open(io.BytesIO(encoded.data), format="mpegts")
