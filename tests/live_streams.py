@@ -11,6 +11,7 @@ serves over HTTP on 127.0.0.1. Every send of a known segment's first frame is ti
 detection latency can be measured from it. Nothing is copied from the corpus into the repository.
 """
 
+import contextlib
 import csv
 import functools
 import http.server
@@ -183,14 +184,22 @@ class Publisher(threading.Thread):
             self.finished.set()
 
     def _connect(self, patience: float = 15.0):
-        """Open the output, trying again while the server refuses, as OBS or FFmpeg's own
-        reconnecting publishers do: a listener between two sessions (it has closed one and not
-        yet listens again) refuses for a moment, longer on a loaded machine."""
+        """Open the output and write its header (where FFmpeg connects), trying again while the
+        server refuses, as OBS or FFmpeg's own reconnecting publishers do: a listener between two
+        sessions (it has closed one and does not yet listen again) refuses for a moment, longer
+        on a loaded machine."""
         deadline = time.monotonic() + patience
         while True:
+            out = av.open(self.url, mode="w", format=self.fmt, options=self.options)
+            source = av.open(io.BytesIO(self.encoded.data), format="mpegts")
+            self.out_stream = out.add_stream_from_template(source.streams.video[0])
+            source.close()
             try:
-                return av.open(self.url, mode="w", format=self.fmt, options=self.options)
+                out.start_encoding()
+                return out
             except ConnectionRefusedError:
+                with contextlib.suppress(Exception):
+                    out.close()
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
@@ -199,7 +208,6 @@ class Publisher(threading.Thread):
         source = av.open(io.BytesIO(encoded.data), format="mpegts")
         template = source.streams.video[0]
         if first:
-            self.out_stream = out.add_stream_from_template(template)
             self.offset = 0.0
         known = list(encoded.known_starts)
         start = time.time()
