@@ -51,10 +51,6 @@ from .referrals import recipients, write_package
 
 log = logging.getLogger(__name__)
 
-# The hotline case model, reached through the relation the takedown app already has (as
-# `TakedownCase.case` does), not imported: the package reads the case's and items' own fields.
-_HotlineCase = Referral._meta.get_field("case").related_model
-
 
 def _message(entry, template: str, context: dict) -> Message:
     text = render_to_string(
@@ -110,9 +106,8 @@ def _write(case_id: int, entry, signing_key, now) -> bool:
     except core.KeyFileError as exc:
         log.error("the key of %s is unusable; held case %s not referred to it: %s", entry.name, case_id, exc)
         return False
-    written = write_package(
-        _HotlineCase.objects.get(pk=case_id), None, now, signing_key, recipient_key, name="referral-held-case"
-    )
+    case = hotline.case_for_referral(case_id)
+    written = write_package(case, None, now, signing_key, recipient_key, name="referral-held-case")
     path = written.path
     try:
         with transaction.atomic():
