@@ -4,8 +4,8 @@ statistics.
 
 Thin: each view parses its input, checks permission and calls one service function; the work is in
 intake.py, cases.py, assess.py and viewer.py. The pages of one media item (the protective viewer and
-its classification) are item_views.py; law enforcement's held-case pages are held_views.py. Both
-use `exposure` and `back_to_case` from here.
+its classification) are item_views.py, which takes `exposure` and `back_to_case` from here; law
+enforcement's held-case pages are held_views.py.
 """
 
 import csv
