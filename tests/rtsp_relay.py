@@ -1,13 +1,18 @@
 """A minimal RTSP relay on 127.0.0.1, for testing the monitor as an RTSP *client*.
 
 A media server (MediaMTX, Wowza, a camera) takes a stream that a tool publishes (ANNOUNCE, SETUP,
-RECORD) and hands it to readers (DESCRIBE, SETUP, PLAY). No such server installs from the
-registries this project uses (MediaMTX is a Go binary outside them; GStreamer's RTSP server needs
-the system Python's bindings), and FFmpeg's RTSP *muxer* cannot listen. So this relay speaks the
-RTSP 1.0 subset the two FFmpeg ends use (RFC 2326, interleaved RTP over the TCP connection,
-section 10.12), with FFmpeg's RTSP muxer as the publisher and the monitor's FFmpeg RTSP demuxer as
-the reader: the packets on the wire are FFmpeg's own RTP (RFC 6184 H.264 packetisation), and the
-relay copies them without looking inside. One path, one publisher, any number of readers.
+RECORD) and hands it to readers (DESCRIBE, SETUP, PLAY). No such server installs from the registries
+this project uses (MediaMTX is a Go binary outside them; GStreamer's RTSP server needs the system
+Python's bindings), and FFmpeg's RTSP *muxer* cannot listen: ``rtsp_flags=listen`` is an option of
+FFmpeg's RTSP *demuxer* only, which accepts a publisher (ANNOUNCE, RECORD) and never answers a
+reader's DESCRIBE or PLAY (given to the muxer, the flag is ignored: PyAV's RTSP output still
+connects out, and is refused when nobody listens). That is how the monitor listens itself, so the
+test of the monitor as an RTSP server (test_rtsp_server_alerts) needs no relay: FFmpeg publishes
+straight to it. Only the monitor as a *client* needs a server to pull from, and for that this relay
+speaks the RTSP 1.0 subset the two FFmpeg ends use (RFC 2326, interleaved RTP over the TCP
+connection, section 10.12), with FFmpeg's RTSP muxer as the publisher and the monitor's FFmpeg RTSP
+demuxer as the reader: the packets on the wire are FFmpeg's own RTP (RFC 6184 H.264 packetisation),
+and the relay copies them without looking inside. One path, one publisher, any number of readers.
 
 A reader's DESCRIBE waits (up to ``describe_wait`` s) for a publisher, as servers that start a
 source on demand do; without one it gets 404, and the client retries. When the publisher leaves

@@ -146,3 +146,24 @@ def test_a_due_review_is_reminded_once_per_date(held, smtp, make_user):
 def test_without_a_law_enforcement_entry_nothing_is_written(held):
     assert hold_referrals.refer_held() == 0
     assert not Referral.objects.exists()
+
+
+def test_a_portuguese_entry_is_told_and_reminded_in_portuguese(held, smtp, make_user):
+    DirectoryEntry.objects.create(
+        kind="law_enforcement", name="Unidade de cibercrime", emails="uc@policia.test", language="pt"
+    )
+    assert hold_referrals.refer_held() == 1
+    [(_to, message)] = smtp.messages
+    assert message["Subject"].startswith(f"Retido para a polícia: participação pronta, caso {held.pk}")
+    body = message.get_content()
+    assert "Motivo da retenção: operation under way" in body
+    assert "material de abuso sexual de crianças" in body  # the outcome, in Portuguese too
+
+    officer = make_user("law_enforcement")
+    review = timezone.now() + timedelta(days=3)
+    holds.keep(held.pk, officer, reason="ainda em vigilância", review_at=review)
+    holds.due(review + timedelta(minutes=1))
+    assert hold_referrals.remind_due_holds() == 1
+    reminder = smtp.messages[-1][1]
+    assert reminder["Subject"].startswith(f"Revisão devida: caso {held.pk}")
+    assert "Motivo da manutenção: ainda em vigilância" in reminder.get_content()

@@ -17,17 +17,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import holds, viewer
+from . import holds
 from .errors import HotlineError
 from .forms import KeepHoldForm, ReleaseHoldForm
+from .item_views import thumbnail_response
 from .models import Case, MediaItem
 from .states import State
-
-
-def _private(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "no-store, private"
-    response["Content-Disposition"] = "inline"
-    return response
 
 
 def _answer(request, action, done: str) -> HttpResponse | None:
@@ -107,10 +102,4 @@ def held_thumbnail_view(request, item_id: int):
     only through the protective viewer."""
     if not MediaItem.objects.filter(pk=item_id, case__state=State.HELD).exists():
         raise Http404("No thumbnail")
-    try:
-        data = viewer.thumbnail_bytes(item_id)
-    except HotlineError:
-        data = None
-    if data is None:
-        raise Http404("No thumbnail")
-    return _private(HttpResponse(data, content_type="image/jpeg"))
+    return thumbnail_response(item_id)

@@ -11,6 +11,7 @@ industry reports will come in through here too.
     hold_reminders_due() / hold_reminder_sent(case_id, review_at, detail=...)
                                  kept holds whose review date came; record (once) that it was sent
     case_summary(case_id)                                            -> CaseSummary
+    case_for_referral(case_id)       -> the Case itself, read-only, for a held case's referral package
     kept_evidence(case_id)                                           -> [KeptMedia] (decrypted)
     demo_case(url=None) / file_demo_report(url, description)         -> CaseSummary (demo data)
     items_of(case_id)                                                -> [ItemSummary], in page order
@@ -145,6 +146,17 @@ def case_summary(case_id: int) -> CaseSummary:
     if case is None:
         raise CaseNotFound(f"there is no case {case_id}")
     return _summary(case)
+
+
+def case_for_referral(case_id: int) -> Case:
+    """The case row itself, for the referral package of a case held for the police, which reads
+    the case's and its items' own fields (takedown/referrals.py `package_of`): the same object a
+    takedown's referral reaches through `TakedownCase.case`. Read-only by contract: every change
+    of a case goes through this module's functions, so that it is audited. Raises CaseNotFound."""
+    case = Case.objects.filter(pk=case_id).first()
+    if case is None:
+        raise CaseNotFound(f"there is no case {case_id}")
+    return case
 
 
 def cases_to_act_on() -> list[CaseSummary]:

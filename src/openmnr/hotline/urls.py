@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 from django.views.i18n import set_language
 
-from . import held_views, views
+from . import held_views, item_views, views
 
 app_name = "hotline"
 urlpatterns = [
@@ -30,11 +30,11 @@ urlpatterns = [
         held_views.held_thumbnail_view,
         name="held-thumbnail",
     ),
-    path("staff/hotline/items/<int:item_id>/", views.item_view, name="item"),
-    path("staff/hotline/items/<int:item_id>/classify/", views.classify_view, name="classify"),
-    path("staff/hotline/items/<int:item_id>/propose/", views.propose_view, name="propose"),
-    path("staff/hotline/items/<int:item_id>/reveal/", views.reveal_view, name="reveal"),
-    path("staff/hotline/items/<int:item_id>/hide/", views.hide_view, name="hide"),
-    path("staff/hotline/items/<int:item_id>/media/", views.media_view, name="media"),
-    path("staff/hotline/items/<int:item_id>/thumbnail/", views.thumbnail_view, name="thumbnail"),
+    path("staff/hotline/items/<int:item_id>/", item_views.item_view, name="item"),
+    path("staff/hotline/items/<int:item_id>/classify/", item_views.classify_view, name="classify"),
+    path("staff/hotline/items/<int:item_id>/propose/", item_views.propose_view, name="propose"),
+    path("staff/hotline/items/<int:item_id>/reveal/", item_views.reveal_view, name="reveal"),
+    path("staff/hotline/items/<int:item_id>/hide/", item_views.hide_view, name="hide"),
+    path("staff/hotline/items/<int:item_id>/media/", item_views.media_view, name="media"),
+    path("staff/hotline/items/<int:item_id>/thumbnail/", item_views.thumbnail_view, name="thumbnail"),
 ]

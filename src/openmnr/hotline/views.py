@@ -1,7 +1,11 @@
-"""Hotline pages: the public report form and status lookup, and the analyst queue and viewer.
+"""Hotline pages: the public report form and status lookup, the analyst's queue and case pages
+(claim, release, describe the site, set aside, complete), the reports without an address, and the
+statistics.
 
 Thin: each view parses its input, checks permission and calls one service function; the work is in
-intake.py, cases.py, assess.py and viewer.py.
+intake.py, cases.py, assess.py and viewer.py. The pages of one media item (the protective viewer and
+its classification) are item_views.py, which takes `exposure` and `back_to_case` from here; law
+enforcement's held-case pages are held_views.py.
 """
 
 import csv
@@ -10,7 +14,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import select_template
 from django.utils import timezone
@@ -19,20 +23,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from openmnr.accounts.stepup import step_up_required
-
 from . import assess, cases, codes, intake, statistics, throttle, viewer
 from .errors import HotlineError
 from .forms import (
     ClassificationForm,
     HoldForm,
-    ProposeForm,
     ReportForm,
     SetAsideForm,
     SiteForm,
     StatusForm,
 )
-from .models import Case, MediaItem
+from .models import Case
 from .states import State
 
 
@@ -100,7 +101,8 @@ def status_view(request):
 # Staff pages.
 
 
-def _exposure(request) -> dict:
+def exposure(request) -> dict:
+    """The analyst's exposure today against the limit, for the banner of every page that may show media."""
     spent, limit = viewer.exposure_today(request.user), viewer.exposure_limit()
     return {
         "exposure_minutes": int(spent.total_seconds() // 60),
@@ -123,7 +125,7 @@ def queue_view(request):
             "state_label": State(state).label,
             "states": State.choices,
             "without_address": intake.without_address().count(),
-            **_exposure(request),
+            **exposure(request),
         },
     )
 
@@ -156,12 +158,12 @@ def case_view(request, case_id: int):
             else None,
             "hold_form": HoldForm() if held else None,
             "set_aside_form": SetAsideForm() if held else None,
-            **_exposure(request),
+            **exposure(request),
         },
     )
 
 
-def _back_to_case(case_id: int):
+def back_to_case(case_id: int):
     return redirect("hotline:case", case_id=case_id)
 
 
@@ -171,7 +173,7 @@ def _act(request, case_id: int, action) -> HttpResponse:
         action()
     except HotlineError as exc:
         messages.error(request, str(exc))
-    return _back_to_case(case_id)
+    return back_to_case(case_id)
 
 
 @require_POST
@@ -187,7 +189,7 @@ def release_view(request, case_id: int):
         cases.release(case_id, request.user, request=request)
     except HotlineError as exc:
         messages.error(request, str(exc))
-        return _back_to_case(case_id)
+        return back_to_case(case_id)
     return redirect("hotline:queue")
 
 
@@ -199,7 +201,7 @@ def complete_view(request, case_id: int):
         form = ClassificationForm(request.POST)
         if not form.is_valid():
             messages.error(request, "Choose the page's outcome.")
-            return _back_to_case(case_id)
+            return back_to_case(case_id)
         page_outcome = form.classification()
     hold_form = HoldForm(request.POST)
     hold_reason = hold_form.cleaned_data["hold_for_police"] if hold_form.is_valid() else ""
@@ -209,7 +211,7 @@ def complete_view(request, case_id: int):
         )
     except HotlineError as exc:
         messages.error(request, str(exc))
-        return _back_to_case(case_id)
+        return back_to_case(case_id)
     held = " and held for the police" if case.state == State.HELD else ""
     messages.success(request, f"Case {case_id} assessed{held}.")
     return redirect("hotline:queue")
@@ -221,7 +223,7 @@ def site_view(request, case_id: int):
     form = SiteForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose the site's type, commerciality and payment methods from the lists.")
-        return _back_to_case(case_id)
+        return back_to_case(case_id)
     return _act(
         request, case_id, lambda: assess.describe_site(case_id, request.user, form.site(), request=request)
     )
@@ -249,7 +251,7 @@ def set_aside_view(request, case_id: int):
     form = SetAsideForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose how to set the case aside and give a reason.")
-        return _back_to_case(case_id)
+        return back_to_case(case_id)
     data = form.cleaned_data
     return _act(
         request,
@@ -263,128 +265,6 @@ def set_aside_view(request, case_id: int):
             request=request,
         ),
     )
-
-
-@permission_required("hotline.work_queue", raise_exception=True)
-@never_cache
-def item_view(request, item_id: int):
-    item = get_object_or_404(MediaItem.objects.select_related("case"), pk=item_id)
-    return _item_page(request, item)
-
-
-def _item_page(request, item, form=None, status=200):
-    """The item page; `form` bound to what the analyst sent when it is shown again after an error."""
-    shown = viewer.current(request.user)
-    held = item.case.assessable_by(request.user)
-    if held and form is None:
-        form = ClassificationForm.for_item(item)
-    return render(
-        request,
-        "hotline/item.html",
-        {
-            "item": item,
-            "case": item.case,
-            "held": held,
-            "revealed": shown is not None and shown.item_id == item.pk,
-            "form": form if held else None,
-            "propose_form": _propose_form(request, item),
-            **_exposure(request),
-        },
-        status=status,
-    )
-
-
-def _propose_form(request, item):
-    """Offered for media an analyst classified illegal, to those who may propose bank entries."""
-    if not item.classified_illegal_by_analyst or not request.user.has_perm("banks.propose_entry"):
-        return None
-    return ProposeForm(banks=assess.bank_choices(request.user))
-
-
-@require_POST
-@permission_required("hotline.work_queue", raise_exception=True)
-@permission_required("banks.propose_entry", raise_exception=True)
-def propose_view(request, item_id: int):
-    form = ProposeForm(request.POST, banks=assess.bank_choices(request.user))
-    if not form.is_valid():
-        messages.error(request, "Choose a bank.")
-    else:
-        try:
-            count = assess.propose_to_bank(item_id, request.user, form.cleaned_data["bank"], request=request)
-            if count:
-                messages.success(
-                    request,
-                    f"{count} hash value(s) proposed; they wait for confirmation where the bank needs it.",
-                )
-            else:
-                messages.info(
-                    request,
-                    f"Nothing new proposed: {form.cleaned_data['bank']} already holds this item's hashes "
-                    "(proposed or confirmed).",
-                )
-        except HotlineError as exc:
-            messages.error(request, str(exc))
-    return redirect("hotline:item", item_id=item_id)
-
-
-@require_POST
-@permission_required("hotline.work_queue", raise_exception=True)
-def classify_view(request, item_id: int):
-    item = get_object_or_404(MediaItem.objects.select_related("case"), pk=item_id)
-    form = ClassificationForm.for_item(item, request.POST)
-    if form.is_valid():
-        try:
-            assess.classify_item(item_id, request.user, form.classification(), request=request)
-            viewer.hide(request.user)
-            messages.success(request, f"Item {item.position + 1} classified.")
-            return _back_to_case(item.case_id)
-        except HotlineError as exc:
-            form.add_error(None, str(exc))
-    return _item_page(request, item, form=form, status=400)
-
-
-@require_POST
-@permission_required("hotline.reveal_media", raise_exception=True)
-@step_up_required
-def reveal_view(request, item_id: int):
-    try:
-        viewer.reveal(item_id, request.user, request=request)
-    except HotlineError as exc:
-        messages.error(request, str(exc))
-    return redirect("hotline:item", item_id=item_id)
-
-
-@require_POST
-@permission_required("hotline.reveal_media", raise_exception=True)
-def hide_view(request, item_id: int):
-    viewer.hide(request.user)
-    return redirect("hotline:item", item_id=item_id)
-
-
-def _private(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "no-store, private"
-    response["Content-Disposition"] = "inline"
-    return response
-
-
-@permission_required("hotline.reveal_media", raise_exception=True)
-def media_view(request, item_id: int):
-    try:
-        data, media_type = viewer.revealed_bytes(item_id, request.user)
-    except HotlineError:
-        raise Http404("Not revealed") from None
-    return _private(HttpResponse(data, content_type=media_type))
-
-
-@permission_required("hotline.work_queue", raise_exception=True)
-def thumbnail_view(request, item_id: int):
-    try:
-        data = viewer.thumbnail_bytes(item_id)
-    except HotlineError:
-        data = None
-    if data is None:
-        raise Http404("No thumbnail")
-    return _private(HttpResponse(data, content_type="image/jpeg"))
 
 
 @permission_required("hotline.work_queue", raise_exception=True)

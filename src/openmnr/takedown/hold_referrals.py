@@ -30,6 +30,12 @@ reminder counts as sent, once per review date, as soon as one entry received it
 (`hotline.hold_reminder_sent`, under the case's row lock, audited with whom it reached). The
 trade-off: an entry whose server was down at that tick is not told again for that date, rather
 than telling the others twice; the reminder also stays in the held queue.
+
+Both messages are in the entry's language (its `language`, English or Portuguese), from the
+templates hold_referral.<en|pt>.txt and hold_reminder.<en|pt>.txt beside the notices': these are
+messages to other organisations in the language they chose, not pages in the reader's browser
+language, so they follow notices.py (one template per language) rather than the public pages'
+gettext catalogues.
 """
 
 import logging
@@ -47,18 +53,18 @@ from openmnr.hotline import services as hotline
 from . import keys
 from .delivery import Message, deliver
 from .models import Referral
+from .notices import describe_assessment
 from .referrals import recipients, write_package
 
 log = logging.getLogger(__name__)
 
-# The hotline case model, reached through the relation the takedown app already has (as
-# `TakedownCase.case` does), not imported: the package reads the case's and items' own fields.
-_HotlineCase = Referral._meta.get_field("case").related_model
 
-
-def _message(entry, template: str, context: dict) -> Message:
+def _message(entry, kind: str, context: dict) -> Message:
+    """The message `kind` (hold_referral, hold_reminder) in the entry's language, from its template
+    beside the notices' (notices.py): the first line is the subject."""
     text = render_to_string(
-        template, {"operator": settings.TAKEDOWN_OPERATOR_NAME, "recipient": entry.name, **context}
+        f"takedown/messages/{kind}.{entry.language}.txt",
+        {"operator": settings.TAKEDOWN_OPERATOR_NAME, "recipient": entry.name, **context},
     )
     subject, _newline, body = text.strip().partition("\n")
     return Message(
@@ -68,7 +74,11 @@ def _message(entry, template: str, context: dict) -> Message:
         emails=tuple(entry.email_list),
         api_url=entry.api_url,
         secret=entry.webhook_secret,
-        payload={"type": context["type"], **{k: v for k, v in context.items() if k in _PAYLOAD}},
+        payload={
+            "type": context["type"],
+            "language": entry.language,
+            **{k: v for k, v in context.items() if k in _PAYLOAD},
+        },
     )
 
 
@@ -110,9 +120,8 @@ def _write(case_id: int, entry, signing_key, now) -> bool:
     except core.KeyFileError as exc:
         log.error("the key of %s is unusable; held case %s not referred to it: %s", entry.name, case_id, exc)
         return False
-    written = write_package(
-        _HotlineCase.objects.get(pk=case_id), None, now, signing_key, recipient_key, name="referral-held-case"
-    )
+    case = hotline.case_for_referral(case_id)
+    written = write_package(case, None, now, signing_key, recipient_key, name="referral-held-case")
     path = written.path
     try:
         with transaction.atomic():
@@ -139,12 +148,12 @@ def _announce_untold(held, now, deliver) -> None:
         summary, entry = by_id[referral.case_id], referral.recipient
         message = _message(
             entry,
-            "takedown/messages/hold_referral.en.txt",
+            "hold_referral",
             {
                 "type": "hold_referral",
                 "case_id": referral.case_id,
                 "reference": _reference(referral.case_id),
-                "assessment": summary.assessment,
+                "assessment": describe_assessment(summary.assessment, entry.language),
                 "hold_reason": summary.hold_reason,
                 "held_at": summary.held_at,
                 "encrypted": referral.encrypted,
@@ -174,7 +183,7 @@ def remind_due_holds(now=None, *, deliver=deliver) -> int:
         for entry in entries:
             message = _message(
                 entry,
-                "takedown/messages/hold_reminder.en.txt",
+                "hold_reminder",
                 {
                     "type": "hold_review_due",
                     "case_id": summary.id,

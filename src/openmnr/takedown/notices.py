@@ -2,9 +2,9 @@
 registrars, forwards to partner hotlines, and "a referral is ready" to law enforcement.
 
 Each message is rendered from a plain-text template in the recipient's language
-(templates/takedown/messages/<kind>.<en|pt>.txt: the first line is the subject). A message names the
-URLs and carries the operator's legal text and a unique reference; it never carries media or
-hashes. The recipient acknowledges through a link holding a signed, expiring token (no account).
+(templates/takedown/messages/<kind>.<en|pt>.txt: the first line is the subject; hold_referrals.py
+writes the messages about cases held for the police the same way). A message names the URLs and
+carries the operator's legal text and a unique reference; it never carries media or hashes. The recipient acknowledges through a link holding a signed, expiring token (no account).
 """
 
 from datetime import timedelta
@@ -78,6 +78,12 @@ def language_for(country: str | None, entry: DirectoryEntry | None) -> str:
     return Language.PORTUGUESE if country in PORTUGUESE_SPEAKING else Language.ENGLISH
 
 
+def describe_assessment(assessment: str, language: str) -> str:
+    """The case's outcome as the message says it, in the recipient's language."""
+    text = _ASSESSMENT[language].get(assessment, assessment)
+    return text.format(country=settings.TAKEDOWN_HOME_COUNTRY)
+
+
 def urls_of(case) -> list[str]:
     """The case's URL and the media URLs found there: what the recipient must act on."""
     urls = [case.url]
@@ -113,9 +119,7 @@ def compose(
         "kind": kind,
         "number": number,
         "escalation": kind == NoticeKind.ESCALATION,
-        "assessment": _ASSESSMENT[language]
-        .get(case.assessment, case.assessment)
-        .format(country=settings.TAKEDOWN_HOME_COUNTRY),
+        "assessment": describe_assessment(case.assessment, language),
         "urls": urls,
         "sent_at": sent_at,
         "first_notice_at": takedown.first_notice_at,
