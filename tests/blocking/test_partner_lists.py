@@ -77,14 +77,14 @@ def _live():
 def test_a_redistributable_export_joins_our_list_with_its_source_and_leaves_when_dropped(
     partner_server, admin, monkeypatch
 ):
-    monkeypatch.setenv("OPENMNR_TEST_PARTNER_KEY", "omnr_ours_at_the_partner")
+    monkeypatch.setenv("OPENMNR_PARTNER_KEY_TEST", "omnr_ours_at_the_partner")
     partner = services.partners.register(
         "hotline-b",
         "openmnr",
         redistribute=True,
         source_url=partner_server.url,
         public_key_pem=PARTNER_PEM,
-        api_key_variable="OPENMNR_TEST_PARTNER_KEY",
+        api_key_variable="OPENMNR_PARTNER_KEY_TEST",
         by=admin,
     )
     partner_server.publish(1, ["bad.example/gallery/", "worse.example/a/1.jpg"])
