@@ -30,7 +30,10 @@ class ListVersion(models.Model):
             ("download_list", "Download the URL list and confirm prefix hits (licensees' API keys)"),
             ("download_keywords", "Download the signed keyword list (licensees' API keys)"),
             ("view_deterrence_counts", "Read the deterrence page's daily counts"),
-            ("manage_partner_lists", "Register partners' URL lists and import them"),
+            (
+                "manage_partner_lists",
+                "Register, edit (source, key, licence), import and remove partners' URL lists",
+            ),
             ("fetch_partner_lists", "See partners' URL lists and fetch one now"),
             ("download_partner_export", "Download our cases' URL list as a signed export (partner hotlines)"),
         ]

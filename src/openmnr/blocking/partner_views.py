@@ -159,7 +159,8 @@ def partner_fetch_view(request, partner_id: int):
         else:
             messages.error(
                 request,
-                _("%(name)s could not be imported: %(why)s.") % {"name": partner.name, "why": outcome.message},
+                _("%(name)s could not be imported: %(why)s.")
+                % {"name": partner.name, "why": outcome.message},
             )
     return redirect("blocking:partners")
 

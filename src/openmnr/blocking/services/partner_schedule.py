@@ -107,14 +107,14 @@ def fetch_now(partner: PartnerList, *, by, request=None, now: datetime | None = 
     partner's ``not_before`` (its minimum wait, its last Retry-After)."""
     now = now or timezone.now()
     with audited_refusal("blocking.partner_fetch", by=by, obj=partner, request=request):
-        if not by.has_perm("blocking.fetch_partner_lists"):
+        if not by.has_perm(partners.FETCH):
             raise NotAllowed("you may not fetch partners' URL lists")
         if not partner.active or partner.kind != PartnerList.Kind.OPENMNR:
             raise partners.InvalidInput("only an active partner OpenMNR's export is fetched")
         if partner.not_before and partner.not_before > now:
             seconds = int((partner.not_before - now).total_seconds()) + 1
             raise PartnerBusy(f"the partner asks us to wait: try again in {seconds} seconds", seconds)
-    return fetch_and_record(partner, now=now, by=None, request=request)
+    return fetch_and_record(partner, now=now, by=by, request=request)
 
 
 def clock_job(now: datetime | None = None) -> dict[str, int]:

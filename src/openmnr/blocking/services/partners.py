@@ -51,14 +51,16 @@ from ..models import PartnerEntry, PartnerList
 MAX_ENTRIES = 1_000_000
 BATCH = 500
 FETCH_TIMEOUT_SECONDS = 30.0
+MANAGE, FETCH = "blocking.manage_partner_lists", "blocking.fetch_partner_lists"
 KEY_VARIABLE_PREFIX = "OPENMNR_PARTNER_KEY_"
 _KEY_VARIABLE = re.compile(rf"^{KEY_VARIABLE_PREFIX}[A-Z0-9_]{{1,60}}$")
 #: A partner's minimum wait or Retry-After is honoured up to a week; a longer one is read as a week.
 MAX_WAIT_SECONDS = 7 * 24 * 3600
 
 
-def _require(by) -> None:
-    if by is not None and not by.has_perm("blocking.manage_partner_lists"):
+def _require(by, permission: str = MANAGE) -> None:
+    """``by`` None is the system (the worker's clock, an operator's command)."""
+    if by is not None and not by.has_perm(permission):
         raise NotAllowed("you may not manage partners' URL lists")
 
 
@@ -233,10 +235,13 @@ def _replace(partner: PartnerList, entries: dict[str, str], version: int, *, by,
     return counts
 
 
-def import_document(partner: PartnerList, document: dict, *, by=None, request=None) -> dict:
-    """Import a partner OpenMNR's signed export; PartnerRefused (audited) if it cannot be trusted."""
+def import_document(
+    partner: PartnerList, document: dict, *, by=None, request=None, _permission=MANAGE
+) -> dict:
+    """Import a partner OpenMNR's signed export; PartnerRefused (audited) if it cannot be trusted.
+    (``fetch`` imports what it fetched under the fetch permission: what the partner signed.)"""
     with audited_refusal("blocking.partner_import", by=by, obj=partner, request=request):
-        _require(by)
+        _require(by, _permission)
         if partner.kind != PartnerList.Kind.OPENMNR:
             raise InvalidInput("this partner list is imported from a file")
         try:
@@ -262,7 +267,7 @@ def fetch(partner: PartnerList, *, by=None, request=None) -> dict:
     import httpx
 
     with audited_refusal("blocking.partner_import", by=by, obj=partner, request=request):
-        _require(by)
+        _require(by, FETCH)
         headers = {}
         if partner.api_key_variable:
             token = os.environ.get(partner.api_key_variable, "")
@@ -288,7 +293,7 @@ def fetch(partner: PartnerList, *, by=None, request=None) -> dict:
             raise PartnerRefused("the partner's answer is not JSON") from None
         if not isinstance(document, dict):
             raise PartnerRefused("the partner's answer is not a signed document")
-    return import_document(partner, document, by=by, request=request)
+    return import_document(partner, document, by=by, request=request, _permission=FETCH)
 
 
 def retry_after(value: str, now: datetime | None = None) -> int | None:
