@@ -187,3 +187,24 @@ def test_the_administrators_command_registers_imports_and_lists(tmp_path):
             "--public-key",
             str(listing),
         )
+
+
+def test_capability_16_counts_the_partner_lists_in_use_at_the_end_of_the_period(admin):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from openmnr.assessment.indicators import compute
+
+    today = timezone.localdate()
+    month = (today - timedelta(days=30), today)
+    assert compute("blocking.partner_lists", *month) is None, "no list published: no data"
+    kept = services.partners.register("vendor", "file", redistribute=False, by=admin)
+    gone = services.partners.register("old-vendor", "file", redistribute=True, by=admin)
+    services.partners.import_file(kept, "https://bad.example/1\n", by=admin)
+    services.publish()
+    assert compute("blocking.partner_lists", *month).value == 2
+    services.partners.remove(gone, by=admin)
+    assert compute("blocking.partner_lists", *month).value == 1
+    last_year = (today - timedelta(days=400), today - timedelta(days=370))
+    assert compute("blocking.partner_lists", *last_year).value == 0, "registered after that period"
