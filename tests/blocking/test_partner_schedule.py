@@ -166,3 +166,19 @@ def test_retry_after_in_seconds_or_as_a_date():
     date = (now + timedelta(seconds=90)).strftime("%a, %d %b %Y %H:%M:%S GMT")
     assert partners.retry_after(date, now=now) == 90
     assert partners.retry_after("soon") is None and partners.retry_after("") is None
+
+
+def test_the_operators_command_fetches_as_the_clock_does(partner_server, make_user, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    partner = _register(partner_server, make_user("administrator"))
+    partner_server.publish(1, ["bad.example/"])
+    out = tmp_path / "out.txt"
+    with out.open("w") as stream:
+        call_command("urllist_partner", "fetch", "hotline-b", stdout=stream)
+    assert out.read_text() == "hotline-b: 1 entries, +1 -0\n"
+    assert _row(partner).last_attempt_at is not None
+    partner_server.refuse(500)
+    with pytest.raises(CommandError, match="HTTP 500"):
+        call_command("urllist_partner", "fetch", "hotline-b")
+    assert _row(partner).failures_in_a_row == 1
