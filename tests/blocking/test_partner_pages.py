@@ -174,3 +174,9 @@ def test_others_cannot_open_the_page(client, make_user):
     for role in ("analyst", "national_coordinator", "partner_hotline"):
         sign_in_client(client, make_user(role))
         assert client.get(PAGE).status_code == 403, role
+
+
+def test_the_page_is_translated(client, make_user):
+    sign_in_client(client, make_user("administrator"))
+    page = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    assert "Listas de URLs dos parceiros" in page and "Adicionar a lista de um parceiro" in page
