@@ -208,6 +208,7 @@ def test_json_holds_the_assessment_and_the_same_plan_as_the_core(client, as_user
         "blocking.list_size": "no_data",
         "blocking.list_age_hours": "no_data",
         "blocking.licensees": "no_data",
+        "blocking.partner_lists": "no_data",
     }
     states = {
         n: CapabilityState(current, target, frozenset(met), owner)

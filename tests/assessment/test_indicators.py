@@ -71,7 +71,7 @@ def test_without_platform_data_every_live_indicator_says_so(client, as_user, coo
         shown == '<span class="nodata">no data from the platform yet</span>' for shown in rows.values()
     )
     page = client.get(f"{BASE}{cycle.pk}/capabilities/16/").content.decode()
-    assert page.count("no data from the platform yet") == 5  # removal and blocking
+    assert page.count("no data from the platform yet") == 6  # removal and blocking
 
 
 # The keys other apps fill by registering a provider (industry reports, survivors' self-reports,
@@ -84,7 +84,7 @@ REGISTERED_BY_OTHER_APPS = {
         "industry.first_police_view_hours",
     },
     8: {"survivors.cases_opened", "survivors.matches_reported", "survivors.removals_reported"},
-    16: {"blocking.list_size", "blocking.list_age_hours", "blocking.licensees"},
+    16: {"blocking.list_size", "blocking.list_age_hours", "blocking.licensees", "blocking.partner_lists"},
 }
 
 

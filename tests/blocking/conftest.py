@@ -11,3 +11,13 @@ def live_server(django_db_setup, django_db_blocker):
         server = LiveServer("127.0.0.1")
         yield server
         server.stop()
+
+
+@pytest.fixture
+def partner_server():
+    """A partner OpenMNR's export endpoint on 127.0.0.1 (blocking/partner_server.py)."""
+    from blocking.partner_server import PartnerServer
+
+    server = PartnerServer()
+    yield server
+    server.close()

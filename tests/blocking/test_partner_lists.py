@@ -1,14 +1,13 @@
 """Partners' URL lists: a partner OpenMNR's signed export fetched over HTTP (a second server on
 127.0.0.1), or a plain file; published with our entries only where the licence allows."""
 
-import http.server
 import json
-import threading
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from blocking.partner_server import PARTNER_PEM
 from openmnr.audit.models import AuditEvent
 from openmnr.blocking import services
 from openmnr.blocking.errors import NotAllowed, PartnerRefused
@@ -18,51 +17,6 @@ from openmnr.core.urllist import listformat
 from openmnr.core.urllist.expressions import expression_hash
 
 pytestmark = pytest.mark.django_db
-
-PARTNER_KEY = Ed25519PrivateKey.generate()
-PARTNER_PEM = (
-    PARTNER_KEY.public_key()
-    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    .decode()
-)
-
-
-class PartnerServer:
-    """A partner OpenMNR's export endpoint: serves whatever document it is given, on 127.0.0.1."""
-
-    def __init__(self):
-        self.document = {}
-        self.authorizations = []
-        owner = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                owner.authorizations.append(self.headers.get("Authorization"))
-                body = json.dumps(owner.document).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/api/v1/urllist/export"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def publish(self, version, entries, key=PARTNER_KEY):
-        payload = listformat.export_payload("partner-urls", version, entries, generated_at="t")
-        self.document = listformat.sign(payload, key)
-
-
-@pytest.fixture
-def partner_server():
-    server = PartnerServer()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
 
 
 @pytest.fixture
@@ -77,14 +31,14 @@ def _live():
 def test_a_redistributable_export_joins_our_list_with_its_source_and_leaves_when_dropped(
     partner_server, admin, monkeypatch
 ):
-    monkeypatch.setenv("OPENMNR_TEST_PARTNER_KEY", "omnr_ours_at_the_partner")
+    monkeypatch.setenv("OPENMNR_PARTNER_KEY_TEST", "omnr_ours_at_the_partner")
     partner = services.partners.register(
         "hotline-b",
         "openmnr",
         redistribute=True,
         source_url=partner_server.url,
         public_key_pem=PARTNER_PEM,
-        api_key_variable="OPENMNR_TEST_PARTNER_KEY",
+        api_key_variable="OPENMNR_PARTNER_KEY_TEST",
         by=admin,
     )
     partner_server.publish(1, ["bad.example/gallery/", "worse.example/a/1.jpg"])
@@ -233,3 +187,24 @@ def test_the_administrators_command_registers_imports_and_lists(tmp_path):
             "--public-key",
             str(listing),
         )
+
+
+def test_capability_16_counts_the_partner_lists_in_use_at_the_end_of_the_period(admin):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from openmnr.assessment.indicators import compute
+
+    today = timezone.localdate()
+    month = (today - timedelta(days=30), today)
+    assert compute("blocking.partner_lists", *month) is None, "no list published: no data"
+    kept = services.partners.register("vendor", "file", redistribute=False, by=admin)
+    gone = services.partners.register("old-vendor", "file", redistribute=True, by=admin)
+    services.partners.import_file(kept, "https://bad.example/1\n", by=admin)
+    services.publish()
+    assert compute("blocking.partner_lists", *month).value == 2
+    services.partners.remove(gone, by=admin)
+    assert compute("blocking.partner_lists", *month).value == 1
+    last_year = (today - timedelta(days=400), today - timedelta(days=370))
+    assert compute("blocking.partner_lists", *last_year).value == 0, "registered after that period"

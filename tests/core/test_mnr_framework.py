@@ -71,6 +71,7 @@ LIVE = {
         "blocking.list_size",
         "blocking.list_age_hours",
         "blocking.licensees",
+        "blocking.partner_lists",
     },
     17: {
         "industry.reports_received",

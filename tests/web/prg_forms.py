@@ -213,6 +213,54 @@ def _publish(w):
     return Post(w.make_user("senior_analyst"), "/staff/blocking/publish/", once=ListVersion.objects.count)
 
 
+def _partner_list(w, redistribute=False):
+    from openmnr.blocking.services import partners
+
+    return partners.register("vendor", "file", redistribute=redistribute, by=w.make_user("administrator"))
+
+
+@form("blocking:partners")
+def _add_partner_list(w):
+    from blocking.partner_server import PARTNER_PEM
+    from openmnr.blocking.models import PartnerList
+
+    data = {
+        "name": "hotline-b",
+        "kind": "openmnr",
+        "source_url": "http://127.0.0.1:9/api/v1/urllist/export",
+        "public_key_pem": PARTNER_PEM,
+        "min_wait_seconds": "0",
+    }
+    return Post(
+        w.make_user("administrator"),
+        "/staff/blocking/partners/",
+        data,
+        PartnerList.objects.filter(name="hotline-b").count,
+    )
+
+
+@form("blocking:partner")
+def _edit_partner_list(w):
+    partner = _partner_list(w)
+    return Post(
+        w.make_user("administrator"),
+        f"/staff/blocking/partners/{partner.pk}/",
+        {"redistribute": "on", "min_wait_seconds": "0"},
+        audited("blocking.partner_update"),
+    )
+
+
+@form("blocking:partner-remove")
+def _remove_partner_list(w):
+    partner = _partner_list(w)
+    return Post(
+        w.make_user("administrator"),
+        f"/staff/blocking/partners/{partner.pk}/remove/",
+        {"confirm": "yes"},
+        audited("blocking.partner_remove"),
+    )
+
+
 # --- industry ----------------------------------------------------------------------------------
 
 

@@ -43,6 +43,19 @@ class PartnerRefused(BlockingError):
     registered key, an older export than the one imported, an entry that is no web address."""
 
 
+class PartnerBusy(PartnerRefused):
+    """The partner answered 429: we asked before its minimum wait. ``retry_after`` is its
+    Retry-After in seconds (None when it gave none we could read)."""
+
+    def __init__(self, message: str, retry_after: int | None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class FetchUnderWay(BlockingError):
+    """Another fetch of the same partner list is running (the clock's or someone's "fetch now")."""
+
+
 class Conflict(BlockingError):
     """Another publication of the list happened at the same moment; try again."""
 

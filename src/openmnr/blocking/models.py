@@ -9,6 +9,7 @@ list's history answers an appeal ("was this URL listed on 3 May, and why?").
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class ListVersion(models.Model):
@@ -29,7 +30,11 @@ class ListVersion(models.Model):
             ("download_list", "Download the URL list and confirm prefix hits (licensees' API keys)"),
             ("download_keywords", "Download the signed keyword list (licensees' API keys)"),
             ("view_deterrence_counts", "Read the deterrence page's daily counts"),
-            ("manage_partner_lists", "Register partners' URL lists and import them"),
+            (
+                "manage_partner_lists",
+                "Register, edit (source, key, licence), import and remove partners' URL lists",
+            ),
+            ("fetch_partner_lists", "See partners' URL lists and fetch one now"),
             ("download_partner_export", "Download our cases' URL list as a signed export (partner hotlines)"),
         ]
 
@@ -65,6 +70,21 @@ class PartnerList(models.Model):
     active = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=0, help_text="The partner's last imported version.")
     imported_at = models.DateTimeField(null=True, blank=True)
+    registered_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Removed: its entries left the list; the row stays for the history."
+    )
+    # The schedule (services/partner_schedule.py): when the clock fetches next, the earliest the
+    # partner lets us ask again (its minimum wait, a 429's Retry-After), and how the last try went.
+    min_wait_seconds = models.PositiveIntegerField(
+        default=0, help_text="The partner's minimum wait between two fetches, from its terms."
+    )
+    next_fetch_at = models.DateTimeField(null=True, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True)
+    fetching_until = models.DateTimeField(null=True, blank=True, help_text="A fetch under way (a lease).")
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    failures_in_a_row = models.PositiveIntegerField(default=0)
 
     class Meta:
         default_permissions = ()

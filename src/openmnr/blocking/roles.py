@@ -8,9 +8,21 @@ ROLES = [Role("blocking_licensee", "Blocking licensee", False)]
 
 GRANTS = {
     "analyst": ["view_blocking", "view_keywords"],
-    "senior_analyst": ["view_blocking", "publish_list", "view_keywords", "curate_keywords"],
+    "senior_analyst": [
+        "view_blocking",
+        "publish_list",
+        "view_keywords",
+        "curate_keywords",
+        "fetch_partner_lists",
+    ],
     "national_coordinator": ["view_blocking", "view_deterrence_counts"],
-    "administrator": ["view_blocking", "publish_list", "view_deterrence_counts", "manage_partner_lists"],
+    "administrator": [
+        "view_blocking",
+        "publish_list",
+        "view_deterrence_counts",
+        "manage_partner_lists",
+        "fetch_partner_lists",
+    ],
     "blocking_licensee": ["download_list", "download_keywords"],
     "partner_hotline": ["download_partner_export"],
 }
@@ -28,5 +40,12 @@ STAFF_LINKS = [
         "Keyword list",
         "blocking:keywords",
         "Terms for search and chat moderation partners: propose, confirm with four eyes, disable.",
+    ),
+    StaffLink(
+        "blocking.fetch_partner_lists",
+        "Partners' URL lists",
+        "blocking:partners",
+        "Other hotlines' lists we import: their source, licence, last import and errors, the "
+        "schedule; fetch one now.",
     ),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import partner_views, views
 
 app_name = "blocking"
 urlpatterns = [
@@ -18,6 +18,18 @@ urlpatterns = [
         "staff/blocking/keywords/<int:keyword_id>/disable/",
         views.disable_keyword_view,
         name="disable-keyword",
+    ),
+    path("staff/blocking/partners/", partner_views.partners_view, name="partners"),
+    path("staff/blocking/partners/<int:partner_id>/", partner_views.partner_view, name="partner"),
+    path(
+        "staff/blocking/partners/<int:partner_id>/fetch/",
+        partner_views.partner_fetch_view,
+        name="partner-fetch",
+    ),
+    path(
+        "staff/blocking/partners/<int:partner_id>/remove/",
+        partner_views.partner_remove_view,
+        name="partner-remove",
     ),
     path("blocked/", views.deterrence_view, name="deterrence"),
     path("blocked/help/<int:index>/", views.help_view, name="help"),

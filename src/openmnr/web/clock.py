@@ -17,6 +17,7 @@ JOBS = [
     "openmnr.hotline.tasks.hold_timeouts",  # unanswered law-enforcement holds, holds due for review
     "openmnr.takedown.hold_referrals.clock_job",  # held cases: the referral first; due review reminders
     "openmnr.takedown.services.tick",  # trace, notify and check every takedown case that is due
+    "openmnr.blocking.services.partner_schedule.clock_job",  # partners' URL-list exports that are due
     "openmnr.blocking.services.clock_job",  # a new URL list version when cases were assessed or removed
     "openmnr.industry.lifecycle.expire_open_reports",  # unfinished industry reports past their time
     "openmnr.exchange.sync.clock_job",  # an ICCAM cycle when configured; federation messages due

@@ -585,6 +585,10 @@ if not 4 <= BLOCKING_PREFIX_BYTES <= 32:
     raise ImproperlyConfigured("OPENMNR_BLOCKING_PREFIX_BYTES must be from 4 to 32")
 BLOCKING_MIN_WAIT_SECONDS = env_int("OPENMNR_BLOCKING_MIN_WAIT_SECONDS", 30 * 60)
 BLOCKING_KEYWORD_CONFIRMATIONS = env_int("OPENMNR_BLOCKING_KEYWORD_CONFIRMATIONS", 1)
+# How often the worker's clock fetches each partner's signed URL-list export (0: never on its own).
+BLOCKING_PARTNER_FETCH_SECONDS = env_int("OPENMNR_BLOCKING_PARTNER_FETCH_SECONDS", 60 * 60)
+if BLOCKING_PARTNER_FETCH_SECONDS < 0:
+    raise ImproperlyConfigured("OPENMNR_BLOCKING_PARTNER_FETCH_SECONDS must be 0 or more")
 # The help services the deterrence page names: a JSON list of {"name", "description", "phone", "url"}.
 BLOCKING_HELP_SERVICES = json.loads(
     os.environ.get("OPENMNR_BLOCKING_HELP_SERVICES")

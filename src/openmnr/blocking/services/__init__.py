@@ -10,10 +10,12 @@ other apps use these names only.
     propose / confirm / disable / listed / export        keywords.py: four eyes, signed export
     count(kind, version) / daily() / help_services()     deterrence.py: aggregate counts only
     register_providers()                                 indicators.py: capability 16's figures
-    partners.register / fetch / import_file / known_locally   partners.py: partners' lists, by licence
+    partners.register / update / remove / fetch / import_file / known_locally
+                                                         partners.py: partners' lists, by licence
+    partner_schedule.clock_job / fetch_now               partner_schedule.py: fetched on a schedule
 """
 
-from . import deterrence, keywords, partners
+from . import deterrence, keywords, partner_schedule, partners
 from .confirmation import evaluate, full_hashes
 from .downloads import diff, export, snapshot
 from .indicators import register_providers
@@ -29,6 +31,7 @@ __all__ = [
     "full_hashes_at",
     "keywords",
     "latest",
+    "partner_schedule",
     "partners",
     "publish",
     "register_providers",

@@ -1,5 +1,9 @@
 """Capability 16's live figures (MNR self-assessment): the blocking list's size and age at the end
-of the period, and the licensees receiving it.
+of the period, the licensees receiving it, and the partners' lists it draws on.
+
+``partner_lists`` counts the partners' lists in use at the end of the period (registered before it,
+not removed by then), whatever their licence: a list used only locally still serves analysts, and a
+list we may redistribute is counted in ``list_size`` too, through its entries.
 
 Each returns None while the list was never published (no data, not zero), like every provider.
 """
@@ -7,12 +11,13 @@ Each returns None while the list was never published (no data, not zero), like e
 from datetime import UTC, date, datetime
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.urls import reverse
 
 from openmnr.assessment.services import IndicatorValue, period_bounds
 from openmnr.assessment.services import register_indicator as register
 
-from ..models import ListVersion
+from ..models import ListVersion, PartnerList
 
 
 def _at_end(start: date, end: date) -> ListVersion | None:
@@ -49,10 +54,21 @@ def licensees(start: date, end: date) -> IndicatorValue | None:
     return _value(users.count(), "count", start, end)
 
 
+def partner_lists(start: date, end: date) -> IndicatorValue | None:
+    if not ListVersion.objects.exists():
+        return None
+    _, until = period_bounds(start, end)
+    in_use = PartnerList.objects.filter(registered_at__lt=until).filter(
+        Q(removed_at__isnull=True) | Q(removed_at__gte=until)
+    )
+    return _value(in_use.count(), "count", start, end)
+
+
 PROVIDERS = {
     "blocking.list_size": list_size,
     "blocking.list_age_hours": list_age_hours,
     "blocking.licensees": licensees,
+    "blocking.partner_lists": partner_lists,
 }
 
 

@@ -2,8 +2,11 @@
 published with our own entries only where the licence allows.
 
     register(name, kind, redistribute, source_url=, public_key_pem=, api_key_variable=, by=)
+    update(partner, by=, **changes) its source, key, key variable, minimum wait, licence (audited)
+    remove(partner, by=)            its entries leave the next version; the row stays for history
     fetch(partner, by=)             GET the partner's signed export (httpx, with our key at the
-                                    partner read from the environment variable named) and import it
+                                    partner read from the environment variable named) and import it;
+                                    a 429 is PartnerBusy with the partner's Retry-After
     import_document(partner, doc)   verify with the partner's Ed25519 key, then replace its entries
     import_file(partner, text)      one URL or 64-digit SHA-256 per line ('#' comments)
     known_locally(url)              the partner lists (any licence) holding one of the URL's expressions
@@ -19,10 +22,19 @@ do they join the published list (source "partner", the partner named on each ent
 they serve only here (``known_locally``: an analyst sees that a reported URL is on a partner's
 list). A line of a file that is a bare hash is never published: the confirmation's OPRF evaluates
 the expression itself, which a hash does not give back; it too serves locally.
+
+Our key at the partner is never stored: the row names an environment variable, and only one whose
+name starts with ``OPENMNR_PARTNER_KEY_``, so nobody who may edit a partner list can point it at
+another secret of the process (the database password, the audit key) and have it sent as a bearer
+token to an address of their choosing. The schedule (the worker's clock, "fetch now") is
+``partner_schedule.py``.
 """
 
+import email.utils
 import hashlib
 import os
+import re
+from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -33,16 +45,22 @@ from openmnr.audit import services as audit
 from openmnr.core.urllist import listformat
 from openmnr.core.urllist.expressions import InvalidURL, expressions, url_expressions
 
-from ..errors import InvalidInput, NotAllowed, PartnerRefused, audited_refusal
+from ..errors import InvalidInput, NotAllowed, PartnerBusy, PartnerRefused, audited_refusal
 from ..models import PartnerEntry, PartnerList
 
 MAX_ENTRIES = 1_000_000
 BATCH = 500
 FETCH_TIMEOUT_SECONDS = 30.0
+MANAGE, FETCH = "blocking.manage_partner_lists", "blocking.fetch_partner_lists"
+KEY_VARIABLE_PREFIX = "OPENMNR_PARTNER_KEY_"
+_KEY_VARIABLE = re.compile(rf"^{KEY_VARIABLE_PREFIX}[A-Z0-9_]{{1,60}}$")
+#: A partner's minimum wait or Retry-After is honoured up to a week; a longer one is read as a week.
+MAX_WAIT_SECONDS = 7 * 24 * 3600
 
 
-def _require(by) -> None:
-    if by is not None and not by.has_perm("blocking.manage_partner_lists"):
+def _require(by, permission: str = MANAGE) -> None:
+    """``by`` None is the system (the worker's clock, an operator's command)."""
+    if by is not None and not by.has_perm(permission):
         raise NotAllowed("you may not manage partners' URL lists")
 
 
@@ -56,6 +74,25 @@ def _public_key(pem: str) -> Ed25519PublicKey:
     return key
 
 
+def _check_source(source_url: str, public_key_pem: str) -> None:
+    _public_key(public_key_pem)
+    if not source_url.startswith(("http://", "https://")) or len(source_url) > 200:
+        raise InvalidInput("a partner OpenMNR's export needs its http(s) address (at most 200 characters)")
+
+
+def _check_variable(name: str) -> None:
+    if name and not _KEY_VARIABLE.match(name):
+        raise InvalidInput(
+            f"the API key's environment variable is named {KEY_VARIABLE_PREFIX}..., in capitals, "
+            "digits and underscores (the key itself is never stored)"
+        )
+
+
+def _check_wait(seconds) -> None:
+    if not isinstance(seconds, int) or not 0 <= seconds <= MAX_WAIT_SECONDS:
+        raise InvalidInput(f"the partner's minimum wait is from 0 to {MAX_WAIT_SECONDS:,} seconds")
+
+
 def register(
     name: str,
     kind: str,
@@ -64,6 +101,7 @@ def register(
     source_url: str = "",
     public_key_pem: str = "",
     api_key_variable: str = "",
+    min_wait_seconds: int = 0,
     by=None,
     request=None,
 ) -> PartnerList:
@@ -76,9 +114,9 @@ def register(
         if kind not in PartnerList.Kind.values:
             raise InvalidInput(f"a partner list is one of: {', '.join(PartnerList.Kind.values)}")
         if kind == PartnerList.Kind.OPENMNR:
-            _public_key(public_key_pem)
-            if not source_url.startswith(("http://", "https://")):
-                raise InvalidInput("a partner OpenMNR's export needs its http(s) address")
+            _check_source(source_url, public_key_pem)
+        _check_variable(api_key_variable)
+        _check_wait(min_wait_seconds)
         partner = PartnerList.objects.create(
             name=name,
             kind=kind,
@@ -86,6 +124,8 @@ def register(
             source_url=source_url,
             public_key_pem=public_key_pem,
             api_key_variable=api_key_variable,
+            min_wait_seconds=min_wait_seconds,
+            next_fetch_at=timezone.now() if kind == PartnerList.Kind.OPENMNR else None,
         )
         audit.record(
             "blocking.partner_register",
@@ -95,6 +135,68 @@ def register(
             detail={"kind": kind, "redistribute": redistribute},
         )
         return partner
+
+
+EDITABLE = ("source_url", "public_key_pem", "api_key_variable", "min_wait_seconds", "redistribute")
+
+
+def update(partner: PartnerList, *, by=None, request=None, **changes) -> list[str]:
+    """Change a partner list's source, key, key variable, minimum wait or licence; returns the names
+    of the fields that changed. Audited with those names and the licence flag, never a value that
+    could be a secret (the key variable's name is not one, but the log need not carry it)."""
+    with audited_refusal("blocking.partner_update", by=by, obj=partner, request=request):
+        _require(by)
+        unknown = set(changes) - set(EDITABLE)
+        if unknown:
+            raise InvalidInput(f"a partner list's {', '.join(sorted(unknown))} cannot be changed")
+        with transaction.atomic():
+            locked = PartnerList.objects.select_for_update().filter(pk=partner.pk, active=True).first()
+            if locked is None:
+                raise InvalidInput("this partner list was removed")
+            changed = [name for name, value in changes.items() if getattr(locked, name) != value]
+            for name in changed:
+                setattr(locked, name, changes[name])
+            if locked.kind == PartnerList.Kind.OPENMNR:
+                _check_source(locked.source_url, locked.public_key_pem)
+            _check_variable(locked.api_key_variable)
+            _check_wait(locked.min_wait_seconds)
+            if not changed:
+                return []
+            locked.save(update_fields=changed)
+            audit.record(
+                "blocking.partner_update",
+                request=request,
+                actor=by,
+                obj=locked,
+                detail={"changed": sorted(changed), "redistribute": locked.redistribute},
+            )
+        for name in changed:
+            setattr(partner, name, getattr(locked, name))
+        return changed
+
+
+def remove(partner: PartnerList, *, by=None, request=None) -> int:
+    """Stop using a partner's list: its entries go now (the next publication drops those we
+    published, as a case taken down), the schedule stops, and the row stays because published
+    versions name it (an appeal asks where an entry came from). Returns how many entries went."""
+    with audited_refusal("blocking.partner_remove", by=by, obj=partner, request=request):
+        _require(by)
+        with transaction.atomic():
+            locked = PartnerList.objects.select_for_update().filter(pk=partner.pk, active=True).first()
+            if locked is None:
+                raise InvalidInput("this partner list was removed already")
+            gone, _ = PartnerEntry.objects.filter(partner=locked).delete()
+            locked.active, locked.removed_at, locked.next_fetch_at = False, timezone.now(), None
+            locked.save(update_fields=["active", "removed_at", "next_fetch_at"])
+            audit.record(
+                "blocking.partner_remove",
+                request=request,
+                actor=by,
+                obj=locked,
+                detail={"entries": gone, "redistribute": locked.redistribute},
+            )
+        partner.active, partner.removed_at = False, locked.removed_at
+        return gone
 
 
 def _entry(expression: str) -> tuple[str, str]:
@@ -133,10 +235,13 @@ def _replace(partner: PartnerList, entries: dict[str, str], version: int, *, by,
     return counts
 
 
-def import_document(partner: PartnerList, document: dict, *, by=None, request=None) -> dict:
-    """Import a partner OpenMNR's signed export; PartnerRefused (audited) if it cannot be trusted."""
+def import_document(
+    partner: PartnerList, document: dict, *, by=None, request=None, _permission=MANAGE
+) -> dict:
+    """Import a partner OpenMNR's signed export; PartnerRefused (audited) if it cannot be trusted.
+    (``fetch`` imports what it fetched under the fetch permission: what the partner signed.)"""
     with audited_refusal("blocking.partner_import", by=by, obj=partner, request=request):
-        _require(by)
+        _require(by, _permission)
         if partner.kind != PartnerList.Kind.OPENMNR:
             raise InvalidInput("this partner list is imported from a file")
         try:
@@ -162,7 +267,7 @@ def fetch(partner: PartnerList, *, by=None, request=None) -> dict:
     import httpx
 
     with audited_refusal("blocking.partner_import", by=by, obj=partner, request=request):
-        _require(by)
+        _require(by, FETCH)
         headers = {}
         if partner.api_key_variable:
             token = os.environ.get(partner.api_key_variable, "")
@@ -171,11 +276,40 @@ def fetch(partner: PartnerList, *, by=None, request=None) -> dict:
             headers["Authorization"] = f"Bearer {token}"
         try:
             response = httpx.get(partner.source_url, headers=headers, timeout=FETCH_TIMEOUT_SECONDS)
-            response.raise_for_status()
-            document = response.json()
-        except (httpx.HTTPError, ValueError) as error:
+        except httpx.HTTPError as error:
             raise PartnerRefused(f"the partner's export cannot be fetched: {type(error).__name__}") from None
-    return import_document(partner, document, by=by, request=request)
+        if response.status_code == 429:
+            wait = retry_after(response.headers.get("Retry-After", ""))
+            raise PartnerBusy(
+                "the partner answered 429 (too soon)"
+                + (f" and asks us to wait {wait} seconds" if wait is not None else ""),
+                wait,
+            )
+        if response.status_code != 200:
+            raise PartnerRefused(f"the partner's export cannot be fetched: HTTP {response.status_code}")
+        try:
+            document = response.json()
+        except ValueError:
+            raise PartnerRefused("the partner's answer is not JSON") from None
+        if not isinstance(document, dict):
+            raise PartnerRefused("the partner's answer is not a signed document")
+    return import_document(partner, document, by=by, request=request, _permission=FETCH)
+
+
+def retry_after(value: str, now: datetime | None = None) -> int | None:
+    """Seconds to wait from a Retry-After header (delay-seconds or an HTTP date), at most a week;
+    None when there is none or it cannot be read."""
+    value = value.strip()
+    if value.isdigit():
+        return min(int(value), MAX_WAIT_SECONDS)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(0, int(seconds + 0.999)), MAX_WAIT_SECONDS)
 
 
 def import_file(partner: PartnerList, text: str, *, by=None, request=None) -> dict:

@@ -1,0 +1,182 @@
+"""The staff page for partners' URL lists: what senior analysts and administrators see and may do,
+an administrator's add / edit / licence / remove (each audited, with a fresh second factor), "fetch
+now" against a partner on 127.0.0.1, and bad input answered on the form with nothing written."""
+
+import re
+import time
+
+import pytest
+
+from blocking.partner_server import PARTNER_PEM
+from helpers import sign_in_client
+from openmnr.accounts.stepup import SESSION_KEY as STEP_UP_KEY
+from openmnr.audit.models import AuditEvent
+from openmnr.blocking import services
+from openmnr.blocking.models import ListEntry, PartnerList
+from openmnr.blocking.services import partners
+
+pytestmark = pytest.mark.django_db
+
+PAGE = "/staff/blocking/partners/"
+
+
+def _new(server_url="http://127.0.0.1:9/api/v1/urllist/export", **changes):
+    data = {
+        "name": "hotline-b",
+        "kind": "openmnr",
+        "source_url": server_url,
+        "public_key_pem": PARTNER_PEM,
+        "api_key_variable": "OPENMNR_PARTNER_KEY_HOTLINE_B",
+        "min_wait_seconds": "0",
+        "redistribute": "on",
+    }
+    return {**data, **changes}
+
+
+def _row(page: str, partner) -> str:
+    return re.search(rf'<tr id="partner-{partner.pk}">(.*?)</tr>', page, re.S).group(1)
+
+
+def test_an_administrator_adds_a_partner_list_and_sees_it_listed(client, make_user, monkeypatch):
+    monkeypatch.setenv("OPENMNR_PARTNER_KEY_HOTLINE_B", "omnr_secret_at_the_partner")
+    sign_in_client(client, make_user("administrator"))
+    response = client.post(PAGE, _new())
+    assert (response.status_code, response["Location"]) == (302, PAGE)
+    partner = PartnerList.objects.get(name="hotline-b")
+    page = client.get(PAGE).content.decode()
+    row = _row(page, partner)
+    assert "may be redistributed" in row and "never" in row and "OPENMNR_PARTNER_KEY_HOTLINE_B" in row
+    assert "(set here)" in row and "omnr_secret_at_the_partner" not in page
+    assert re.search(r'<td class="entries">0</td>', row)
+    event = AuditEvent.objects.get(action="blocking.partner_register")
+    assert event.detail == {"kind": "openmnr", "redistribute": True}
+
+
+@pytest.mark.parametrize(
+    ("changes", "says"),
+    [
+        ({"public_key_pem": "not a key"}, "PEM"),
+        ({"source_url": "ftp://partner.example/"}, "http(s) address"),
+        ({"api_key_variable": "OPENMNR_SECRET_KEY"}, "OPENMNR_PARTNER_KEY_"),
+        ({"min_wait_seconds": "-1"}, "greater than or equal to 0"),
+        ({"kind": "carrier-pigeon"}, "valid choice"),
+    ],
+)
+def test_bad_input_is_answered_on_the_form_and_nothing_is_written(client, make_user, changes, says):
+    sign_in_client(client, make_user("administrator"))
+    response = client.post(PAGE, _new(**changes))
+    assert response.status_code == 400 and says in response.content.decode()
+    assert not PartnerList.objects.exists()
+
+
+def test_a_senior_analyst_sees_and_fetches_but_changes_nothing(client, make_user, partner_server):
+    partner = partners.register(
+        "hotline-b",
+        "openmnr",
+        redistribute=False,
+        source_url=partner_server.url,
+        public_key_pem=PARTNER_PEM,
+        by=make_user("administrator"),
+    )
+    partner_server.publish(5, ["bad.example/gallery/", "worse.example/1.jpg"])
+    sign_in_client(client, make_user("senior_analyst"))
+    page = client.get(PAGE).content.decode()
+    assert (
+        "Fetch now" in page and "Add a partner" not in page and f"/partners/{partner.pk}/remove/" not in page
+    )
+
+    response = client.post(f"{PAGE}{partner.pk}/fetch/")
+    assert (response.status_code, response["Location"]) == (302, PAGE)
+    page = client.get(PAGE).content.decode()
+    assert "hotline-b imported: 2 entries, 2 added, 0 removed." in page
+    row = _row(page, partner)
+    assert "version 5" in row and '<td class="entries">2</td>' in row and "used here only" in row
+    assert AuditEvent.objects.filter(action="blocking.partner_import", outcome="success").count() == 1
+
+    partner_server.refuse(429, {"Retry-After": "600"})
+    client.post(f"{PAGE}{partner.pk}/fetch/")
+    page = client.get(PAGE).content.decode()
+    assert "could not be imported: the partner answered 429 (too soon) and asks us to wait 600" in page
+    row = _row(page, partner)
+    assert "the partner asks us to wait until" in row and "1 failure in a row" in row
+    assert '<td class="entries">2</td>' in row, "a failed fetch keeps the last good entries"
+
+    assert client.post(PAGE, _new(name="mine")).status_code == 403
+    assert client.get(f"{PAGE}{partner.pk}/").status_code == 403
+    assert (
+        client.post(f"{PAGE}{partner.pk}/", {"redistribute": "on", "min_wait_seconds": 0}).status_code == 403
+    )
+    assert client.post(f"{PAGE}{partner.pk}/remove/", {"confirm": "yes"}).status_code == 403
+    partner.refresh_from_db()
+    assert (partner.active, partner.redistribute, PartnerList.objects.count()) == (True, False, 1)
+
+
+def test_the_licence_is_an_administrators_change_audited_and_applied_at_the_next_publication(
+    client, make_user
+):
+    admin = make_user("administrator")
+    partner = partners.register("vendor", "file", redistribute=False, by=admin)
+    partners.import_file(partner, "https://bad.example/1\n", by=admin)
+    services.publish()
+    assert not ListEntry.objects.exists()
+
+    sign_in_client(client, admin)
+    form = client.get(f"{PAGE}{partner.pk}/").content.decode()
+    assert 'name="redistribute"' in form and "checked" not in form.split('name="redistribute"')[1][:40]
+    response = client.post(f"{PAGE}{partner.pk}/", {"redistribute": "on", "min_wait_seconds": "0"})
+    assert (response.status_code, response["Location"]) == (302, PAGE)
+    event = AuditEvent.objects.get(action="blocking.partner_update")
+    assert event.detail == {"changed": ["redistribute"], "redistribute": True}
+    services.publish()
+    assert list(ListEntry.objects.values_list("expression", "partner_id")) == [("bad.example/1", partner.pk)]
+
+    client.post(f"{PAGE}{partner.pk}/", {"redistribute": "on", "min_wait_seconds": "0"})
+    assert "Nothing changed." in client.get(PAGE).content.decode()
+    assert AuditEvent.objects.filter(action="blocking.partner_update").count() == 1
+
+
+def test_removing_a_list_takes_its_entries_off_and_keeps_its_history(client, make_user):
+    admin = make_user("administrator")
+    partner = partners.register("vendor", "file", redistribute=True, by=admin)
+    partners.import_file(partner, "https://bad.example/1\nhttps://bad.example/2\n", by=admin)
+    services.publish()
+    sign_in_client(client, admin)
+
+    client.post(f"{PAGE}{partner.pk}/remove/")  # the box was not ticked
+    assert PartnerList.objects.get().active
+    response = client.post(f"{PAGE}{partner.pk}/remove/", {"confirm": "yes"})
+    assert (response.status_code, response["Location"]) == (302, PAGE)
+    page = client.get(PAGE).content.decode()
+    assert "vendor removed: 2 entries leave the list at the next publication." in page
+    assert f'id="partner-{partner.pk}"' not in page and 'id="removed-partner-lists"' in page
+    assert AuditEvent.objects.get(action="blocking.partner_remove").detail == {
+        "entries": 2,
+        "redistribute": True,
+    }
+    version = services.publish()
+    assert version.removed == 2 and not ListEntry.objects.filter(removed_version__isnull=True).exists()
+    assert ListEntry.objects.filter(partner=partner).count() == 2, "the history still names the partner"
+    assert client.get(f"{PAGE}{partner.pk}/").status_code == 404
+    assert client.post(f"{PAGE}{partner.pk}/fetch/").status_code == 404
+
+
+def test_changes_need_a_fresh_second_factor(client, make_user):
+    sign_in_client(client, make_user("administrator"))
+    session = client.session
+    session[STEP_UP_KEY] = time.time() - 3600
+    session.save()
+    response = client.post(PAGE, _new())
+    assert response["Location"].startswith("/accounts/step-up/")
+    assert not PartnerList.objects.exists()
+
+
+def test_others_cannot_open_the_page(client, make_user):
+    for role in ("analyst", "national_coordinator", "partner_hotline"):
+        sign_in_client(client, make_user(role))
+        assert client.get(PAGE).status_code == 403, role
+
+
+def test_the_page_is_translated(client, make_user):
+    sign_in_client(client, make_user("administrator"))
+    page = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    assert "Listas de URLs dos parceiros" in page and "Adicionar a lista de um parceiro" in page
