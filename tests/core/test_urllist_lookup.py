@@ -4,10 +4,9 @@ new list is never answered from the old list's cache; a batch over two processes
 
 import hashlib
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from openmnr.core.urllist import listformat
 from openmnr.core.urllist.client import PARALLEL_BATCH, UrlListClient

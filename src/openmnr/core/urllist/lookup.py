@@ -38,7 +38,6 @@ import hashlib
 import multiprocessing
 import operator
 import re
-from itertools import product
 
 from .expressions import _TRACKING, MAX_URL_BYTES, InvalidURL, url_expressions
 
@@ -54,7 +53,6 @@ _HOST = re.compile(r"(?:[a-z0-9_-]+\.)*[a-z][a-z0-9_-]*").fullmatch
 _tracking = _TRACKING.search
 _sha256 = hashlib.sha256
 _digest = type(_sha256()).digest
-_join = b"".join
 _first4 = operator.itemgetter(slice(0, 4))
 
 
@@ -96,7 +94,7 @@ class PrefixLookup:
 
     def listed(self, expressions) -> bool:
         """Whether any of these expressions (bytes) has a listed prefix. One chain of C calls
-        (join, SHA-256, digest, slice, set test): no interpreter step per expression."""
+        (SHA-256, digest, slice, set test), no interpreter step per expression."""
         return not self.prefixes.isdisjoint(map(_first4, map(_digest, map(_sha256, expressions))))
 
     def reference(self, url: str | bytes) -> list[tuple[str, bytes]]:
@@ -144,7 +142,7 @@ class PrefixLookup:
         key = url[start : last + 1] if last >= 0 else url[start:host_end]
         hosts = self._cache.get(key)
         if hosts is not None:  # the directories are known to be unlisted: the exact path is left
-            if self.listed(map(_join, product(hosts, exact))):
+            if self.listed([h + p for h in hosts for p in exact]):
                 return self.reference(url)
             return []
         host = url[start:host_end]
@@ -152,7 +150,7 @@ class PrefixLookup:
             return self.reference(url)
         hosts = _host_suffixes(host)
         paths = exact + _directories(data[host_end : last + 1]) if last >= 0 else exact
-        if self.listed(map(_join, product(hosts, paths))):
+        if self.listed([h + p for h in hosts for p in paths]):
             return self.reference(url)  # not cached: the next URL of the key looks again
         if len(self._cache) >= self.cache_size:
             self._cache.clear()
