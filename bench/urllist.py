@@ -4,20 +4,25 @@ SHA-256 hashes as the anchor.
 
     .venv/bin/python bench/urllist.py [--entries 1000000] [--checks 200000] [--urls 100000] [--processes 2]
 
-Everything runs on ``openmnr.core.urllist`` (no database), in one process on one core unless a
-row says "2 cores". Rows:
+Everything runs on ``openmnr.core.urllist`` (no database), in one process unless a column says
+"2 processes". Rows:
 
-- memory of the client's index: the anchor (a Python set of 1M 32-byte digests), a Python set of
-  4-byte prefixes as ints, and a sorted numpy uint32 array (tracemalloc, after a collect);
+- memory of the client's index: the anchor (a Python set of 1M 32-byte digests), the client's set
+  of 4-byte prefixes (``PrefixLookup``), and a sorted numpy uint32 array (tracemalloc, after a
+  collect);
 - prefix checks per second for hashes already computed (the hot path of a resolver): the anchor's
-  ``digest in set``, ``int in set`` one at a time, numpy ``searchsorted`` one at a time, and
+  ``digest in set``, ``prefix in set`` one at a time, numpy ``searchsorted`` one at a time, and
   ``searchsorted`` over a batch of all the checks at once;
-- whole URL checks per second through the reference client: Safe Browsing canonicalisation (the
-  fast path for URLs already canonical, and for comparison the full canonicaliser alone), the
-  host-suffix/path-prefix expressions (up to 30 per URL), their SHA-256, and the prefix test; one
-  URL at a time (``candidates``), as a batch (``local_many``, what ``check_many`` runs before it
-  confirms the few hits), and with ``--processes 2`` the batch split over two forked processes
-  (the table says "2 cores" on that row);
+- whole URL checks per second (the issue's number, a table of its own): Safe Browsing
+  canonicalisation, the host-suffix/path-prefix expressions, their SHA-256 and the prefix test, on
+  three kinds of traffic (``TRAFFIC``: repeated hosts with random directories, every URL on a host
+  of its own, and site-like traffic); the anchor (``url_expressions``, every expression hashed,
+  the full hash looked up in a set: what the client did before decision 0025), ours one URL at a
+  time (``candidates``, its cache empty at the start of each traffic), and ours over
+  ``--processes`` forked processes (``local_many`` of a client made with ``processes=2``, in
+  batches of 10,000). The three take turns on the same chunks; each is given by the wall clock
+  and, in brackets, per CPU-second of the measuring process (the workers' CPU is not counted, so
+  the two-process column has the wall clock only);
 - the share of unlisted URLs that reach the server (prefix false positives);
 - the signed snapshot and a 1% diff in bytes (JSON, and gzip as HTTP would send it), with the time
   to build and sign them;
@@ -25,8 +30,8 @@ row says "2 cores". Rows:
   proof, and the output of one listed entry in the bucket (the usual bucket size), and the
   client's blind + proof verification + finalize.
 
-Prints one table with the load average (the machine is shared: read ratios, not absolutes) and
-writes bench/results/urllist.json.
+Prints two tables with the load average before and after (the machine is shared: read ratios, not
+absolutes) and writes bench/results/urllist.json.
 """
 
 import argparse
@@ -181,9 +186,9 @@ def main() -> None:
     digests = [rng.randbytes(32) for _ in range(args.entries)]
     prefixes = [d[:4] for d in digests]
 
-    # The anchor's digests are copied inside the measurement, so their objects count as the prefixes do.
+    # Digests and prefixes are copied inside the measurement, so that their objects count.
     full_set, full_bytes = measure_memory(lambda: {bytes(bytearray(d)) for d in digests})
-    lookup, lookup_bytes = measure_memory(lambda: PrefixLookup(prefixes))
+    lookup, lookup_bytes = measure_memory(lambda: PrefixLookup([bytes(bytearray(p)) for p in prefixes]))
     index, array_bytes = measure_memory(lambda: PrefixIndex(prefixes))
     note("memory, set of full SHA-256 (anchor)", f"{full_bytes / 2**20:.1f}", "MiB")
     note("memory, set of 4-byte prefixes (the client's PrefixLookup)", f"{lookup_bytes / 2**20:.1f}", "MiB")
