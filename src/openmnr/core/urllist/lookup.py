@@ -10,7 +10,8 @@ answer with less work, by two observations:
    and a path and query of visible ASCII without ``%``, ``#``, ``\\``, double slash or dot segment,
    every step of the canonicaliser is the identity; the expressions are then host suffixes joined
    to slices of the URL itself. Deciding that takes a few ``str`` methods (C loops), not a regular
-   expression over the whole URL; only a host not seen before goes through one (``_HOST``).
+   expression over the whole URL; only the host of a key not seen before goes through one
+   (``_HOST``).
 2. **Hosts and directories repeat; exact paths do not.** A URL's expressions are the host suffixes
    times the path prefixes: the exact path (with and without the query), and up to four directories
    (``/``, ``/a/``, ``/a/b/``, ``/a/b/c/``). The directory expressions depend only on the host and
@@ -18,9 +19,9 @@ answer with less work, by two observations:
    A cached key costs one dictionary lookup instead of (suffixes x directories) SHA-256 calls; what
    is left is the exact path's 1-2 expressions per host suffix.
 
-The cache holds, per key, the host suffixes (as bytes, ready to hash) when none of the key's
-directory expressions falls in a listed bucket, and ``None`` when one does. Any prefix hit, whether
-cached or on the exact path, sends the URL through the reference computation
+The cache holds, per key, the host suffixes (as bytes, ready to hash), and holds them only once a
+URL of the key was hashed whole without a prefix hit: a key whose directory expressions fall in a
+listed bucket is never cached. Any prefix hit sends the URL through the reference computation
 (``url_expressions``, hashing every expression in order), so the candidates and their order are
 exactly the reference's; hits are rare (about 0.1% of unlisted URLs, plus the listed ones). The
 cache is only ever right for the prefixes it was filled with: a new ``PrefixLookup`` is made for
