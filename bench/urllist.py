@@ -4,20 +4,25 @@ SHA-256 hashes as the anchor.
 
     .venv/bin/python bench/urllist.py [--entries 1000000] [--checks 200000] [--urls 100000] [--processes 2]
 
-Everything runs on ``openmnr.core.urllist`` (no database), in one process on one core unless a
-row says "2 cores". Rows:
+Everything runs on ``openmnr.core.urllist`` (no database), in one process unless a column says
+"2 processes". Rows:
 
-- memory of the client's index: the anchor (a Python set of 1M 32-byte digests), a Python set of
-  4-byte prefixes as ints, and a sorted numpy uint32 array (tracemalloc, after a collect);
+- memory of the client's index: the anchor (a Python set of 1M 32-byte digests), the client's set
+  of 4-byte prefixes (``PrefixLookup``), and a sorted numpy uint32 array (tracemalloc, after a
+  collect);
 - prefix checks per second for hashes already computed (the hot path of a resolver): the anchor's
-  ``digest in set``, ``int in set`` one at a time, numpy ``searchsorted`` one at a time, and
+  ``digest in set``, ``prefix in set`` one at a time, numpy ``searchsorted`` one at a time, and
   ``searchsorted`` over a batch of all the checks at once;
-- whole URL checks per second through the reference client: Safe Browsing canonicalisation (the
-  fast path for URLs already canonical, and for comparison the full canonicaliser alone), the
-  host-suffix/path-prefix expressions (up to 30 per URL), their SHA-256, and the prefix test; one
-  URL at a time (``candidates``), as a batch (``local_many``, what ``check_many`` runs before it
-  confirms the few hits), and with ``--processes 2`` the batch split over two forked processes
-  (the table says "2 cores" on that row);
+- whole URL checks per second (the issue's number, a table of its own): Safe Browsing
+  canonicalisation, the host-suffix/path-prefix expressions, their SHA-256 and the prefix test, on
+  three kinds of traffic (``TRAFFIC``: repeated hosts with random directories, every URL on a host
+  of its own, and site-like traffic); the anchor (``url_expressions``, every expression hashed,
+  the full hash looked up in a set: what the client did before decision 0025), ours one URL at a
+  time (``candidates``, its cache empty at the start of each traffic), and ours over
+  ``--processes`` forked processes (``local_many`` of a client made with ``processes=2``, in
+  batches of 10,000). The three take turns on the same chunks; each is given by the wall clock
+  and, in brackets, per CPU-second of the measuring process (the workers' CPU is not counted, so
+  the two-process column has the wall clock only);
 - the share of unlisted URLs that reach the server (prefix false positives);
 - the signed snapshot and a 1% diff in bytes (JSON, and gzip as HTTP would send it), with the time
   to build and sign them;
@@ -25,8 +30,8 @@ row says "2 cores". Rows:
   proof, and the output of one listed entry in the bucket (the usual bucket size), and the
   client's blind + proof verification + finalize.
 
-Prints one table with the load average (the machine is shared: read ratios, not absolutes) and
-writes bench/results/urllist.json.
+Prints two tables with the load average before and after (the machine is shared: read ratios, not
+absolutes) and writes bench/results/urllist.json.
 """
 
 import argparse
@@ -45,9 +50,10 @@ from pathlib import Path
 import numpy as np
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from openmnr.core.urllist import expressions as expressions_module
 from openmnr.core.urllist import listformat, oprf
-from openmnr.core.urllist.client import PrefixIndex, UrlListClient
+from openmnr.core.urllist.client import PARALLEL_BATCH, PrefixIndex, UrlListClient
+from openmnr.core.urllist.expressions import url_expressions
+from openmnr.core.urllist.lookup import PrefixLookup
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -69,30 +75,95 @@ def rate(n: int, action) -> tuple[float, float]:
     return n / seconds, seconds
 
 
-_WORKER_CLIENT = None
+#: The traffic a proxy's client is measured on; every URL is new, only hosts and directories repeat.
+TRAFFIC = {
+    "repeated hosts": "1,000 hosts (uniform), 0-3 directories drawn from 100 per level, half with a query",
+    "distinct hosts": "every URL on a host of its own: the cache never answers",
+    "site-like": "1,000 hosts (Zipf-like, a few take most requests), 31 directories per host",
+}
 
 
-def _worker_hits(chunk: list[str]) -> list[int]:
-    """In a forked worker: the positions in ``chunk`` of the URLs with a prefix hit."""
-    return [i for i, found in enumerate(_WORKER_CLIENT.local_many(chunk)) if found]
+def traffic(kind: str, count: int, rng: random.Random) -> list[str]:
+    """``count`` URLs of one kind of ``TRAFFIC``, all already in canonical form (as a proxy mostly sees)."""
+    hosts = [f"{rng.choice(['www.', 'cdn.', ''])}site{rng.randrange(10**6)}.example" for _ in range(1000)]
+    sections = ["static", "img", "news", "user"]
+    site_dirs = ["/", *[f"/{s}/" for s in sections], "/static/js/", "/static/css/"]
+    site_dirs += [f"/news/{year}/{month:02}/" for year in (2025, 2026) for month in range(1, 13)]
+    urls = []
+    for n in range(count):
+        if kind == "distinct hosts":
+            host = f"{rng.choice(['www.', 'cdn.', ''])}site{n}-{rng.randrange(10**6)}.example"
+        elif kind == "site-like":
+            host = hosts[min(int(rng.paretovariate(1.0)) - 1, len(hosts) - 1)]
+        else:
+            host = rng.choice(hosts)
+        if kind == "site-like":
+            directory = rng.choice(site_dirs)
+        else:
+            directory = "/" + "".join(f"d{rng.randrange(100)}/" for _ in range(rng.randrange(4)))
+        query = f"?id={rng.randrange(10**6)}" if rng.random() < 0.5 else ""
+        urls.append(f"https://{host}{directory}page{rng.randrange(10**4)}.html{query}")
+    return urls
 
 
-def worker_pool(client, processes: int):
-    """Forked processes that share the client's prefixes copy-on-write, started once (as a proxy
-    would keep them), outside the measurement."""
-    import multiprocessing
+def whole_urls(args, rng: random.Random, prefixes: list[bytes], full_set: set[bytes]):
+    """Whole URL checks on each kind of traffic: the anchor (every expression of ``url_expressions``
+    hashed, the full hash looked up in a set), ours in one process (``candidates``, cache empty at
+    the start), and ours over ``args.processes`` forked processes (``local_many`` of a client made
+    with ``processes``). The three take turns on the same chunks of URLs, so they share the load."""
+    sha256 = hashlib.sha256
+    state = listformat.ListState("bench", 4, 1, sorted(prefixes), 1800, "")
+    rows, false_positives = [], 0.0
+    for kind in TRAFFIC:
+        urls = traffic(kind, args.urls, rng)
+        one = UrlListClient(None, None, state=state)
+        many = UrlListClient(None, None, state=state, processes=args.processes)
+        if args.processes > 1:  # the workers are forked before the clock starts, as a proxy keeps them
+            many.local_many(traffic("distinct hosts", PARALLEL_BATCH, random.Random(1)))
+        check = PrefixLookup(prefixes)
+        assert [check.reference(u) for u in urls[:2000]] == [check.candidates(u) for u in urls[:2000]]
 
-    global _WORKER_CLIENT
-    _WORKER_CLIENT = client
-    return multiprocessing.get_context("fork").Pool(processes)
+        def anchor(chunk):
+            return [any(sha256(e.encode()).digest() in full_set for e in url_expressions(u)) for u in chunk]
 
+        def ours(chunk, one=one):
+            return [bool(one.candidates(u)) for u in chunk]
 
-def parallel_hits(pool, urls: list[str], processes: int) -> list[int]:
-    """The batch split over the pool; only the positions of hits come back (usually none)."""
-    size = -(-len(urls) // (processes * 4))
-    chunks = [urls[i : i + size] for i in range(0, len(urls), size)]
-    found = pool.map(_worker_hits, chunks)
-    return [size * n + i for n, positions in enumerate(found) for i in positions]
+        def ours_many(chunk, many=many):
+            return [bool(found) for found in many.local_many(chunk)]
+
+        ways = (
+            {"anchor": anchor, "ours": ours, "many": ours_many}
+            if args.processes > 1
+            else {"anchor": anchor, "ours": ours}
+        )
+        wall = dict.fromkeys(ways, 0.0)
+        cpu = dict.fromkeys(ways, 0.0)
+        hits = 0
+        size = max(PARALLEL_BATCH, 10_000)
+        for turn, start in enumerate(range(0, len(urls), size)):
+            chunk = urls[start : start + size]
+            names = list(ways)
+            for name in names[turn % len(names) :] + names[: turn % len(names)]:
+                started, cpu_started = time.perf_counter(), time.process_time()
+                found = ways[name](chunk)
+                wall[name] += time.perf_counter() - started
+                cpu[name] += time.process_time() - cpu_started
+                if name == "ours":
+                    hits += sum(found)
+        many.close()
+        if kind == "repeated hosts":
+            false_positives = hits / len(urls)
+        rows.append(
+            (
+                kind,
+                {
+                    name: (len(urls) / wall[name], len(urls) / cpu[name] if name != "many" else None)
+                    for name in ways
+                },
+            )
+        )
+    return rows, false_positives
 
 
 def main() -> None:
@@ -100,11 +171,12 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--checks", type=int, default=200_000)
     parser.add_argument("--urls", type=int, default=100_000)
-    parser.add_argument("--processes", type=int, default=1, help="also run the batch over N forked processes")
+    parser.add_argument("--processes", type=int, default=2, help="also run batches over N forked processes")
     parser.add_argument("--confirmations", type=int, default=3_000)
     args = parser.parse_args()
     rng = random.Random(19)
     rows: list[tuple[str, str, str]] = []
+    load = os.getloadavg()
 
     def note(name, value, unit):
         rows.append((name, value, unit))
@@ -114,24 +186,25 @@ def main() -> None:
     digests = [rng.randbytes(32) for _ in range(args.entries)]
     prefixes = [d[:4] for d in digests]
 
-    # The anchor's digests are copied inside the measurement, so their objects count as the ints do.
+    # Digests and prefixes are copied inside the measurement, so that their objects count.
     full_set, full_bytes = measure_memory(lambda: {bytes(bytearray(d)) for d in digests})
-    int_set, int_bytes = measure_memory(lambda: {int.from_bytes(p, "big") for p in prefixes})
+    lookup, lookup_bytes = measure_memory(lambda: PrefixLookup([bytes(bytearray(p)) for p in prefixes]))
     index, array_bytes = measure_memory(lambda: PrefixIndex(prefixes))
     note("memory, set of full SHA-256 (anchor)", f"{full_bytes / 2**20:.1f}", "MiB")
-    note("memory, set of 4-byte prefixes as int", f"{int_bytes / 2**20:.1f}", "MiB")
+    note("memory, set of 4-byte prefixes (the client's PrefixLookup)", f"{lookup_bytes / 2**20:.1f}", "MiB")
     note("memory, sorted numpy uint32 array", f"{array_bytes / 2**20:.1f}", "MiB")
 
     # Checks: 1% listed, 99% not, hashes computed beforehand.
     queries = [rng.choice(digests) if rng.random() < 0.01 else rng.randbytes(32) for _ in range(args.checks)]
     query_ints = [int.from_bytes(q[:4], "big") for q in queries]
     query_array = np.frombuffer(b"".join(q[:4] for q in queries), dtype=">u4").astype(np.uint32)
+    prefix_set = lookup.prefixes
 
     def anchor():
         return sum(q in full_set for q in queries)
 
-    def int_lookup():
-        return sum((int.from_bytes(q[:4], "big") in int_set) for q in queries)
+    def prefix_lookup():
+        return sum(q[:4] in prefix_set for q in queries)
 
     single = index.array
 
@@ -145,55 +218,16 @@ def main() -> None:
 
     per_s, _ = rate(args.checks, anchor)
     note("checks/s, set of full SHA-256 (anchor)", f"{per_s:,.0f}", "checks/s")
-    per_s, _ = rate(args.checks, int_lookup)
-    note("checks/s, prefix int in set", f"{per_s:,.0f}", "checks/s")
+    per_s, _ = rate(args.checks, prefix_lookup)
+    note("checks/s, 4-byte prefix in set", f"{per_s:,.0f}", "checks/s")
     per_s, _ = rate(args.checks // 10, numpy_single)
     note("checks/s, numpy searchsorted one at a time", f"{per_s:,.0f}", "checks/s")
     per_s, _ = rate(args.checks, lambda: index.contains(query_array).sum())
     note("checks/s, numpy searchsorted in one batch", f"{per_s:,.0f}", "checks/s")
-    assert anchor() <= int_lookup() == int(index.contains(query_array).sum())
+    assert anchor() <= prefix_lookup() == int(index.contains(query_array).sum())
 
-    # Whole URLs through the reference client (no server: candidates only).
-    client = UrlListClient(None, None)
-    client._set = int_set
-    hosts = [f"{rng.choice(['www.', 'cdn.', ''])}site{rng.randrange(10**6)}.example" for _ in range(1000)]
-    urls = [
-        f"https://{rng.choice(hosts)}/{'/'.join(f'd{rng.randrange(100)}' for _ in range(rng.randrange(4)))}"
-        f"/page{rng.randrange(10**4)}.html" + (f"?id={rng.randrange(10**6)}" if rng.random() < 0.5 else "")
-        for _ in range(args.urls)
-    ]
-    hits = []
-    per_s, _ = rate(args.urls, lambda: hits.extend(len(client.candidates(u)) > 0 for u in urls))
-    note(
-        "whole URL checks/s, one at a time (canonicalise, expressions, SHA-256, prefix)",
-        f"{per_s:,.0f}",
-        "URLs/s",
-    )
-    batch = []
-    per_s, _ = rate(args.urls, lambda: batch.extend(client.local_many(urls)))
-    note("whole URL checks/s, batch (local_many / check_many's local step)", f"{per_s:,.0f}", "URLs/s")
-    assert [bool(h) for h in batch] == hits
-    slow = expressions_module._fast_split
-    expressions_module._fast_split = lambda url: None  # the full canonicaliser for every URL
-    try:
-        per_s, _ = rate(args.urls // 5, lambda: client.local_many(urls[: args.urls // 5]))
-    finally:
-        expressions_module._fast_split = slow
-    note("whole URL checks/s, batch without the fast path (full canonicaliser)", f"{per_s:,.0f}", "URLs/s")
-    if args.processes > 1:
-        with worker_pool(client, args.processes) as pool:
-            assert parallel_hits(pool, urls[:100], args.processes) == [i for i in range(100) if hits[i]]
-            per_s, _ = rate(args.urls, lambda: parallel_hits(pool, urls, args.processes))
-        note(
-            f"whole URL checks/s, batch over {args.processes} forked processes ({args.processes} cores)",
-            f"{per_s:,.0f}",
-            "URLs/s",
-        )
-    note(
-        "unlisted URLs that reach the server (prefix false positives)",
-        f"{100 * sum(hits) / len(hits):.2f}",
-        "%",
-    )
+    url_rows, false_positives = whole_urls(args, rng, prefixes, full_set)
+    note("unlisted URLs that reach the server (prefix false positives)", f"{100 * false_positives:.2f}", "%")
 
     # The list on the wire.
     key = Ed25519PrivateKey.generate()
@@ -263,19 +297,45 @@ def main() -> None:
     )
     note("client DLEQ proof verifications/s", f"{per_s:,.0f}", "per s")
 
-    load = os.getloadavg()
+    load_before, load = load, os.getloadavg()
     print(
-        f"URL list, {args.entries:,} entries, {args.checks:,} prefix checks, {args.urls:,} URLs; "
-        f"Python {platform.python_version()}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
-        "(shared machine: compare rows, not absolutes)"
+        f"URL list, {args.entries:,} entries, {args.checks:,} prefix checks, {args.urls:,} URLs per traffic; "
+        f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average {load_before[0]:.2f} before, "
+        f"{load[0]:.2f} after (shared machine: compare rows, not absolutes)"
     )
     print("| measure | value | unit |")
     print("|---|---:|---|")
     for name, value, unit in rows:
         print(f"| {name} | {value} | {unit} |")
+    print()
+    print(
+        "Whole URL checks (the issue's number): URLs/s by the wall clock, and in brackets per CPU-second of "
+        "the measuring process; the three columns took turns on the same chunks of URLs."
+    )
+    many = f"ours, {args.processes} processes ({args.processes} cores)"
+    print(f"| traffic | anchor: every expression hashed, full hash in a set | ours, 1 process | {many} |")
+    print("|---|---:|---:|---:|")
+    for kind, rates in url_rows:
+        cells = []
+        for name in ("anchor", "ours", "many"):
+            if name not in rates:
+                cells.append("-")
+                continue
+            wall, cpu = rates[name]
+            cells.append(f"{wall:,.0f}" + (f" ({cpu:,.0f})" if cpu else ""))
+        print(f"| {kind}: {TRAFFIC[kind]} | " + " | ".join(cells) + " |")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "urllist.json").write_text(
-        json.dumps({"load": load, "machine": platform.machine(), "rows": rows, "args": vars(args)}, indent=2)
+        json.dumps(
+            {
+                "load": [load_before, load],
+                "machine": platform.machine(),
+                "rows": rows,
+                "whole_urls": url_rows,
+                "args": vars(args),
+            },
+            indent=2,
+        )
     )
 
 

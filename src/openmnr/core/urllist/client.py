@@ -6,24 +6,23 @@ filter keeps the prefixes, checks URLs locally, and confirms a hit with the serv
     client.check(url)          # -> CheckResult(listed, expression)
     client.check_many(urls)    # the same for a batch; only prefix hits reach the server
 
-The local test is the hot path (every URL a proxy sees), so the prefixes are held in a sorted
-numpy ``uint32`` array and looked up with ``searchsorted`` for a whole batch at once; a Python
-``set`` of ints is the alternative (``bench/urllist.py`` measures both: the set is faster per single
-URL, the array takes a quarter of the memory). Only a hit goes to the server, so the server sees
-a tiny share of the traffic, and through the OPRF learns only the bucket. Every confirmation carries
+The local test is the hot path (every URL a proxy sees): ``lookup.PrefixLookup`` holds the
+prefixes in a Python set (``PrefixIndex``, a sorted numpy array, takes a fraction of the memory and
+is what ``bench/urllist.py`` compares it with) and caches the answers for a host's directories, and
+a client made with ``processes=2`` splits long batches over forked processes. Only a hit goes to
+the server, so the server sees a tiny share of the traffic, and through the OPRF learns only the
+bucket. Every confirmation carries
 a DLEQ proof, checked against the OPRF public key of the signed list: an answer made with any other
 key is refused (``UrlListError``), so the server cannot mark one licensee's answers with a key of
 its own.
 
-The local step is what a proxy pays per URL: ``expressions.url_expressions`` (a fast path for the
-common URL already in canonical form), one SHA-256 per expression and a set lookup of the first
-four bytes as an int (``bench/urllist.py``).
+The local step is what a proxy pays per URL: the URL's expressions (``expressions.url_expressions``)
+and one SHA-256 per expression, less those that the lookup's cache answers (decision 0025).
 """
 
 import base64
 import hashlib
 import json
-import struct
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from . import listformat, oprf
-from .expressions import InvalidURL, url_expressions
+from .expressions import InvalidURL
+from .lookup import LookupPool, PrefixLookup, local_many
 
 __all__ = ["CheckResult", "HttpTransport", "InvalidURL", "TooSoon", "UrlListClient", "UrlListError"]
 
@@ -46,10 +46,6 @@ class TooSoon(UrlListError):
     def __init__(self, message: str, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
-
-
-_sha256 = hashlib.sha256
-_uint32 = struct.Struct(">I").unpack_from
 
 
 @dataclass(frozen=True)
@@ -119,16 +115,29 @@ class HttpTransport:
         )
 
 
+#: A batch at least this long is split over the client's processes (when it has more than one).
+PARALLEL_BATCH = 4_096
+
+
 class UrlListClient:
     def __init__(
-        self, transport, public_key, *, name: str = "csam-urls", state: listformat.ListState | None = None
+        self,
+        transport,
+        public_key,
+        *,
+        name: str = "csam-urls",
+        state: listformat.ListState | None = None,
+        processes: int = 1,
     ):
+        """``processes`` > 1 splits batches of ``PARALLEL_BATCH`` URLs or more over that many
+        forked processes (``lookup.LookupPool``); ``close()`` stops them."""
         self.transport = transport
         self.public_key = public_key
         self.state = state or listformat.ListState(name)
         self.next_update_at = 0.0
-        self._index = PrefixIndex(self.state.prefixes)
-        self._set = {int.from_bytes(p[:4], "big") for p in self.state.prefixes}
+        self.processes = processes
+        self._lookup = PrefixLookup(self.state.prefixes)
+        self._pool: LookupPool | None = None
 
     # -- keeping the list
     def update(self, *, now: float | None = None) -> bool:
@@ -154,30 +163,31 @@ class UrlListClient:
     def _apply(self, document: dict) -> None:
         payload = listformat.verify(document, self.public_key)
         self.state = listformat.apply(self.state, payload)
-        self._index = PrefixIndex(self.state.prefixes)
-        self._set = {int.from_bytes(p[:4], "big") for p in self.state.prefixes}
+        self._lookup = PrefixLookup(self.state.prefixes)
 
     # -- checking URLs
     def candidates(self, url: str | bytes) -> list[tuple[str, bytes]]:
-        """The URL's expressions whose prefix is in the list: (expression, full hash). The hot path:
-        no hit (the usual answer) means the URL is not listed, without asking anyone."""
-        prefixes = self._set
-        hits = []
-        for expression in url_expressions(url):
-            digest = _sha256(expression.encode("ascii")).digest()
-            if _uint32(digest)[0] in prefixes:
-                hits.append((expression, digest))
-        return hits
+        """The URL's expressions whose prefix is in the list: (expression, full hash), in the
+        order of ``url_expressions``. The hot path (``lookup.PrefixLookup``): no hit (the usual
+        answer) means the URL is not listed, without asking anyone."""
+        return self._lookup.candidates(url)
 
     def local_many(self, urls) -> list[list[tuple[str, bytes]] | None]:
-        """``candidates`` for each URL of a batch, None for a URL that is no http(s) address."""
-        out: list[list[tuple[str, bytes]] | None] = []
-        for url in urls:
-            try:
-                out.append(self.candidates(url))
-            except InvalidURL:
-                out.append(None)
-        return out
+        """``candidates`` for each URL of a batch, None for a URL that is no http(s) address; over
+        the client's processes when it has several and the batch is long."""
+        urls = urls if isinstance(urls, list) else list(urls)
+        if self.processes < 2 or len(urls) < PARALLEL_BATCH:
+            return local_many(self._lookup, urls)
+        if self._pool is None or self._pool.lookup is not self._lookup:  # none yet, or an old list's
+            self.close()
+            self._pool = LookupPool(self._lookup, self.processes)
+        return self._pool.local_many(urls)
+
+    def close(self) -> None:
+        """Stop the worker processes, if any (the client still checks URLs, in this process)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     def check(self, url: str | bytes) -> CheckResult:
         """Whether the URL is listed: local prefixes first, then the server for each hit."""

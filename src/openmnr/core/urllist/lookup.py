@@ -1,0 +1,213 @@
+"""The client's local test of a URL against the list's prefixes: the hot path of a proxy.
+
+A proxy asks, for every URL it sees, whether any of the URL's Safe Browsing expressions
+(``expressions.url_expressions``) has a listed 4-byte SHA-256 prefix. Doing that literally costs a
+URL's 2 to 30 expression strings and as many SHA-256 calls (about 7 of each for a common URL), and
+on a Python client that is the whole budget. ``PrefixLookup.candidates`` gives exactly the same
+answer with less work, by two observations:
+
+1. **Most URLs are already canonical.** For ``http(s)://host/path?query`` with a lower-case host
+   and a path and query of visible ASCII without ``%``, ``#``, ``\\``, double slash or dot segment,
+   every step of the canonicaliser is the identity; the expressions are then host suffixes joined
+   to slices of the URL itself. Deciding that takes a few ``str`` methods (C loops), not a regular
+   expression over the whole URL; only the host of a key not seen before goes through one
+   (``_HOST``).
+2. **Hosts and directories repeat; exact paths do not.** A URL's expressions are the host suffixes
+   times the path prefixes: the exact path (with and without the query), and up to four directories
+   (``/``, ``/a/``, ``/a/b/``, ``/a/b/c/``). The directory expressions depend only on the host and
+   the URL's directory, so the answer for them is cached under ``host + directory`` (the *key*).
+   A cached key costs one dictionary lookup instead of (suffixes x directories) SHA-256 calls; what
+   is left is the exact path's 1-2 expressions per host suffix.
+
+The cache holds, per key, the host suffixes (as bytes, ready to hash), and holds them only once a
+URL of the key was hashed whole without a prefix hit: a key whose directory expressions fall in a
+listed bucket is never cached. Any prefix hit sends the URL through the reference computation
+(``url_expressions``, hashing every expression in order), so the candidates and their order are
+exactly the reference's; hits are rare (about 0.1% of unlisted URLs, plus the listed ones). The
+cache is only ever right for the prefixes it was filled with: a new ``PrefixLookup`` is made for
+each state of the list (``UrlListClient._apply``), so an update can never be answered from an old
+cache. It is bounded (``cache_size`` keys, emptied whole when full: a clear is O(1) amortised and
+an LRU's bookkeeping would cost more per URL than the misses it saves on proxy traffic).
+
+Anything else (upper case, ``%``, a port, user information, a numeric host, a tracking parameter
+that the case form drops, bytes) takes the reference computation unchanged. The property tests in
+``tests/core/test_urllist_lookup.py`` hold ``candidates`` equal to the reference on random URLs
+with random lists, with the cache warm and cold.
+"""
+
+import hashlib
+import multiprocessing
+import operator
+import re
+
+from .expressions import _TRACKING, MAX_URL_BYTES, InvalidURL, url_expressions
+
+__all__ = ["DEFAULT_CACHE_SIZE", "LookupPool", "PrefixLookup", "local_many"]
+
+#: Keys (host + directory) kept before the cache is emptied: about 20 MB at the limit.
+DEFAULT_CACHE_SIZE = 65_536
+
+#: A host the fast path accepts: lower-case labels, the last starting with a letter (so it is no
+#: numeric address), no empty label, port or user information (the same as ``expressions._CANONICAL``).
+_HOST = re.compile(r"(?:[a-z0-9_-]+\.)*[a-z][a-z0-9_-]*").fullmatch
+
+_tracking = _TRACKING.search
+_sha256 = hashlib.sha256
+_digest = type(_sha256()).digest
+_first4 = operator.itemgetter(slice(0, 4))
+
+
+def _host_suffixes(host: str) -> tuple[bytes, ...]:
+    """The host and up to four suffixes, from five labels down to two (as ``_combine`` orders them)."""
+    data = host.encode("ascii")
+    dot = data.rfind(b".")
+    first = data.rfind(b".", 0, dot)
+    if first < 0:  # one or two labels: no suffix but the host itself
+        return (data,)
+    dots = [first]
+    for _ in range(3):
+        dot = data.rfind(b".", 0, dots[-1])
+        if dot < 0:
+            break
+        dots.append(dot)
+    return (data, *[data[d + 1 :] for d in reversed(dots)])
+
+
+def _directories(directory: bytes) -> tuple[bytes, ...]:
+    """The root and up to three directories below it of a path that ends with ``/``."""
+    found = []
+    end = 0
+    for _ in range(4):
+        end = directory.find(b"/", end) + 1
+        if not end:
+            break
+        found.append(directory[:end])
+    return tuple(found)
+
+
+class PrefixLookup:
+    """The listed prefixes (first four bytes) and the per-key cache of directory answers."""
+
+    def __init__(self, prefixes, *, cache_size: int = DEFAULT_CACHE_SIZE):
+        self.prefixes = {bytes(p[:4]) for p in prefixes}
+        self.cache_size = cache_size
+        self._cache: dict[str, tuple[bytes, ...]] = {}
+
+    def listed(self, expressions) -> bool:
+        """Whether any of these expressions (bytes) has a listed prefix. One chain of C calls
+        (SHA-256, digest, slice, set test), no interpreter step per expression."""
+        return not self.prefixes.isdisjoint(map(_first4, map(_digest, map(_sha256, expressions))))
+
+    def reference(self, url: str | bytes) -> list[tuple[str, bytes]]:
+        """Every expression of ``url`` hashed in order, keeping those with a listed prefix: the
+        definition that ``candidates`` must equal. Raises InvalidURL."""
+        prefixes = self.prefixes
+        hits = []
+        for expression in url_expressions(url):
+            digest = _sha256(expression.encode("ascii")).digest()
+            if digest[:4] in prefixes:
+                hits.append((expression, digest))
+        return hits
+
+    def candidates(self, url: str | bytes) -> list[tuple[str, bytes]]:
+        """``reference(url)``, by the fast path when the URL allows it (module docstring)."""
+        if type(url) is not str or len(url) > MAX_URL_BYTES:
+            return self.reference(url)
+        if url.startswith("https://"):
+            start = 8
+        elif url.startswith("http://"):
+            start = 7
+        else:
+            return self.reference(url)
+        host_end = url.find("/", start)
+        mark = url.find("?", start)
+        if host_end < 0 or 0 <= mark < host_end:  # no path: rare enough for the reference
+            return self.reference(url)
+        tail = url[host_end:]
+        if (
+            not (tail.isascii() and tail.isprintable())
+            or " " in tail
+            or "#" in tail
+            or "%" in tail
+            or "\\" in tail
+        ):
+            return self.reference(url)
+        path_end = len(url) if mark < 0 else mark
+        if url.find("//", host_end, path_end) >= 0 or url.find("/.", host_end, path_end) >= 0:
+            return self.reference(url)  # slashes to collapse or dot segments to resolve
+        if mark >= 0 and _tracking(url[mark + 1 :]) is not None:
+            return self.reference(url)  # the case form drops a parameter: a second set of expressions
+        data = url.encode("ascii")
+        exact = (data[host_end:], data[host_end:path_end]) if mark >= 0 else (data[host_end:],)
+        last = url.rfind("/", host_end, path_end - 1)  # the URL's directory, never the path itself
+        key = url[start : last + 1] if last >= 0 else url[start:host_end]
+        hosts = self._cache.get(key)
+        if hosts is not None:  # the directories are known to be unlisted: the exact path is left
+            if self.listed([h + p for h in hosts for p in exact]):
+                return self.reference(url)
+            return []
+        host = url[start:host_end]
+        if _HOST(host) is None:
+            return self.reference(url)
+        hosts = _host_suffixes(host)
+        paths = exact + _directories(data[host_end : last + 1]) if last >= 0 else exact
+        if self.listed([h + p for h in hosts for p in paths]):
+            return self.reference(url)  # not cached: the next URL of the key looks again
+        if len(self._cache) >= self.cache_size:
+            self._cache.clear()
+        self._cache[key] = hosts
+        return []
+
+
+def local_many(lookup: PrefixLookup, urls) -> list[list[tuple[str, bytes]] | None]:
+    """``candidates`` for each URL of a batch, None for a URL that is no http(s) address."""
+    out: list[list[tuple[str, bytes]] | None] = []
+    for url in urls:
+        try:
+            out.append(lookup.candidates(url))
+        except InvalidURL:
+            out.append(None)
+    return out
+
+
+_WORKER: list[PrefixLookup] = []
+
+
+def _start_worker(lookup: PrefixLookup) -> None:
+    _WORKER[:] = [lookup]
+
+
+def _worker_batch(urls: list) -> list[tuple[int, list[tuple[str, bytes]] | None]]:
+    """In a worker: (position, answer) for the URLs of the chunk with a prefix hit or invalid; the
+    usual answer (no hit) is not sent back."""
+    return [(i, found) for i, found in enumerate(local_many(_WORKER[0], urls)) if found != []]
+
+
+class LookupPool:
+    """``local_many`` over forked processes, for a proxy whose batches need more than one core.
+
+    The workers are forked once, when the pool is made, and inherit the lookup (prefixes and cache)
+    copy-on-write: nothing of the list is pickled, and a chunk's URLs go out and only its hits and
+    invalid URLs come back. A pool serves one state of the list: the client makes a new one after
+    an update. Needs the ``fork`` start method (Linux, macOS); a forked worker must not share
+    threads' locks, so make the pool before starting threads of your own."""
+
+    def __init__(self, lookup: PrefixLookup, processes: int):
+        self.lookup = lookup
+        self.processes = processes
+        context = multiprocessing.get_context("fork")
+        self._pool = context.Pool(processes, initializer=_start_worker, initargs=(lookup,))
+
+    def local_many(self, urls) -> list[list[tuple[str, bytes]] | None]:
+        urls = list(urls)
+        size = max(1, -(-len(urls) // (self.processes * 4)))
+        chunks = [urls[i : i + size] for i in range(0, len(urls), size)]
+        out: list[list[tuple[str, bytes]] | None] = [[] for _ in urls]
+        for n, found in enumerate(self._pool.map(_worker_batch, chunks)):
+            for i, answer in found:
+                out[n * size + i] = answer
+        return out
+
+    def close(self) -> None:
+        self._pool.terminate()
+        self._pool.join()
