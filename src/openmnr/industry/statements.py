@@ -52,26 +52,39 @@ def touch_open(provider_id: int, report_id: int, source: str, now, opened_before
         return cursor.rowcount == 1
 
 
+def insert(instance: Model) -> Model:
+    """INSERT ``instance`` (a new, unsaved row of any model with an automatic primary key) with
+    every column as ``save()`` would write it; sets its primary key."""
+    _insert(instance, "", [])
+    return instance
+
+
 def insert_file_under_cap(file: File, cap: int) -> bool:
     """Insert ``file`` (a new, unsaved row) unless its report already holds ``cap`` files, in one
     statement: the count and the insert are one, under the report's row lock that the caller's
     transaction holds (``touch_open``), so two uploads racing for the last place cannot both get
     it. Sets ``file.pk``; False when the report is full."""
-    fields = [f for f in File._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(_q(f.column) for f in fields)
-    values = [f.get_db_prep_save(f.pre_save(file, add=True), connection) for f in fields]
     table, report = _q(File._meta.db_table), _column(File, "report")
+    condition = f"WHERE (SELECT COUNT(*) FROM {table} WHERE {report} = %s) < %s"
+    return _insert(file, condition, [file.report_id, cap])
+
+
+def _insert(instance: Model, condition: str, params: list) -> bool:
+    model = type(instance)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(_q(f.column) for f in fields)
+    values = [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
     sql = (
-        f"INSERT INTO {table} ({columns}) SELECT {', '.join(['%s'] * len(values))} "
-        f"WHERE (SELECT COUNT(*) FROM {table} WHERE {report} = %s) < %s RETURNING id"
+        f"INSERT INTO {_q(model._meta.db_table)} ({columns}) SELECT {', '.join(['%s'] * len(values))} "
+        f"{condition} RETURNING {_q(model._meta.pk.column)}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, file.report_id, cap])
+        cursor.execute(sql, [*values, *params])
         row = cursor.fetchone()
     if row is None:
         return False
-    file.pk = row[0]
-    file._state.adding, file._state.db = False, connection.alias
+    instance.pk = row[0]
+    instance._state.adding, instance._state.db = False, connection.alias
     return True
 
 
