@@ -11,7 +11,6 @@ the authority. Matching is audited with counts only: neither the values nor what
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from openmnr.accounts.roles import roles_of
@@ -237,24 +236,30 @@ def _allowed_entries(entry_ids: set[int], user) -> dict[int, BankEntry]:
     (``allowed_bank_ids``: one of the user's roles in the bank's ``match_roles``, or the user's
     account among its ``match_accounts``), by id.
 
-    The bank's audience is read in the same statement as the entries (the bank row joined, its
-    accounts as an EXISTS), so it is exact at the moment of the match, as the separate queries of
-    ``allowed_bank_ids`` were, and costs nothing when the index found nothing (new material: most
-    industry files): no statement at all then, and the user's roles are read only when an entry
-    is found."""
+    The bank's roles are read in the same statement as the entries (the bank row joined), so the
+    check is as exact at the moment of the match as the separate queries of ``allowed_bank_ids``
+    were; the user's roles are read only when an entry is found, and the bank's accounts only
+    for entries no role of the user opens. When the index found nothing (new material: most
+    industry files) this costs no statement at all."""
     if not entry_ids:
         return {}
-    accounts = Bank.match_accounts.through.objects.filter(bank_id=OuterRef("bank_id"), user_id=user.pk)
-    entries = (
-        BankEntry.objects.filter(pk__in=entry_ids, status=BankEntry.Status.ACTIVE, bank__enabled=True)
-        .select_related("bank")
-        .annotate(for_account=Exists(accounts))
+    found = list(
+        BankEntry.objects.filter(
+            pk__in=entry_ids, status=BankEntry.Status.ACTIVE, bank__enabled=True
+        ).select_related("bank")
     )
-    found = list(entries)
-    roles = set(roles_of(user)) if any(not entry.for_account for entry in found) else set()
-    return {
-        entry.pk: entry for entry in found if entry.for_account or roles & set(entry.bank.match_roles)
-    }
+    if not found:
+        return {}
+    roles = set(roles_of(user))
+    allowed = {entry.pk: entry for entry in found if roles & set(entry.bank.match_roles)}
+    if rest := [entry for entry in found if entry.pk not in allowed]:
+        by_account = set(
+            Bank.match_accounts.through.objects.filter(
+                user_id=user.pk, bank_id__in={entry.bank_id for entry in rest}
+            ).values_list("bank_id", flat=True)
+        )
+        allowed.update({entry.pk: entry for entry in rest if entry.bank_id in by_account})
+    return allowed
 
 
 def describe_entries(distances: dict[int, int]) -> list[MatchDetail]:
