@@ -231,9 +231,7 @@ def _compare_and_append(event: AuditEvent, expected: tuple[int, str]) -> tuple[i
             if row[3] is not None:
                 event.pk = row[3]
             return row[0], row[1]
-        cursor.execute(
-            f"UPDATE {head_table} SET {moved} WHERE id = 1 RETURNING seq, hash, keyed_from", move
-        )
+        cursor.execute(f"UPDATE {head_table} SET {moved} WHERE id = 1 RETURNING seq, hash, keyed_from", move)
         row = cursor.fetchone()
         if row is None or row[2] is None:
             return None

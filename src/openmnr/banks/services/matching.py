@@ -14,7 +14,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from openmnr.accounts.roles import roles_of
-
 from openmnr.audit import services as audit
 from openmnr.core import signals
 from openmnr.core.signals import SignalError
