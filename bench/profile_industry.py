@@ -6,7 +6,10 @@ production settings, and prints for each request its CPU milliseconds, the decod
 statements; with ``--profile`` it adds a cProfile table whose clock is CPU time. Not a rate: the
 figures are an upper bound on a loaded machine (the wall clock is printed beside them).
 
-    python bench/profile_industry.py [--reports N] [--profile] [--sort cumulative|tottime] [--top N]
+    python bench/profile_industry.py [--reports N] [--profile] [--sort cumulative|tottime] [--top N] [--sql]
+
+``--sql`` prints the statements of the last report's requests; ``PYTHONPATH=<another tree>/src``
+profiles another commit's code with the same script (the anchor of a before-and-after).
 """
 
 import argparse
