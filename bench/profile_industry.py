@@ -6,7 +6,10 @@ production settings, and prints for each request its CPU milliseconds, the decod
 statements; with ``--profile`` it adds a cProfile table whose clock is CPU time. Not a rate: the
 figures are an upper bound on a loaded machine (the wall clock is printed beside them).
 
-    python bench/profile_industry.py [--reports N] [--profile] [--sort cumulative|tottime] [--top N]
+    python bench/profile_industry.py [--reports N] [--profile] [--sort cumulative|tottime] [--top N] [--sql]
+
+``--sql`` prints the statements of the last report's requests; ``PYTHONPATH=<another tree>/src``
+profiles another commit's code with the same script (the anchor of a before-and-after).
 """
 
 import argparse
@@ -32,6 +35,7 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--top", type=int, default=60)
     parser.add_argument("--isolate", type=int, choices=[0, 1], default=1)
+    parser.add_argument("--sql", action="store_true", help="print the statements of the last report")
     args = parser.parse_args()
 
     os.environ.update(
@@ -61,6 +65,8 @@ def main() -> None:
     pictures = [p.read_bytes() for p in sorted(exchange.CORPUS.glob("*.jpg")) if p.name != exchange.KNOWN]
     me = psutil.Process()
     totals: dict[str, list[float]] = {}
+    profiler, profiling = cProfile.Profile(time.process_time), False
+    statements: dict[str, list[str]] = {}
 
     def decoders_cpu() -> float:
         total = 0.0
@@ -77,7 +83,10 @@ def main() -> None:
         children = decoders_cpu()
         cpu, wall = time.process_time(), time.perf_counter()
         with CaptureQueriesContext(connection) as queries:
+            if profiling:
+                profiler.enable()
             response = send()
+            profiler.disable()
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         if response.status_code != 200 or b"<responseCode>0<" not in response.content:
             raise SystemExit(f"{name}: {response.status_code} {response.content[:300]!r}")
@@ -87,6 +96,7 @@ def main() -> None:
         row[2] += wall
         row[3] += decoders_cpu() - children
         row[4] += len(queries)
+        statements[name] = [q["sql"] for q in queries.captured_queries]
         return response.content
 
     def report(index: int) -> None:
@@ -114,12 +124,9 @@ def main() -> None:
     for index in range(5):  # warm-up: caches, decoders, compiled schema
         report(index)
     totals.clear()
-    profiler = cProfile.Profile(time.process_time)
-    if args.profile:
-        profiler.enable()
+    profiling = args.profile  # on around each request only, not around the bench's own bookkeeping
     for index in range(5, 5 + args.reports):
         report(index)
-    profiler.disable()
 
     print(f"{args.reports} complete reports in one process; load average {os.getloadavg()[0]:.2f}")
     print(f"{'request':9} {'n':>5} {'CPU ms':>8} {'wall ms':>8} {'decoder CPU ms':>15} {'statements':>11}")
@@ -128,6 +135,11 @@ def main() -> None:
             f"{name:9} {n:>5} {cpu * 1000 / n:>8.2f} {wall * 1000 / n:>8.2f} "
             f"{children * 1000 / n:>15.2f} {queries / n:>11.1f}"
         )
+    if args.sql:
+        for name, sql in statements.items():
+            print(f"--- {name}: {len(sql)} statements")
+            for text in sql:
+                print("   ", text[:400])
     if args.profile:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)

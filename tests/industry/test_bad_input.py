@@ -244,3 +244,14 @@ def test_malformed_requests_and_an_account_without_the_role(ispws, ispws_server,
         code, description = answer(client.post("/submit", content=docs.report(), headers=XML))
     assert code == 3100 and "Not authorized" in description
     assert counts() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_past_the_file_cap_is_refused_and_stores_nothing(ispws, docs, settings):
+    settings.INDUSTRY_MAX_FILES_PER_REPORT = 2
+    report_id = open_report(ispws, docs)
+    assert [answer(upload(ispws, report_id))[0] for _ in range(2)] == [0, 0]
+    before = counts()
+    code, description = answer(upload(ispws, report_id))
+    assert code == 4000 and "at most 2 files" in description
+    assert counts() == before

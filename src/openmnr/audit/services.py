@@ -19,6 +19,10 @@ since the switch (each records where keying began).
 
 Appending costs what it did: one HMAC instead of one SHA-256 over the same bytes, under the same
 row lock on the head.
+
+**One statement per event**: ``record`` appends from the head this process remembers, checked
+and moved by the database in the same statement that inserts the event (``appending.py`` has the
+argument that this is exact under concurrency); the locked read of the head is the fallback.
 """
 
 import hashlib
@@ -33,7 +37,7 @@ from django.db import transaction
 from openmnr.common.request import client_address as address_of
 from openmnr.common.request import current_request
 
-from . import keys
+from . import appending, keys
 from .models import GENESIS_HASH, AuditEvent, AuditHead
 
 SUCCESS = "success"
@@ -114,23 +118,43 @@ def record(
     if request is not None and client_address and settings.AUDIT_CLIENT_ADDRESS:
         address = address_of(request)
     key = keys.audit_key()
-    with transaction.atomic():
-        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
-        _start_keyed_chain(head, key)
-        event = _append(
-            head,
-            key,
-            actor=actor_name,
-            role=role,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            outcome=outcome,
-            request_id=getattr(request, "request_id", "") if request is not None else "",
-            client_address=address,
-            detail=detail or {},
-        )
-        head.save(update_fields=["seq", "hash", "keyed_from"])
+    fields = {
+        "actor": actor_name,
+        "role": role,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "outcome": outcome,
+        "request_id": getattr(request, "request_id", "") if request is not None else "",
+        "client_address": address,
+        "detail": detail or {},
+    }
+    with transaction.atomic(savepoint=False):
+        head = appending.guess()
+        for _attempt in range(2):
+            if head is None:
+                break
+            event = _link(appending.Head(*head), key, **fields)
+            found = appending.compare_and_append(event, head)
+            if found is None:  # no head row, or a chain not keyed yet: the ORM path below
+                break
+            if found == (event.seq, event.hash):
+                appending.remember(event)
+                return event
+            head = found  # where the head is, now locked by this transaction: cannot miss again
+        event = _append_locked(key, fields)
+    appending.remember(event)
+    return event
+
+
+def _append_locked(key: bytes, fields: dict) -> AuditEvent:
+    """The first event of a process, or of a chain without a keyed head: the head read under its
+    row lock (created if missing, switched to the keyed chain if needed), then the event appended
+    and the head moved, through the ORM."""
+    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+    _start_keyed_chain(head, key)
+    event = _append(head, key, **fields)
+    head.save(update_fields=["seq", "hash", "keyed_from"])
     return event
 
 

@@ -14,7 +14,6 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from lxml import etree
 
@@ -22,7 +21,7 @@ from openmnr.audit import services as audit
 from openmnr.core.cybertipline import documents, model
 from openmnr.core.cybertipline.codes import Code, ProtocolError
 
-from . import annotations, lifecycle, triage
+from . import annotations, lifecycle, statements, triage
 from .files import SpooledFile, signals_of
 from .models import File, Report, Source
 from .states import ReportState
@@ -70,14 +69,8 @@ def _touch_open(provider, report_id: int) -> None:
     thus cost one statement instead of a locked read and an update: the transaction rolls the
     change time back with everything else if a later check refuses the request."""
     opened_before, changed_before = lifecycle.expiry_cutoffs()
-    touched = Report.objects.filter(
-        Q(opened_at__gt=opened_before) | Q(changed_at__gt=changed_before),
-        pk=report_id,
-        provider=provider,
-        source=Source.API,
-        state=ReportState.OPEN,
-    ).update(changed_at=timezone.now())
-    if not touched:
+    now = timezone.now()
+    if not statements.touch_open(provider.pk, report_id, Source.API, now, opened_before, changed_before):
         _own_open(provider, report_id, lock=True)  # raises the precise refusal
         raise ProtocolError(Code.NO_SUCH_REPORT, f"No such report: no open report {report_id} of yours")
 
@@ -118,33 +111,36 @@ def upload(provider, report_id_text, upload: SpooledFile | None, *, request=None
             Code.INVALID_REQUEST,
             f"Invalid request: the file is larger than the limit of {settings.INDUSTRY_MAX_FILE_BYTES} bytes",
         )
-    _own_open(provider, report_id, lock=False)  # refuse before the work of hashing
+    # No unlocked look at the report before hashing: a provider can have any file hashed by
+    # uploading it to an open report of its own, so refusing earlier would save no one anything
+    # but would cost every good upload a statement. The refusal below comes before anything is kept.
     found = signals_of(upload)
+    created = File(
+        report_id=report_id,
+        file_id=secrets.token_hex(16),
+        name=(upload.name or "")[:255],
+        size=upload.size,
+        media_type=found.media_type,
+        md5=upload.md5,
+        sha256=upload.sha256,
+        pdq=found.pdq,
+        pdq_quality=found.pdq_quality,
+        pdq_probes=found.pdq_probes,
+        vpdq=found.vpdq,
+        error=found.error,
+        evidence_id=found.evidence_id,
+        thumbnail_id=found.thumbnail_id,
+        thumbnail_sha256=found.thumbnail_sha256,
+    )
     try:
         with transaction.atomic():
             _touch_open(provider, report_id)
-            if File.objects.filter(report_id=report_id).count() >= settings.INDUSTRY_MAX_FILES_PER_REPORT:
+            # The file cap is checked by the INSERT itself, under the report's lock just taken.
+            if not statements.insert_file_under_cap(created, settings.INDUSTRY_MAX_FILES_PER_REPORT):
                 raise ProtocolError(
                     Code.INVALID_REQUEST,
                     f"Invalid request: a report holds at most {settings.INDUSTRY_MAX_FILES_PER_REPORT} files",
                 )
-            created = File.objects.create(
-                report_id=report_id,
-                file_id=secrets.token_hex(16),
-                name=(upload.name or "")[:255],
-                size=upload.size,
-                media_type=found.media_type,
-                md5=upload.md5,
-                sha256=upload.sha256,
-                pdq=found.pdq,
-                pdq_quality=found.pdq_quality,
-                pdq_probes=found.pdq_probes,
-                vpdq=found.vpdq,
-                error=found.error,
-                evidence_id=found.evidence_id,
-                thumbnail_id=found.thumbnail_id,
-                thumbnail_sha256=found.thumbnail_sha256,
-            )
     except BaseException:
         from . import evidence
 
@@ -157,17 +153,20 @@ def fileinfo(provider, data: bytes, *, request=None) -> File:
     """Describe an uploaded file with a ``<fileDetails>`` document (a later one replaces it)."""
     root = documents.parse(data, "fileDetails", max_bytes=settings.INDUSTRY_MAX_XML_BYTES)
     facts = model.file_facts(root)
+    # The description is written by one UPDATE of the file (by report and file id): no read
+    # first; no row changed means no such file of this report.
+    file = File(report_id=facts.report_id, file_id=facts.file_id)
+    describe(file, facts, etree.tostring(root, encoding="unicode"))
     with transaction.atomic():
         _touch_open(provider, facts.report_id)
-        file = File.objects.filter(report_id=facts.report_id, file_id=facts.file_id).first()
-        if file is None:
+        if not statements.update_columns(
+            file, DESCRIBED_FIELDS, report=facts.report_id, file_id=facts.file_id
+        ):
             raise ProtocolError(
                 Code.NO_SUCH_FILE,
                 f"No such file: report {facts.report_id} has no file {facts.file_id[:40]}",
                 report_id=facts.report_id,
             )
-        describe(file, facts, etree.tostring(root, encoding="unicode"))
-        file.save(update_fields=DESCRIBED_FIELDS)
     return file
 
 

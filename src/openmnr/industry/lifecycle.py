@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from openmnr.audit import services as audit
 
-from . import evidence
+from . import evidence, statements
 from .models import Report, ReportTransition
 from .states import REPORT_ALLOWED, ReportState, TransitionNotAllowed
 
@@ -37,13 +37,21 @@ def transition(
     """Move ``report`` to ``to``; ``locked`` says the caller's transaction already holds its row lock
     (and read it under that lock), else it is locked and read again here. ``detail`` adds to the
     audit event (finishing records the matching of the files in it). Only the columns that change
-    are written (not the report's document)."""
-    with transaction.atomic():
-        if not locked:
+    are written (not the report's document).
+
+    A refused move raises before anything is written; the writes then run without a savepoint
+    of their own (they belong to the caller's transaction, or are one), so that a failure among
+    them rolls the caller's whole action back."""
+    if not locked:
+        with transaction.atomic():
             report = Report.objects.select_for_update().get(pk=report.pk)
-        to = ReportState(to)
-        if to not in REPORT_ALLOWED[report.state]:
-            raise TransitionNotAllowed(report.state, to)
+            return transition(
+                report, to, request=request, actor=actor, reason=reason, locked=True, detail=detail, **changes
+            )
+    to = ReportState(to)
+    if to not in REPORT_ALLOWED[report.state]:
+        raise TransitionNotAllowed(report.state, to)
+    with transaction.atomic(savepoint=False):
         before = report.state
         now = timezone.now()
         report.state, report.changed_at = to, now
@@ -59,10 +67,12 @@ def transition(
             transaction.on_commit(lambda: evidence.forget(kept))
         for name, value in changes.items():
             setattr(report, name, value)
-        report.save(update_fields=changed)
+        statements.update_columns(report, changed, id=report.pk)
         actor_name = actor.get_username() if actor is not None else audit.describe_actor(request, None)[0]
-        ReportTransition.objects.create(
-            report=report, from_state=before, to_state=to, at=now, actor=actor_name, reason=reason[:500]
+        statements.insert(
+            ReportTransition(
+                report=report, from_state=before, to_state=to, at=now, actor=actor_name, reason=reason[:500]
+            )
         )
         audit.record(
             f"industry.report.{to}",

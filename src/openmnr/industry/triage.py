@@ -18,7 +18,7 @@ from django.db.models import Count
 from openmnr.banks import services as banks
 from openmnr.core.cybertipline import documents, model, risk
 
-from . import jurisdiction
+from . import jurisdiction, statements
 from .models import AccountKey, Case, Report
 from .states import CaseState
 
@@ -113,9 +113,7 @@ def match_files(files: list) -> dict:
     # One plain UPDATE per changed file costs a fraction of Django's CASE-per-column bulk_update.
     for file in files:
         if file.match_detail:
-            type(file).objects.filter(pk=file.pk).update(
-                **{name: getattr(file, name) for name in MATCHED_FIELDS}
-            )
+            statements.update_columns(file, MATCHED_FIELDS, id=file.pk)
     return {
         "matched_as": account.get_username(),
         "files": len(files),
@@ -146,7 +144,7 @@ def open_case(report: Report, files: list, *, request=None) -> Case:
             home_country=home,
         )
     )
-    case = Case.objects.create(
+    case = Case(
         report=report,
         state=CaseState.QUEUED,
         opened_at=report.finished_at or report.changed_at,
@@ -159,7 +157,9 @@ def open_case(report: Report, files: list, *, request=None) -> Case:
         known_files=known,
         prior_reports=earlier + listed,
     )
-    AccountKey.objects.bulk_create([AccountKey(case=case, key=k) for k in keys])
+    statements.insert(case)
+    for key in keys:
+        statements.insert(AccountKey(case=case, key=key))
     return case
 
 
