@@ -7,6 +7,8 @@ The whole interface, one module per use case::
                   save_bank(bank, match_accounts=, by=)   create or change a bank (administrators)
     curation.py   propose_entry(bank, signal_type=, value=, classification=, by=)   -> BankEntry
                   entry_assessments(entry_ids) -> {id: {age_group, gender, flags}}
+                  propose_picture(bank, data, classification=, by=)   -> BankEntry: its PDQ, and its
+                                                  keypoints with OPENMNR_MATCH_FEATURES
                   confirm_entry(entry, by=)       -> BankEntry (active once enough seniors confirmed)
                   disable_entry(entry, by=, reason=)   -> BankEntry
                   pending_entries(user), pending_imports(user), confirmations_required()
@@ -67,6 +69,7 @@ from .curation import (
     pending_entries,
     pending_imports,
     propose_entry,
+    propose_picture,
 )
 from .matching import (
     IndexStatus,
@@ -118,6 +121,7 @@ __all__ = [
     "pending_entries",
     "pending_imports",
     "propose_entry",
+    "propose_picture",
     "save_bank",
     "screen",
     "self_reported_bank",
