@@ -170,3 +170,29 @@ def test_a_video_or_a_flat_picture_cannot_be_proposed_as_a_picture(features_on, 
         flat = _jpeg(Image.new("RGB", (300, 300), (128, 128, 128)))
         services.propose_picture(bank, flat, classification="baseline", by=make_user("senior_analyst"))
     assert not BankEntry.objects.filter(bank=bank).exists()
+
+
+@pytest.mark.django_db
+def test_a_picture_proposed_on_the_bank_page_keeps_its_keypoints(
+    features_on, staff_client, make_bank, corpus
+):
+    bank = make_bank(name="Confirmed CSAM (test stand-ins)")
+    client, analyst = staff_client("analyst")
+    page = client.get(f"/staff/banks/{bank.pk}/")
+    assert "Propose a picture" in page.content.decode() and "keeps its keypoints" in page.content.decode()
+    file = io.BytesIO((corpus / "rocket-03.jpg").read_bytes())
+    file.name = "picture.jpg"
+    form = {"file": file, "classification": "baseline", "category": "", "source_ref": "case 7"}
+    response = client.post(f"/staff/banks/{bank.pk}/propose-picture/", form)
+    assert response.status_code == 302 and response["Location"] == f"/staff/banks/{bank.pk}/"
+    [entry] = BankEntry.objects.filter(bank=bank)
+    assert entry.signal_type == "pdq" and entry.status == BankEntry.Status.PENDING
+    assert entry.proposed_by == analyst and EntryKeypoints.objects.filter(entry=entry).count() == 1
+    follow = client.get(response["Location"])
+    assert "with its keypoints" in follow.content.decode()
+    # Not a picture: the form comes back with the reason, and nothing is written.
+    bad = io.BytesIO(b"not a picture")
+    bad.name = "notes.txt"
+    form = {"file": bad, "classification": "baseline"}
+    response = client.post(f"/staff/banks/{bank.pk}/propose-picture/", form)
+    assert response.status_code == 400 and BankEntry.objects.filter(bank=bank).count() == 1
