@@ -84,9 +84,18 @@ def setup(var: Path, bank_size: int):
 
     for path in pictures[:bank_size]:
         data = path.read_bytes()
-        with override_settings(MATCH_FEATURES=True):  # the PDQ entry keeps its keypoints
-            entries = [services.propose_picture(bank, data, classification="baseline", by=analyst)]
-        md5 = services.hash_upload(data)["md5"].value
+        hashes = services.hash_upload(data)
+        try:
+            with override_settings(MATCH_FEATURES=True):  # the PDQ entry keeps its keypoints
+                entries = [services.propose_picture(bank, data, classification="baseline", by=analyst)]
+        except services.InvalidInput:  # a flat picture: its hash only, as before
+            pdq = hashes["pdq"].value
+            entries = [
+                services.propose_entry(
+                    bank, signal_type="pdq", value=pdq, classification="baseline", by=analyst
+                )
+            ]
+        md5 = hashes["md5"].value
         entries.append(
             services.propose_entry(bank, signal_type="md5", value=md5, classification="baseline", by=analyst)
         )

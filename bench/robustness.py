@@ -26,8 +26,8 @@ Methods, side by side on the same queries:
 - local features (openmnr.core.robust.features, needs opencv-python-headless) alone, and
   unioned with the kept probes;
 - local features as the banks wire them (``OPENMNR_MATCH_FEATURES``): the default probes first,
-  and the feature check only for a query they matched to nothing; with the default 64 bank
-  keypoints and with 128 (``MORE_POINTS``).
+  and the feature check only for a query they matched to nothing; with 64 bank keypoints and
+  with the banks' 128 (``features.BANK_POINTS``).
 
 Edits (p = share of each dimension): JPEG quality 30/50/70; resize 0.25/0.5/1.5/2x; crop 5/10/20%
 at one side, at two adjacent sides (a corner) and at the centre (p/2 off every side); border
@@ -86,13 +86,13 @@ METHODS = [
     "local features",
     f"{KEPT_PROBES} + local features",
     "+ crop refill + local features",
-    "features as wired in the banks",
-    "features as wired, 128 bank keypoints",
+    "features as wired, 64 bank keypoints",
+    "features as wired in the banks (128 bank keypoints)",
 ]
 FEATURE_METHODS = [m for m in METHODS if "local features" in m]
-#: Bank keypoints of the second "as wired" column: more keypoints per entry for the frame of another
+#: Bank keypoints of the second "as wired" column (what the banks keep): more keypoints per entry for the frame of another
 #: picture, at twice the bytes per entry and twice the scan.
-MORE_POINTS = 128
+MORE_POINTS = features.BANK_POINTS
 #: Whether this run computes local features (``--no-features`` leaves them out: they are five
 #: times the cost of everything else together, and a full run without them fits in minutes).
 WITH_FEATURES = True
@@ -362,14 +362,16 @@ def _query_one(task) -> list[dict]:
             # As the banks wire them (openmnr.banks.matcher): the default probes first, and the
             # feature check only for a query they matched to nothing at all.
             pdq_found = bool(match[KEPT_PROBES].any())
-            match["features as wired in the banks"] = match[KEPT_PROBES] | (feature_match & (not pdq_found))
+            match["features as wired, 64 bank keypoints"] = match[KEPT_PROBES] | (
+                feature_match & (not pdq_found)
+            )
             more = np.zeros(len(bank["fast"]), bool)
             if not pdq_found:
                 start = time.perf_counter()
                 for entry, _ in bank["feature_index_more"].query(sig["features"]):
                     more[entry] = True
                 found["times"]["local features, 128 bank keypoints"] = time.perf_counter() - start
-            match["features as wired, 128 bank keypoints"] = match[KEPT_PROBES] | more
+            match["features as wired in the banks (128 bank keypoints)"] = match[KEPT_PROBES] | more
         if match["ThreatExchange PdqSignal"] is None:  # ThreatExchange gave no hash
             match["ThreatExchange PdqSignal"] = np.zeros(len(bank["fast"]), bool)
         out.append(
@@ -501,6 +503,7 @@ def main(argv=None) -> int:
                 )
     seconds = time.time() - started
     load_after = os.getloadavg()
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     with open(Path(args.json).with_suffix(".raw.pickle"), "wb") as file:  # for re-summarising
         pickle.dump({"results": results, "sources": sources, "others": others, "bank_sigs": bank_sigs}, file)
 
@@ -600,8 +603,8 @@ SHORT = {
     "local features": "features",
     f"{KEPT_PROBES} + local features": "trim+feat",
     "+ crop refill + local features": "all+feat",
-    "features as wired in the banks": "wired",
-    "features as wired, 128 bank keypoints": "wired 128",
+    "features as wired, 64 bank keypoints": "wired",
+    "features as wired in the banks (128 bank keypoints)": "wired 128",
 }
 
 

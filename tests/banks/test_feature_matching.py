@@ -159,7 +159,7 @@ def test_only_a_picture_proposed_with_the_setting_on_keeps_keypoints(settings, m
     )
     assert not EntryKeypoints.objects.filter(entry=without).exists()
     stored = features.Features.from_bytes(bytes(EntryKeypoints.objects.get(entry=kept).data))
-    assert len(stored) == features.ENTRY_POINTS
+    assert len(stored) == features.BANK_POINTS
     assert without.signal_type == kept.signal_type == "pdq" and kept.quality is not None
 
 
@@ -196,3 +196,18 @@ def test_a_picture_proposed_on_the_bank_page_keeps_its_keypoints(
     form = {"file": bad, "classification": "baseline"}
     response = client.post(f"/staff/banks/{bank.pk}/propose-picture/", form)
     assert response.status_code == 400 and BankEntry.objects.filter(bank=bank).count() == 1
+
+
+@pytest.mark.django_db
+def test_past_the_cap_only_the_newest_entries_are_checked_by_features(
+    features_on, client, make_bank, make_user, seniors, corpus, industry
+):
+    features_on.MATCH_FEATURES_MAX_ENTRIES = 1
+    bank = make_bank(name="Confirmed CSAM (test stand-ins)")
+    analyst = make_user("analyst")
+    older, newer = ((corpus / name).read_bytes() for name in ("astronaut-01.jpg", "rocket-03.jpg"))
+    _confirmed_picture(bank, older, analyst, seniors)
+    _confirmed_picture(bank, newer, analyst, seniors)
+    assert _match(client, _cropped(newer), industry)["match"]
+    assert _match(client, _cropped(older), industry)["match"] is False
+    assert _match(client, older, industry)["match"]  # still found by its hash

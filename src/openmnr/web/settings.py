@@ -346,9 +346,9 @@ MATCH_TRIM = env_bool("OPENMNR_MATCH_TRIM", True)
 # a picture proposed to a bank keeps its keypoints, and an upload to the match API or page that no
 # hash matched is checked against them (a linear scan: crops, frames, small rotations). Off by
 # default; for a hotline's own bank. The scan holds at most MATCH_FEATURES_MAX_ENTRIES entries
-# (the newest): about 0.5-0.9 ms per entry per unmatched upload on the loaded 2-core machine.
+# (the newest): the scan is linear, about a second per upload at the cap (docs/matching.md).
 MATCH_FEATURES = env_bool("OPENMNR_MATCH_FEATURES", False)
-MATCH_FEATURES_MAX_ENTRIES = env_int("OPENMNR_MATCH_FEATURES_MAX_ENTRIES", 5000)
+MATCH_FEATURES_MAX_ENTRIES = env_int("OPENMNR_MATCH_FEATURES_MAX_ENTRIES", 1000)
 # How often, at most, a process checks the index change log before answering a match.
 BANKS_POLL_SECONDS = float(env_int("OPENMNR_BANKS_POLL_MILLISECONDS", 1000)) / 1000
 # Different near-variants of one stored hash (matches at a distance above zero) one caller may try

@@ -145,7 +145,7 @@ def propose_picture(
     identify it. Raises ``media.MediaError`` subclasses for content that cannot be decoded."""
     keypoints = settings.MATCH_FEATURES
     limits = signals.Limits(
-        isolate=settings.BANKS_ISOLATE_DECODE, keypoints=features.ENTRY_POINTS if keypoints else 0
+        isolate=settings.BANKS_ISOLATE_DECODE, keypoints=features.BANK_POINTS if keypoints else 0
     )
     hashes = signals.hash_content(data, limits=limits, only=("pdq",)).raise_for_error()
     if "pdq" not in hashes:
