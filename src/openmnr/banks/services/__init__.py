@@ -31,7 +31,9 @@ raise a ``BankError`` subclass (``banks/errors.py``) and are audited as denied o
 change is audited inside its own transaction, never with a hash value in the detail. Which signal
 types a bank holds, and how each is validated, hashed and matched, comes from the signal registry
 (``openmnr.core.signals``, through ``models.signal_types``): nothing here names a signal type
-except ``thresholds``, which maps the PDQ radius setting to its signal type.
+except ``thresholds``, which maps the PDQ radius setting to its signal type, and the local-feature
+option (``propose_picture``, the feature check in ``match``), whose keypoints belong to a
+picture's PDQ entry.
 
 Four eyes. In a bank whose purpose needs confirmation (confirmed CSAM), an entry is proposed
 pending and becomes active, and matchable, once ``BANKS_CONFIRMATIONS_REQUIRED`` different senior
