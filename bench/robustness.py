@@ -24,7 +24,10 @@ Methods, side by side on the same queries:
 - then openmnr.core.robust.probes, cumulatively: exact dihedral variants, border trim, a rotation
   sweep, crop refill (each extra probe at the lowered radius the module computes);
 - local features (openmnr.core.robust.features, needs opencv-python-headless) alone, and
-  unioned with the kept probes.
+  unioned with the kept probes;
+- local features as the banks wire them (``OPENMNR_MATCH_FEATURES``): the default probes first,
+  and the feature check only for a query they matched to nothing; with 64 bank keypoints and
+  with the banks' 128 (``features.BANK_POINTS``).
 
 Edits (p = share of each dimension): JPEG quality 30/50/70; resize 0.25/0.5/1.5/2x; crop 5/10/20%
 at one side, at two adjacent sides (a corner) and at the centre (p/2 off every side); border
@@ -83,8 +86,13 @@ METHODS = [
     "local features",
     f"{KEPT_PROBES} + local features",
     "+ crop refill + local features",
+    "features as wired, 64 bank keypoints",
+    "features as wired in the banks (128 bank keypoints)",
 ]
 FEATURE_METHODS = [m for m in METHODS if "local features" in m]
+#: Bank keypoints of the second "as wired" column (what the banks keep): more keypoints per entry for the frame of another
+#: picture, at twice the bytes per entry and twice the scan.
+MORE_POINTS = features.BANK_POINTS
 #: Whether this run computes local features (``--no-features`` leaves them out: they are five
 #: times the cost of everything else together, and a full run without them fits in minutes).
 WITH_FEATURES = True
@@ -270,6 +278,7 @@ def signature(data: bytes, *, bank: bool, timed: bool = False) -> dict:
         start = time.perf_counter()
         sig["features"] = features.extract(data, features.ENTRY_POINTS).to_bytes()
         times["local features (bank side)"] = time.perf_counter() - start
+        sig["features_more"] = features.extract(data, MORE_POINTS).to_bytes()
         return {"sig": sig, "times": times}
 
     start = time.perf_counter()
@@ -350,6 +359,19 @@ def _query_one(task) -> list[dict]:
             match["local features"] = feature_match
             match[f"{KEPT_PROBES} + local features"] = match[KEPT_PROBES] | feature_match
             match["+ crop refill + local features"] = match["+ crop refill"] | feature_match
+            # As the banks wire them (openmnr.banks.matcher): the default probes first, and the
+            # feature check only for a query they matched to nothing at all.
+            pdq_found = bool(match[KEPT_PROBES].any())
+            match["features as wired, 64 bank keypoints"] = match[KEPT_PROBES] | (
+                feature_match & (not pdq_found)
+            )
+            more = np.zeros(len(bank["fast"]), bool)
+            if not pdq_found:
+                start = time.perf_counter()
+                for entry, _ in bank["feature_index_more"].query(sig["features"]):
+                    more[entry] = True
+                found["times"]["local features, 128 bank keypoints"] = time.perf_counter() - start
+            match["features as wired in the banks (128 bank keypoints)"] = match[KEPT_PROBES] | more
         if match["ThreatExchange PdqSignal"] is None:  # ThreatExchange gave no hash
             match["ThreatExchange PdqSignal"] = np.zeros(len(bank["fast"]), bool)
         out.append(
@@ -455,10 +477,10 @@ def main(argv=None) -> int:
         "fast": _words([s["sig"]["fast"] for s in bank_sigs]),
     }
     if WITH_FEATURES:
-        index = features.FeatureIndex()
-        for i, s in enumerate(bank_sigs):
-            index.add(i, features.Features.from_bytes(s["sig"]["features"]))
-        bank["feature_index"] = index
+        for key, name in (("features", "feature_index"), ("features_more", "feature_index_more")):
+            index = features.FeatureIndex()
+            index.add_many((i, features.Features.from_bytes(s["sig"][key])) for i, s in enumerate(bank_sigs))
+            bank[name] = index
     bank_seconds = time.time() - started
 
     # The frame of "border ... frame" is a picture of another source, chosen deterministically.
@@ -481,6 +503,7 @@ def main(argv=None) -> int:
                 )
     seconds = time.time() - started
     load_after = os.getloadavg()
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     with open(Path(args.json).with_suffix(".raw.pickle"), "wb") as file:  # for re-summarising
         pickle.dump({"results": results, "sources": sources, "others": others, "bank_sigs": bank_sigs}, file)
 
@@ -525,6 +548,9 @@ def main(argv=None) -> int:
         if not WITH_FEATURES
         else {
             "entry_points": features.ENTRY_POINTS,
+            "entry_points_more": MORE_POINTS,
+            "bytes_per_entry": float(np.mean([len(s["sig"]["features"]) for s in bank_sigs])),
+            "bytes_per_entry_more": float(np.mean([len(s["sig"]["features_more"]) for s in bank_sigs])),
             "query_points": features.QUERY_POINTS,
             "min_inliers": features.MIN_INLIERS,
         },
@@ -577,6 +603,8 @@ SHORT = {
     "local features": "features",
     f"{KEPT_PROBES} + local features": "trim+feat",
     "+ crop refill + local features": "all+feat",
+    "features as wired, 64 bank keypoints": "wired",
+    "features as wired in the banks (128 bank keypoints)": "wired 128",
 }
 
 
@@ -619,6 +647,8 @@ def print_report(report):
     print("\nMedian ms per query image (decode included, one process):")
     for m, ms in report["median_ms_per_image"].items():
         print(f"  {m}: {ms}")
+    if report.get("feature_settings"):
+        print(f"\nLocal features: {report['feature_settings']}")
     print("\nColumns: " + "; ".join(f"{SHORT[m]} = {m}" for m in methods))
 
 

@@ -169,6 +169,15 @@ class MatchedEntry(Schema):
     entry_match_percent: int | None = Field(
         None, description="vPDQ only: share (%) of the entry's good frames found in the item."
     )
+    method: str = Field(
+        "hash",
+        description="hash: the signal within its threshold; features: an uploaded picture no hash "
+        "matched, found by its local features (OPENMNR_MATCH_FEATURES; distance is then the PDQ "
+        "distance, beyond the radius).",
+    )
+    inliers: int | None = Field(
+        None, description="features only: keypoints of the entry that agree with the upload on one transform."
+    )
 
 
 class StaffResult(Schema):

@@ -72,6 +72,20 @@ def _propose(bank: Bank, name: str, analyst, hashes: dict[str, str] | None = Non
     for signal_type, value in (hashes or _hashes(name)).items():
         # Found by its source, not its value: a bank stores a vPDQ in its own normal form.
         entry = bank.entries.filter(signal_type=signal_type, source_ref=f"demo: {name}").first()
+        if entry is None and signal_type == "pdq" and hashes is None:
+            # Proposed as the picture, so that with OPENMNR_MATCH_FEATURES on it keeps its
+            # keypoints and cropped or slightly rotated copies of it are found too.
+            entry = services.propose_picture(
+                bank,
+                (CORPUS / name).read_bytes(),
+                classification="baseline",
+                category="demo stand-in",
+                age_group="prepubescent",
+                gender="not_determined",
+                flags=[],
+                source_ref=f"demo: {name}",
+                by=analyst,
+            )
         if entry is None:
             entry = services.propose_entry(
                 bank,

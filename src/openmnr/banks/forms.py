@@ -61,6 +61,18 @@ class ProposeForm(forms.Form):
         self.fields["signal_type"].choices = [(name, cls.label) for name, cls in _hex_signal_types().items()]
 
 
+class PictureProposeForm(forms.Form):
+    """Propose a picture by upload: the server computes its PDQ hash (and, with
+    OPENMNR_MATCH_FEATURES on, keeps its keypoints); the picture is hashed in memory, not kept."""
+
+    file = forms.FileField(label="Picture", help_text="Hashed in memory and not kept.")
+    classification = forms.ChoiceField(choices=Classification.choices)
+    category = forms.CharField(max_length=64, required=False)
+    source_ref = forms.CharField(
+        max_length=200, required=False, label="Source", help_text="The report or case it comes from."
+    )
+
+
 class VideoProposeForm(forms.Form):
     """Propose a video, hashed on the match page, to a bank: its vPDQ travels back in a hidden field
     (the analyst proposes what they uploaded; the bank checks the value like any other)."""

@@ -30,6 +30,14 @@ once everywhere and the index only has to be quick for additions (live within
 ``BANKS_POLL_SECONDS`` plus the time to apply them). For a signal type whose values are longer
 than a key (vPDQ), the index holds parts of each value, and the candidates' stored values are read
 from the database and compared (``verify``).
+
+Local features (``OPENMNR_MATCH_FEATURES``): beside the hash indices the matcher holds, built on
+the first upload that needs it, a ``FeatureIndex`` of the keypoints of active picture entries
+(``EntryKeypoints``; at most ``OPENMNR_MATCH_FEATURES_MAX_ENTRIES``, the newest, since checking a
+query is a linear scan of every stored keypoint). It follows the same change log: an activated
+entry's keypoints are read when its change is applied, a disabled entry's dropped. Each change
+builds a new index from a copy and swaps it in, so a check running in another thread keeps a
+consistent one. ``keypoint_hits`` is asked only for an upload no hash matched (services.match).
 """
 
 import logging
@@ -45,10 +53,11 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from openmnr.core.robust import features
 from openmnr.core.signals import HashValue, SignalType
 
 from . import changes
-from .models import BankEntry, IndexChange, MatcherHeartbeat, signal_types
+from .models import BankEntry, EntryKeypoints, IndexChange, MatcherHeartbeat, signal_types
 from .snapshots import Indices, Rows, build_from_database, entry_rows, read_snapshot, write_snapshot
 
 log = logging.getLogger(__name__)
@@ -86,6 +95,8 @@ class Matcher:
         self._checked_at = 0.0
         self._seen_writes = 0
         self._beat_at = 0.0
+        #: The keypoints of active picture entries; None until an upload first needs them.
+        self.keypoints: features.FeatureIndex | None = None
 
     @property
     def seq(self) -> int:
@@ -138,6 +149,18 @@ class Matcher:
                 )
         return hits
 
+    def keypoint_hits(self, keypoints: bytes) -> list[tuple[int, int]]:
+        """(entry id, inliers) of every entry whose stored keypoints agree with the query's on one
+        similarity transform (``features.FeatureIndex.query``), most inliers first. Raises
+        ``features.InvalidFeatures`` for malformed query keypoints."""
+        query = features.Features.from_bytes(keypoints)
+        self.ensure_current()
+        if self.keypoints is None:
+            with self._lock:
+                if self.keypoints is None:
+                    self.keypoints = _keypoint_index()
+        return self.keypoints.query(query)
+
     def _refresh(self) -> None:
         self._checked_at, self._seen_writes = time.monotonic(), changes.local_writes
         seq, token, epoch = changes.head()
@@ -154,6 +177,7 @@ class Matcher:
         """Start from the current snapshot if it belongs to this database and the log continues
         from it, else from the database (saving a snapshot for the next process)."""
         self.started_at = timezone.now()
+        self.keypoints = None  # rebuilt from the database on the next upload that needs it
         indices = read_snapshot(self.index_dir)
         if indices is not None and indices.epoch == epoch and indices.seq <= seq:
             self.indices, self.loaded_from = indices, "snapshot"
@@ -191,6 +215,8 @@ class Matcher:
         Re-applying after a failure part-way is harmless: additions repeat, removals are idempotent."""
         indices, pending = self.indices, Rows()
         derived = {name for name, cls in pending.types.items() if cls.digits is None}
+        if self.keypoints is not None:
+            self.keypoints = _keypoints_changed(self.keypoints, batch)
         for change in batch:
             if change.op == IndexChange.Op.ADD and change.signal_type in derived:
                 # The log row holds the identity only; the whole value is read from the entry.
@@ -221,6 +247,58 @@ class Matcher:
             },
         )
         MatcherHeartbeat.objects.filter(seen_at__lt=now - timedelta(days=1)).delete()
+
+
+def _keypoint_index() -> features.FeatureIndex:
+    """The keypoints of the newest active entries that have them, up to the cap."""
+    cap = settings.MATCH_FEATURES_MAX_ENTRIES
+    rows = list(
+        EntryKeypoints.objects.filter(entry__status=BankEntry.Status.ACTIVE)
+        .order_by("-entry_id")
+        .values_list("entry_id", "data")[: cap + 1]
+    )
+    if len(rows) > cap:
+        log.warning(
+            "more than %s active entries have keypoints (OPENMNR_MATCH_FEATURES_MAX_ENTRIES): "
+            "the feature check covers the newest %s only",
+            cap,
+            cap,
+        )
+    index = features.FeatureIndex()
+    index.add_many(_decoded(rows[:cap]))
+    return index
+
+
+def _keypoints_changed(index: features.FeatureIndex, batch: list[IndexChange]) -> features.FeatureIndex:
+    """A copy of ``index`` with a batch of changes applied: activated entries' keypoints added
+    (read in one query; an entry without any, or no longer active, adds nothing), disabled
+    entries removed, and the oldest dropped past the cap."""
+    added = [c.entry_id for c in batch if c.op == IndexChange.Op.ADD and c.entry_id is not None]
+    removed = [c.entry_id for c in batch if c.op == IndexChange.Op.DISABLE and c.entry_id in index]
+    if not removed and not added:
+        return index
+    rows = EntryKeypoints.objects.filter(entry_id__in=added, entry__status=BankEntry.Status.ACTIVE)
+    rows = list(rows.values_list("entry_id", "data")) if added else []
+    if not removed and not rows:
+        return index
+    index = index.copy()
+    index.remove_many(removed)
+    index.add_many(_decoded(rows))
+    over = len(index) - settings.MATCH_FEATURES_MAX_ENTRIES
+    if over > 0:
+        index.remove_many(sorted(index.entry_ids)[:over])
+    return index
+
+
+def _decoded(rows) -> list[tuple[int, features.Features]]:
+    """(entry id, Features) of stored rows; a damaged row is skipped with a warning."""
+    found = []
+    for entry_id, data in rows:
+        try:
+            found.append((entry_id, features.Features.from_bytes(bytes(data))))
+        except features.InvalidFeatures:
+            log.warning("the stored keypoints of entry %s are damaged; skipped", entry_id)
+    return found
 
 
 def _query(value: str | HashValue) -> HashValue:

@@ -233,6 +233,29 @@ class BankEntry(models.Model):
         return mask(self.value)
 
 
+class EntryKeypoints(models.Model):
+    """The local features of a picture entry (``openmnr.core.robust.features``): its strongest ORB
+    keypoints, in ``Features.to_bytes`` form (36 bytes a keypoint plus 3: 2,307 bytes for 64).
+
+    Kept only when the picture itself was at hand when the entry was added (``propose_picture``
+    with ``OPENMNR_MATCH_FEATURES`` on): a hash-only entry (typed in, imported from a list) cannot
+    have them. A side table rather than a column of ``BankEntry``, so that the entry rows that
+    imports, snapshots and the index read stay as narrow as they were, and a ten-million-entry
+    list pays nothing. Bank content like the hash: never shown, exported or returned by the API.
+    """
+
+    entry = models.OneToOneField(
+        BankEntry, on_delete=models.PROTECT, primary_key=True, related_name="keypoints"
+    )
+    data = models.BinaryField()
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"keypoints of entry {self.entry_id}"
+
+
 def mask(value: str) -> str:
     """The first 8 hex digits and an ellipsis: enough to tell entries apart, too little to invert."""
     return value[:8] + "…"

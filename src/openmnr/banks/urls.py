@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/", views.bank_detail, name="detail"),
     path("<int:pk>/edit/", views.bank_edit, name="edit"),
     path("<int:pk>/propose/", views.propose, name="propose"),
+    path("<int:pk>/propose-picture/", views.propose_picture, name="propose-picture"),
     path("<int:pk>/import/", views.import_list, name="import"),
     path("<int:pk>/export/", views.export_list, name="export"),
     path("entries/<int:pk>/confirm/", views.confirm_entry, name="confirm-entry"),

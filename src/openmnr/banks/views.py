@@ -2,6 +2,7 @@
 export, the match page and the index status. Thin: the work and the per-object checks are in the
 services package."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
@@ -15,7 +16,16 @@ from openmnr.accounts.stepup import step_up_required
 from openmnr.core import media
 
 from . import services
-from .forms import BankForm, DisableForm, ExportForm, ImportForm, MatchForm, ProposeForm, VideoProposeForm
+from .forms import (
+    BankForm,
+    DisableForm,
+    ExportForm,
+    ImportForm,
+    MatchForm,
+    PictureProposeForm,
+    ProposeForm,
+    VideoProposeForm,
+)
 from .models import Bank, BankEntry, ImportBatch
 from .uploads import InMemoryUploads
 
@@ -72,6 +82,8 @@ def bank_detail(request, pk: int):
             "status": status,
             "statuses": BankEntry.Status.choices,
             "propose_form": ProposeForm(),
+            "picture_form": PictureProposeForm(),
+            "keeps_keypoints": settings.MATCH_FEATURES,
         },
     )
 
@@ -105,6 +117,52 @@ def propose(request, pk: int):
             return redirect("banks:detail", pk=bank.pk)
     page = Paginator(bank.entries.order_by("-pk"), ENTRIES_PER_PAGE).get_page(1)
     context = {"bank": bank, "page": page, "statuses": BankEntry.Status.choices, "propose_form": form}
+    return render(request, "banks/detail.html", context, status=400)
+
+
+@csrf_exempt  # only to set the upload handler first; _propose_picture checks the CSRF token
+@require_POST
+def propose_picture(request, pk: int):
+    """Propose an uploaded picture to a bank by its PDQ (and keypoints, ``OPENMNR_MATCH_FEATURES``)."""
+    request.upload_handlers = [InMemoryUploads(request)]
+    return _propose_picture(request, pk)
+
+
+@csrf_protect
+@permission_required("banks.propose_entry", raise_exception=True)
+def _propose_picture(request, pk: int):
+    bank = _visible_bank(request, pk)
+    form = PictureProposeForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            entry = services.propose_picture(
+                bank,
+                media.read_bytes(data["file"]),
+                classification=data["classification"],
+                category=data["category"],
+                source_ref=data["source_ref"],
+                by=request.user,
+                request=request,
+            )
+        except (services.BankError, media.MediaError) as error:
+            form.add_error(None, str(error))
+        else:
+            kept = " with its keypoints" if settings.MATCH_FEATURES else ""
+            waits = (
+                "; it waits for confirmation" if entry.status == BankEntry.Status.PENDING else " and active"
+            )
+            messages.success(request, f"Picture entry {entry.pk} (PDQ{kept}) proposed{waits}.")
+            return redirect("banks:detail", pk=bank.pk)
+    page = Paginator(bank.entries.order_by("-pk"), ENTRIES_PER_PAGE).get_page(1)
+    context = {
+        "bank": bank,
+        "page": page,
+        "statuses": BankEntry.Status.choices,
+        "propose_form": ProposeForm(),
+        "picture_form": form,
+        "keeps_keypoints": settings.MATCH_FEATURES,
+    }
     return render(request, "banks/detail.html", context, status=400)
 
 

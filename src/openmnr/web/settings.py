@@ -342,6 +342,13 @@ BANKS_PDQ_RADIUS = env_int("OPENMNR_BANKS_PDQ_RADIUS", 31)
 # border, each hashed and looked up with it (openmnr.core.robust.probes; docs/matching.md).
 MATCH_DIHEDRAL = env_bool("OPENMNR_MATCH_DIHEDRAL", True)
 MATCH_TRIM = env_bool("OPENMNR_MATCH_TRIM", True)
+# Local features (ORB keypoints checked by a similarity transform; openmnr.core.robust.features):
+# a picture proposed to a bank keeps its keypoints, and an upload to the match API or page that no
+# hash matched is checked against them (a linear scan: crops, frames, small rotations). Off by
+# default; for a hotline's own bank. The scan holds at most MATCH_FEATURES_MAX_ENTRIES entries
+# (the newest): the scan is linear, about a second per upload at the cap (docs/matching.md).
+MATCH_FEATURES = env_bool("OPENMNR_MATCH_FEATURES", False)
+MATCH_FEATURES_MAX_ENTRIES = env_int("OPENMNR_MATCH_FEATURES_MAX_ENTRIES", 1000)
 # How often, at most, a process checks the index change log before answering a match.
 BANKS_POLL_SECONDS = float(env_int("OPENMNR_BANKS_POLL_MILLISECONDS", 1000)) / 1000
 # Different near-variants of one stored hash (matches at a distance above zero) one caller may try

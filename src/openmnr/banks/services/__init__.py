@@ -7,6 +7,8 @@ The whole interface, one module per use case::
                   save_bank(bank, match_accounts=, by=)   create or change a bank (administrators)
     curation.py   propose_entry(bank, signal_type=, value=, classification=, by=)   -> BankEntry
                   entry_assessments(entry_ids) -> {id: {age_group, gender, flags}}
+                  propose_picture(bank, data, classification=, by=)   -> BankEntry: its PDQ, and its
+                                                  keypoints with OPENMNR_MATCH_FEATURES
                   confirm_entry(entry, by=)       -> BankEntry (active once enough seniors confirmed)
                   disable_entry(entry, by=, reason=)   -> BankEntry
                   pending_entries(user), pending_imports(user), confirmations_required()
@@ -29,7 +31,9 @@ raise a ``BankError`` subclass (``banks/errors.py``) and are audited as denied o
 change is audited inside its own transaction, never with a hash value in the detail. Which signal
 types a bank holds, and how each is validated, hashed and matched, comes from the signal registry
 (``openmnr.core.signals``, through ``models.signal_types``): nothing here names a signal type
-except ``thresholds``, which maps the PDQ radius setting to its signal type.
+except ``thresholds``, which maps the PDQ radius setting to its signal type, and the local-feature
+option (``propose_picture``, the feature check in ``match``), whose keypoints belong to a
+picture's PDQ entry.
 
 Four eyes. In a bank whose purpose needs confirmation (confirmed CSAM), an entry is proposed
 pending and becomes active, and matchable, once ``BANKS_CONFIRMATIONS_REQUIRED`` different senior
@@ -67,6 +71,7 @@ from .curation import (
     pending_entries,
     pending_imports,
     propose_entry,
+    propose_picture,
 )
 from .matching import (
     IndexStatus,
@@ -118,6 +123,7 @@ __all__ = [
     "pending_entries",
     "pending_imports",
     "propose_entry",
+    "propose_picture",
     "save_bank",
     "screen",
     "self_reported_bank",

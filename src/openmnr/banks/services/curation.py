@@ -13,12 +13,13 @@ from django.db.models import Count
 from django.utils import timezone
 
 from openmnr.audit import services as audit
-from openmnr.core import lists
+from openmnr.core import lists, signals
+from openmnr.core.robust import features
 from openmnr.core.signals import SignalError
 
 from .. import changes
 from ..errors import DuplicateEntry, FourEyesViolation, InvalidInput, WrongState, audited_refusal
-from ..models import BankEntry, Classification, Confirmation, ImportBatch, signal_types
+from ..models import BankEntry, Classification, Confirmation, EntryKeypoints, ImportBatch, signal_types
 from .access import require, visible_banks
 
 
@@ -118,6 +119,58 @@ def propose_entry(
                 detail={"bank": bank.pk, "signal_type": signal_type, "status": entry.status},
             )
             return entry
+
+
+def propose_picture(
+    bank,
+    data: bytes,
+    *,
+    classification: str,
+    by,
+    category: str = "",
+    source_ref: str = "",
+    request=None,
+    age_group: str = "",
+    gender: str = "",
+    flags: list[str] | None = None,
+) -> BankEntry:
+    """Propose a picture to a bank by its PDQ hash (``propose_entry``), computed here from the
+    picture (decoded in a child process with limits, as an upload is), and, when
+    ``OPENMNR_MATCH_FEATURES`` is on, keep its local features beside the entry (``EntryKeypoints``)
+    in the same transaction. The picture itself is not kept.
+
+    Keypoints can be computed only from the picture: a hash typed in or imported has none, which
+    is why this is the one way to add an entry the feature check can find. A picture too flat for
+    a trustworthy PDQ hash is refused (``InvalidInput``): neither its hash nor its keypoints would
+    identify it. Raises ``media.MediaError`` subclasses for content that cannot be decoded."""
+    keypoints = settings.MATCH_FEATURES
+    limits = signals.Limits(
+        isolate=settings.BANKS_ISOLATE_DECODE, keypoints=features.BANK_POINTS if keypoints else 0
+    )
+    hashes = signals.hash_content(data, limits=limits, only=("pdq",)).raise_for_error()
+    if "pdq" not in hashes:
+        raise InvalidInput("only a picture can be proposed this way (a video: propose its vPDQ)")
+    hashed = hashes["pdq"]
+    if hashed.low_quality:
+        raise InvalidInput("the picture is too flat for a PDQ hash to identify it")
+    with transaction.atomic():
+        entry = propose_entry(
+            bank,
+            signal_type="pdq",
+            value=hashed.value,
+            classification=classification,
+            category=category,
+            quality=hashed.quality,
+            source_ref=source_ref,
+            by=by,
+            request=request,
+            age_group=age_group,
+            gender=gender,
+            flags=flags,
+        )
+        if keypoints and hashed.keypoints:
+            EntryKeypoints.objects.create(entry=entry, data=hashed.keypoints)
+    return entry
 
 
 def _activate(entry: BankEntry) -> None:

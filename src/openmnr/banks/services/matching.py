@@ -16,14 +16,15 @@ from django.utils import timezone
 from openmnr.accounts.roles import roles_of
 from openmnr.audit import services as audit
 from openmnr.core import signals
-from openmnr.core.signals import SignalError
+from openmnr.core.robust import features
+from openmnr.core.signals import SignalError, pdq
 
 from .. import changes, variants
 from ..errors import InvalidInput, NotAllowed, TooManyVariants
 from ..matcher import Matcher, get_matcher
 from ..models import ACTION_ORDER, Bank, BankEntry, Classification, MatcherHeartbeat, Purpose, signal_types
 from ..snapshots import current_snapshot
-from .access import require
+from .access import allowed_bank_ids, require
 
 
 def thresholds() -> dict[str, int]:
@@ -32,17 +33,21 @@ def thresholds() -> dict[str, int]:
     return {"pdq": settings.BANKS_PDQ_RADIUS}
 
 
-def match_limits(isolate: bool | None = None) -> signals.Limits:
+def match_limits(isolate: bool | None = None, *, keypoints: bool = False) -> signals.Limits:
     """The hashing limits for content about to be matched: the query probes the settings ask for
     (``OPENMNR_MATCH_DIHEDRAL``: turns and mirrors; ``OPENMNR_MATCH_TRIM``: a border trimmed),
     decoded in a child process unless ``isolate`` (default ``OPENMNR_BANKS_ISOLATE_DECODE``) is
     off. Every caller that hashes content to match it (the match API and page, triage, the
     takedown availability check) hashes with these, so a turned, mirrored or bordered copy of a
-    bank picture is found everywhere, or, with the settings off, nowhere."""
+    bank picture is found everywhere, or, with the settings off, nowhere.
+
+    ``keypoints`` adds the picture's local features, for the feature check ``match`` runs when
+    ``OPENMNR_MATCH_FEATURES`` is on (``upload_signals`` asks for them then)."""
     return signals.Limits(
         isolate=settings.BANKS_ISOLATE_DECODE if isolate is None else isolate,
         dihedral=settings.MATCH_DIHEDRAL,
         trim=settings.MATCH_TRIM,
+        keypoints=features.QUERY_POINTS if keypoints else 0,
     )
 
 
@@ -57,9 +62,11 @@ def hash_upload(data: bytes, *, for_matching: bool = False) -> signals.Hashes:
 
 def upload_signals(data: bytes) -> dict[str, signals.HashValue]:
     """The signals of an uploaded file worth matching, with their query probes: all of them but a
-    hash of low quality (a flat picture's PDQ matches too much to act on). ``match`` takes the
-    result as an item. Raises what ``hash_upload`` raises."""
-    hashes = hash_upload(data, for_matching=True)
+    hash of low quality (a flat picture's PDQ matches too much to act on). With
+    ``OPENMNR_MATCH_FEATURES`` on, a picture's PDQ carries its keypoints too, computed in the same
+    isolated child. ``match`` takes the result as an item. Raises what ``hash_upload`` raises."""
+    limits = match_limits(keypoints=settings.MATCH_FEATURES)
+    hashes = signals.hash_content(data, limits=limits).raise_for_error()
     return {name: hashed for name, hashed in hashes.items() if not hashed.low_quality}
 
 
@@ -106,6 +113,11 @@ class MatchDetail:
     # entry's, and the reverse.
     query_match_percent: int | None = None
     entry_match_percent: int | None = None
+    # How it was found: "hash" (the signal within its threshold) or "features" (local features,
+    # ``OPENMNR_MATCH_FEATURES``: ``inliers`` keypoints agreed; ``distance`` is then the PDQ
+    # distance, beyond the radius, which is why the hash alone did not find it).
+    method: str = "hash"
+    inliers: int | None = None
 
     @property
     def purpose_label(self) -> str:
@@ -160,6 +172,7 @@ def _validate_signals(item: dict[str, str | signals.HashValue | None]) -> dict[s
                 signal.validate(hashed.value),
                 probes=tuple(map(signal.validate, hashed.probes)),
                 extra_probes=tuple(map(signal.validate, hashed.extra_probes)),
+                keypoints=hashed.keypoints,
             )
         except SignalError as error:
             raise InvalidInput(str(error)) from None
@@ -210,6 +223,12 @@ def match(
                 hit.entry_percent,
             )
         results.append(ItemResult(list(best.values())))
+    if settings.MATCH_FEATURES and not all(result.matched for result in results):
+        allowed = allowed_bank_ids(user)
+        results = [
+            result if result.matched else ItemResult(_keypoint_matches(item.get("pdq"), allowed))
+            for item, result in zip(clean, results, strict=True)
+        ]
     values = [{name: hashed.value for name, hashed in item.items()} for item in clean]
     if (entry_id := variants.first_over_limit(request, user, values, results)) is not None:
         audit.record(
@@ -259,6 +278,44 @@ def _allowed_entries(entry_ids: set[int], user) -> dict[int, BankEntry]:
         )
         allowed.update({entry.pk: entry for entry in rest if entry.bank_id in by_account})
     return allowed
+
+
+def _keypoint_matches(query: signals.HashValue | None, allowed) -> list[MatchDetail]:
+    """The entries the local-feature check finds for an uploaded picture no hash matched: picture
+    entries with keypoints (``EntryKeypoints``) whose keypoints agree with the query's, each checked
+    like a hash hit (active, enabled bank, a bank the caller may match), most inliers first. An
+    item without keypoints (hashes sent as JSON, a video) finds nothing here."""
+    if query is None or not query.keypoints:
+        return []
+    try:
+        hits = dict(get_matcher().keypoint_hits(query.keypoints))
+    except features.InvalidFeatures:
+        return []
+    if not hits:
+        return []
+    entries = BankEntry.objects.filter(
+        pk__in=list(hits),
+        signal_type="pdq",
+        status=BankEntry.Status.ACTIVE,
+        bank__enabled=True,
+        bank_id__in=allowed,
+    ).select_related("bank")
+    found = [
+        MatchDetail(
+            entry.bank_id,
+            entry.bank.name,
+            entry.bank.purpose,
+            entry.pk,
+            entry.signal_type,
+            pdq.distance(query.value, entry.value),
+            entry.classification,
+            entry.category,
+            method="features",
+            inliers=hits[entry.pk],
+        )
+        for entry in entries
+    ]
+    return sorted(found, key=lambda d: (-d.inliers, d.entry_id))
 
 
 def describe_entries(distances: dict[int, int]) -> list[MatchDetail]:

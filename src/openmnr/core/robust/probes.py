@@ -105,6 +105,7 @@ def hash_probed(
     max_pixels: int = media.MAX_PIXELS,
     dihedral: bool = True,
     trim: bool = True,
+    keypoints: int = 0,
 ) -> HashValue:
     """``pdq.hash_media`` with the query probes of ``openmnr.core.robust.probes``: the hashes of the
     picture turned and mirrored (``dihedral``) and inside a flat or blurred border (``trim``).
@@ -113,11 +114,16 @@ def hash_probed(
     plain fast hash and no second decode. In reference mode the value itself is the reference
     hash (one more, full decode) and the probes stay fast-mode ones: a turned copy's fast-mode
     probe lies within a few bits of its reference hash.
+
+    ``keypoints`` adds the picture's that many strongest local features (``features.extract``,
+    exactly as bench/robustness.py measures them: one more, full decode), as ``HashValue.keypoints``.
     """
     if mode not in pdq.MODES:
         raise ValueError(f"unknown PDQ mode {mode!r}; use one of {', '.join(pdq.MODES)}")
     if isolate:
-        hasher = partial(hash_probed, mode=mode, max_pixels=max_pixels, dihedral=dihedral, trim=trim)
+        hasher = partial(
+            hash_probed, mode=mode, max_pixels=max_pixels, dihedral=dihedral, trim=trim, keypoints=keypoints
+        )
         return media.run_isolated(hasher, media.read_bytes(source, max_bytes))
     data = media.read_bytes(source, max_bytes)
     reduced = media.decode_reduced(data, pdq.FAST_MIN_SIDE, max_bytes=max_bytes, max_pixels=max_pixels)
@@ -128,7 +134,12 @@ def hash_probed(
         plain = HashValue(found.primary[0], found.quality, found.low_quality)
     primary = tuple(key for key in found.primary if key != plain.value)
     extra = tuple(key for key in found.extra if key != plain.value and key not in primary)
-    return HashValue(plain.value, plain.quality, plain.low_quality, primary, extra)
+    points = b""
+    if keypoints:
+        from openmnr.core.robust import features  # OpenCV, imported on first use
+
+        points = features.extract(data, keypoints, max_pixels=max_pixels).to_bytes()
+    return HashValue(plain.value, plain.quality, plain.low_quality, primary, extra, points)
 
 
 def probes(source: media.Source, settings: ProbeSettings = ProbeSettings()) -> Probes:

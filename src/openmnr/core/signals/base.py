@@ -21,7 +21,7 @@ import abc
 import enum
 import hashlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Literal, NamedTuple
 
@@ -74,6 +74,11 @@ class Limits:
     hashes of the picture turned and mirrored, and of the picture inside a solid or blurred
     border (``HashValue.probes``). They are for content about to be *matched*; content about to
     be *stored* needs only its own hash, so both are off unless a caller asks.
+
+    ``keypoints`` asks PDQ for the picture's local features as well: its that many strongest ORB
+    keypoints (``robust.features``; ``HashValue.keypoints``), computed in the same (isolated)
+    call, for a bank that keeps them (``ENTRY_POINTS``) or checks a query against them
+    (``QUERY_POINTS``) when no hash matched (``OPENMNR_MATCH_FEATURES``). 0: none.
     """
 
     isolate: bool = False
@@ -83,6 +88,7 @@ class Limits:
     per_second: float | None = None
     dihedral: bool = False
     trim: bool = False
+    keypoints: int = 0
 
     @property
     def wants_probes(self) -> bool:
@@ -108,6 +114,9 @@ class HashValue:
     few independent chances of a false match), ``extra_probes`` at the lowered radius the signal
     type gives them (``SignalType.search``). The matcher takes a ``HashValue`` wherever it takes a
     value; the distance reported is the nearest probe's.
+
+    ``keypoints`` (``Limits.keypoints``): the picture's local features as
+    ``robust.features.Features.to_bytes``, empty when not asked for. Left out of the repr.
     """
 
     value: str
@@ -115,6 +124,7 @@ class HashValue:
     low_quality: bool = False
     probes: tuple[str, ...] = ()
     extra_probes: tuple[str, ...] = ()
+    keypoints: bytes = field(default=b"", repr=False)
 
 
 class Comparison(NamedTuple):

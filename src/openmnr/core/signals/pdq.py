@@ -87,7 +87,7 @@ class PdqSignal(SignalType):
 
     @classmethod
     def hash_bytes(cls, data: bytes, *, limits: Limits = LIMITS) -> HashValue:
-        if limits.wants_probes:
+        if limits.wants_probes or limits.keypoints:
             from openmnr.core.robust.probes import hash_probed  # imports this module
 
             return hash_probed(
@@ -98,6 +98,7 @@ class PdqSignal(SignalType):
                 max_pixels=limits.max_pixels,
                 dihedral=limits.dihedral,
                 trim=limits.trim,
+                keypoints=limits.keypoints,
             )
         return hash_media(
             data,
