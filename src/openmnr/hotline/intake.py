@@ -65,26 +65,31 @@ def receive_partner(
 ) -> tuple[Submission, bool]:
     """File a partner's report once per (key, Idempotency-Key): (submission, created). The same
     request again returns the first submission; another body under the same Idempotency-Key raises
-    `IdempotencyConflict`."""
+    `IdempotencyConflict`.
+
+    The report is written first and the earlier one looked for only when the unique constraint
+    over (key, Idempotency-Key) refuses it: a first delivery, by far the common case, costs no
+    lookup, and a retry costs a transaction that writes nothing (the submission's INSERT is its
+    first statement, so nothing else ran). The same constraint settles two copies arriving at
+    once. A reused Idempotency-Key whose new body is not a valid report is refused as invalid
+    (400) before it is compared with the earlier one."""
     check_idempotency_key(idempotency_key)
     digest = request_digest(report)
-    earlier = Submission.objects.filter(api_key=api_key, idempotency_key=idempotency_key).first()
-    if earlier is None:
-        try:
-            submission = _receive(
-                report,
-                source=Source.PARTNER,
-                request=request,
-                api_key=api_key,
-                idempotency_key=idempotency_key,
-                request_sha256=digest,
-            )
-            return submission, True
-        except IntegrityError:
-            # The same request arrived twice at once and the other copy committed first.
-            earlier = Submission.objects.filter(api_key=api_key, idempotency_key=idempotency_key).first()
-            if earlier is None:
-                raise
+    try:
+        submission = _receive(
+            report,
+            source=Source.PARTNER,
+            request=request,
+            api_key=api_key,
+            idempotency_key=idempotency_key,
+            request_sha256=digest,
+        )
+        return submission, True
+    except IntegrityError:
+        # A retry, or the same request twice at once with the other copy committed first.
+        earlier = Submission.objects.filter(api_key=api_key, idempotency_key=idempotency_key).first()
+        if earlier is None:
+            raise
     if earlier.request_sha256 != digest:
         raise IdempotencyConflict("this Idempotency-Key was already used for a different report")
     return earlier, False

@@ -217,6 +217,10 @@ SIGN_IN_COOL_OFF_SECONDS = env_int("OPENMNR_SIGN_IN_COOL_OFF_SECONDS", 15 * 60)
 STEP_UP_SECONDS = env_int("OPENMNR_STEP_UP_SECONDS", 5 * 60)
 # API calls a staff user's session may make a minute (keys have their own limit each).
 API_SESSION_CALLS_PER_MINUTE = env_int("OPENMNR_API_SESSION_CALLS_PER_MINUTE", 120)
+# How long each process trusts a successful API key check (the key, its owner's permissions and
+# roles); a revocation, a deactivated owner or a changed role empties the cache of the process that
+# made the change at once and reaches the other processes within this time. 0 checks every call.
+API_KEY_CACHE_SECONDS = env_int("OPENMNR_API_KEY_CACHE_SECONDS", 5)
 # Administrators never see second-factor secrets in the administration site.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # The sender of account notices (a password or second factor reset by an administrator).
