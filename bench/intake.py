@@ -17,7 +17,7 @@ each with its own Idempotency-Key): its rate counts reports, its latencies are p
 
     .venv/bin/python bench/intake.py [--reports N] [--seconds S] [--clients C]
                                      [--workers W] [--threads T] [--db sqlite|postgres|both]
-                                     [--anchor COMMIT]
+                                     [--anchor COMMIT] [--rows whoami,report,batch]
 
 The client shares the machine with the server, so it takes CPU the server would otherwise have.
 So each row also gives the CPU time the server side spent per request (gunicorn's processes, plus
@@ -292,7 +292,8 @@ def run_backend(backend: str, args, label: str = "this tree", extra: dict | None
             port = free_port()
             server = start_server(env, port, args.workers, args.threads)
             try:
-                fire(port, key, kind="report", count=100, seconds=30, clients=args.clients)  # warm-up
+                warm = "report" if "report" in args.rows or "batch" in args.rows else "whoami"
+                fire(port, key, kind=warm, count=100, seconds=30, clients=args.clients)  # warm-up
                 rows = [
                     measured(
                         server,
@@ -305,7 +306,7 @@ def run_backend(backend: str, args, label: str = "this tree", extra: dict | None
                         clients=args.batch_clients if kind == "batch" else args.clients,
                         batch_size=args.batch_size,
                     )
-                    for kind in ("whoami", "report", "batch")
+                    for kind in args.rows
                 ]
                 for row in rows:
                     row["load"] = round(os.getloadavg()[0], 2)
@@ -355,7 +356,15 @@ def main() -> None:
     parser.add_argument(
         "--anchor", default=None, help="also measure the server of this commit (git archive of its src/)"
     )
+    parser.add_argument(
+        "--rows",
+        default="whoami,report,batch",
+        type=lambda text: [row for row in text.split(",") if row],
+        help="which requests to measure, comma-separated: whoami, report, batch (default all three)",
+    )
     args = parser.parse_args()
+    if not set(args.rows) <= {"whoami", "report", "batch"}:
+        parser.error("--rows takes whoami, report and batch")
 
     backends = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     if "postgres" in backends and not postgres_reachable():

@@ -109,6 +109,60 @@ def test_last_used_is_kept_to_the_minute_without_a_write_per_call(client, indust
     assert key.last_used_at == first
     # A minute later the next call moves it on.
     ApiKey.objects.filter(pk=key.pk).update(last_used_at=first - timedelta(seconds=61))
+    apikeys.forget_cached()  # as the process's cache of checked keys would have expired by then
     assert client.get("/api/v1/whoami", headers=headers).status_code == 200
     key.refresh_from_db()
     assert key.last_used_at > first - timedelta(seconds=61) and key.last_used_at <= timezone.now()
+
+
+@pytest.mark.django_db
+def test_a_checked_key_is_remembered_briefly_and_forgotten_on_any_change(client, make_user):
+    """A call with a key checked moments ago reads neither the key nor its owner's role again; a
+    role taken away, a deactivated owner or a revoked key is refused on the very next call."""
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    partner = make_user("partner_hotline")
+    key, text = apikeys.create_api_key(owner=partner, name="p", scopes=["hotline.submit_report"])
+    headers = {"Authorization": f"Bearer {text}"}
+    assert client.get("/api/v1/whoami", headers=headers).json()["roles"] == ["partner_hotline"]
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.get("/api/v1/whoami", headers=headers).json()
+    assert answer["roles"] == ["partner_hotline"] and answer["scopes"] == ["hotline.submit_report"]
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "accounts_apikey" not in sql and "auth_group" not in sql and "auth_permission" not in sql
+    assert "accounts_ratebucket" in sql  # every call is still counted against its rate limit
+
+    report = {"urls": ["https://example.org/cached"]}
+    post = {"headers": {**headers, "Idempotency-Key": "c-1"}, "content_type": "application/json"}
+    assert client.post("/api/v1/reports", report, **post).status_code == 202
+    partner.groups.remove(Group.objects.get(name="partner_hotline"))
+    post["headers"]["Idempotency-Key"] = "c-2"
+    assert client.post("/api/v1/reports", report, **post).status_code == 403
+    assert client.get("/api/v1/whoami", headers=headers).json()["roles"] == []
+
+    partner.groups.add(Group.objects.get(name="partner_hotline"))
+    assert client.get("/api/v1/whoami", headers=headers).status_code == 200
+    partner.is_active = False
+    partner.save()
+    assert client.get("/api/v1/whoami", headers=headers).status_code == 401
+    partner.is_active = True
+    partner.save()
+    assert client.get("/api/v1/whoami", headers=headers).status_code == 200
+    apikeys.revoke_api_key(key)
+    assert client.get("/api/v1/whoami", headers=headers).status_code == 401
+
+
+@pytest.mark.django_db
+def test_without_the_cache_every_call_checks_the_key(client, industry, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.API_KEY_CACHE_SECONDS = 0
+    _key, text = apikeys.create_api_key(owner=industry, name="k", scopes=[])
+    headers = {"Authorization": f"Bearer {text}"}
+    assert client.get("/api/v1/whoami", headers=headers).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/whoami", headers=headers).status_code == 200
+    assert any("accounts_apikey" in q["sql"] for q in queries.captured_queries)

@@ -10,8 +10,9 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import audit_hooks, roles
+        from . import apikeys, audit_hooks, roles
 
         roles.register_roles()
         audit_hooks.connect()
+        apikeys.connect()
         post_migrate.connect(roles.sync_roles_after_migrate)

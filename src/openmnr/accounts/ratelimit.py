@@ -167,7 +167,7 @@ def sweep() -> int:
 
 
 #: (relaxed, restored) session settings per database vendor. On SQLite in WAL mode, NORMAL writes
-#: the commit without flushing it (the next FULL commit flushes it too); settings.py sets FULL.
+#: the commit without flushing it (the next FULL commit flushes it too); openmnr.web.settings sets FULL.
 _RELAXED_COMMIT = {
     "sqlite": ("PRAGMA synchronous=NORMAL", "PRAGMA synchronous=FULL"),
     "postgresql": ("SET synchronous_commit TO OFF", "RESET synchronous_commit"),

@@ -139,9 +139,20 @@ def sync_roles_after_migrate(**kwargs) -> None:
 
 
 def roles_of(user) -> list[str]:
-    """The role names of a user, in the order of ROLES."""
+    """The role names of a user, in the order of ROLES (as ``remember_roles`` left them on this
+    user object, if it did)."""
+    remembered = getattr(user, "_role_names_cache", None)
+    if remembered is not None:
+        return list(remembered)
     names = set(user.groups.values_list("name", flat=True))
     return [role.name for role in ROLES if role.name in names]
+
+
+def remember_roles(user) -> None:
+    """Read `user`'s roles once and keep them on this object, as Django keeps its permissions
+    (``_perm_cache``): for a user object that outlives a request (the API key cache, which trusts
+    the roles exactly as long as it trusts the permissions it read with them)."""
+    user._role_names_cache = tuple(roles_of(user))
 
 
 def may_use_staff_site(user) -> bool:

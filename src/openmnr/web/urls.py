@@ -21,7 +21,10 @@ api_urls, api_app, api_namespace = api.urls
 # A lost database answers 503 with Retry-After, never 500 (errors.py).
 handler500 = "openmnr.web.errors.server_error"
 
+# The API first: every API call resolves its path, and a pattern list is tried in order (the
+# API's prefix is taken by no other app, so the order changes no answer).
 urlpatterns = [
+    path("api/v1/", include((_public(api_urls), api_app), namespace=api_namespace)),
     path("", views.landing, name="landing"),
     path("staff/", views.staff_home, name="staff-home"),
     path("accounts/", include("openmnr.accounts.urls")),
@@ -37,5 +40,4 @@ urlpatterns = [
     path("", include("openmnr.blocking.urls")),
     path("staff/live/", include("openmnr.live.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include((_public(api_urls), api_app), namespace=api_namespace)),
 ]
