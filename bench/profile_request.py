@@ -29,7 +29,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_SERVER = os.environ.get("OPENMNR_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from intake import PG_SERVER, _postgres  # noqa: E402  (the intake bench's database set-up)
 
 
 def measure(calls: int, profile: bool, sort: str, top: int) -> dict:
@@ -145,13 +146,6 @@ def run_tree(args, pythonpath: str | None, profile: bool) -> dict:
         finally:
             if database:
                 _postgres(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-
-
-def _postgres(statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(statement)
 
 
 def anchor_source(commit: str, into: Path) -> Path:

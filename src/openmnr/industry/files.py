@@ -28,6 +28,7 @@ from openmnr.banks import services as banks
 from openmnr.core import media, signals
 
 from . import evidence
+from .models import File
 
 FIELD = "file"
 
@@ -187,3 +188,25 @@ def _thumbnail(store, data: bytes) -> tuple[str, str]:
     except media.MediaError:
         return "", ""
     return store.put(small)
+
+
+def file_row(upload: SpooledFile, found: Signals, **keys) -> File:
+    """The ``File`` row (not saved) for a spooled upload and its signals, with ``keys`` (the
+    report or its id, the file id): one place that says which columns an arriving file fills,
+    for the exchange's upload and the bulk import alike."""
+    return File(
+        **keys,
+        name=(upload.name or "")[:255],
+        size=upload.size,
+        media_type=found.media_type,
+        md5=upload.md5,
+        sha256=upload.sha256,
+        pdq=found.pdq,
+        pdq_quality=found.pdq_quality,
+        pdq_probes=found.pdq_probes,
+        vpdq=found.vpdq,
+        error=found.error,
+        evidence_id=found.evidence_id,
+        thumbnail_id=found.thumbnail_id,
+        thumbnail_sha256=found.thumbnail_sha256,
+    )

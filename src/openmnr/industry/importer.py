@@ -28,9 +28,9 @@ from openmnr.core.cybertipline import documents, model
 from openmnr.core.cybertipline.codes import ProtocolError
 
 from . import evidence, lifecycle, triage
-from .files import SpooledFile, signals_of
+from .files import SpooledFile, file_row, signals_of
 from .intake import describe
-from .models import File, Report, Source
+from .models import Report, Source
 from .states import ReportState
 
 _REPORT_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -119,23 +119,8 @@ def import_report(path: Path) -> Outcome:
                 escalate=facts.escalate,
             )
             for upload, found in hashed:
-                file = File(
-                    report=report,
-                    file_id=hashlib.sha256(f"{report_id}\0{upload.name}".encode()).hexdigest()[:32],
-                    name=upload.name[:255],
-                    size=upload.size,
-                    media_type=found.media_type,
-                    md5=upload.md5,
-                    sha256=upload.sha256,
-                    pdq=found.pdq,
-                    pdq_quality=found.pdq_quality,
-                    pdq_probes=found.pdq_probes,
-                    vpdq=found.vpdq,
-                    error=found.error,
-                    evidence_id=found.evidence_id,
-                    thumbnail_id=found.thumbnail_id,
-                    thumbnail_sha256=found.thumbnail_sha256,
-                )
+                file_id = hashlib.sha256(f"{report_id}\0{upload.name}".encode()).hexdigest()[:32]
+                file = file_row(upload, found, report=report, file_id=file_id)
                 if upload.name in details:
                     describe(file, *details[upload.name])
                 file.save(force_insert=True)

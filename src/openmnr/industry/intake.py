@@ -22,7 +22,7 @@ from openmnr.core.cybertipline import documents, model
 from openmnr.core.cybertipline.codes import Code, ProtocolError
 
 from . import annotations, lifecycle, statements, triage
-from .files import SpooledFile, signals_of
+from .files import SpooledFile, file_row, signals_of
 from .models import File, Report, Source
 from .states import ReportState
 
@@ -115,23 +115,7 @@ def upload(provider, report_id_text, upload: SpooledFile | None, *, request=None
     # uploading it to an open report of its own, so refusing earlier would save no one anything
     # but would cost every good upload a statement. The refusal below comes before anything is kept.
     found = signals_of(upload)
-    created = File(
-        report_id=report_id,
-        file_id=secrets.token_hex(16),
-        name=(upload.name or "")[:255],
-        size=upload.size,
-        media_type=found.media_type,
-        md5=upload.md5,
-        sha256=upload.sha256,
-        pdq=found.pdq,
-        pdq_quality=found.pdq_quality,
-        pdq_probes=found.pdq_probes,
-        vpdq=found.vpdq,
-        error=found.error,
-        evidence_id=found.evidence_id,
-        thumbnail_id=found.thumbnail_id,
-        thumbnail_sha256=found.thumbnail_sha256,
-    )
+    created = file_row(upload, found, report_id=report_id, file_id=secrets.token_hex(16))
     try:
         with transaction.atomic():
             _touch_open(provider, report_id)
