@@ -24,7 +24,7 @@ def test_propose_and_confirm_with_four_eyes(page, make_user):
     page.get_by_label("Signal type").select_option("pdq")
     page.get_by_label("Value").fill(VALUE)
     page.get_by_label("Classification").select_option("baseline")
-    page.get_by_role("button", name="Propose").click()
+    page.get_by_role("button", name="Propose the hash", exact=True).click()
     assert "waits for confirmation" in page.get_by_role("status").text_content()
     assert VALUE not in page.content() and VALUE[:8] in page.content()
     _sign_out(page)
