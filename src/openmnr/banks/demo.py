@@ -68,6 +68,16 @@ def _video_hashes(path: Path) -> dict[str, str]:
 
 
 def _propose(bank: Bank, name: str, analyst, hashes: dict[str, str] | None = None) -> list[BankEntry]:
+    # What a hotline item matching a demo entry takes over (docs/hotline.md, "Classification").
+    described = {
+        "classification": "baseline",
+        "category": "demo stand-in",
+        "age_group": "prepubescent",
+        "gender": "not_determined",
+        "flags": [],
+        "source_ref": f"demo: {name}",
+        "by": analyst,
+    }
     entries = []
     for signal_type, value in (hashes or _hashes(name)).items():
         # Found by its source, not its value: a bank stores a vPDQ in its own normal form.
@@ -75,31 +85,9 @@ def _propose(bank: Bank, name: str, analyst, hashes: dict[str, str] | None = Non
         if entry is None and signal_type == "pdq" and hashes is None:
             # Proposed as the picture, so that with OPENMNR_MATCH_FEATURES on it keeps its
             # keypoints and cropped or slightly rotated copies of it are found too.
-            entry = services.propose_picture(
-                bank,
-                (CORPUS / name).read_bytes(),
-                classification="baseline",
-                category="demo stand-in",
-                age_group="prepubescent",
-                gender="not_determined",
-                flags=[],
-                source_ref=f"demo: {name}",
-                by=analyst,
-            )
+            entry = services.propose_picture(bank, (CORPUS / name).read_bytes(), **described)
         if entry is None:
-            entry = services.propose_entry(
-                bank,
-                signal_type=signal_type,
-                value=value,
-                classification="baseline",
-                category="demo stand-in",
-                # What a hotline item matching it takes over (docs/hotline.md, "Classification").
-                age_group="prepubescent",
-                gender="not_determined",
-                flags=[],
-                source_ref=f"demo: {name}",
-                by=analyst,
-            )
+            entry = services.propose_entry(bank, signal_type=signal_type, value=value, **described)
         entries.append(entry)
     return entries
 
