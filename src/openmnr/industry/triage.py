@@ -70,7 +70,7 @@ MATCHED_FIELDS = ["match_detail", "matched", "assessment", "category", "auto_ass
 
 def _forget_keypoints(files: list) -> None:
     """Empty the keypoints of matched files (one statement, only when some have them: with
-    ``OPENMNR_MATCH_FEATURES`` off none do): they exist only for this match, and 18 kB a picture
+    ``OPENMNR_MATCH_FEATURES`` off none do): they exist only for this match, and 27 kB a picture
     kept for the report's life would be the bulk of its row."""
     kept = [f.pk for f in files if f.pdq_keypoints]
     if kept:
