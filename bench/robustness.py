@@ -27,7 +27,8 @@ Methods, side by side on the same queries:
   unioned with the kept probes;
 - local features as the banks wire them (``OPENMNR_MATCH_FEATURES``): the default probes first,
   and the feature check only for a query they matched to nothing; with 64 bank keypoints and
-  with the banks' 128 (``features.BANK_POINTS``).
+  with the banks' 128 (``features.BANK_POINTS``); and, what the banks run now, 128 with the
+  query's keypoints of its inner region too (``features.INNER_POINTS``).
 
 Edits (p = share of each dimension): JPEG quality 30/50/70; resize 0.25/0.5/1.5/2x; crop 5/10/20%
 at one side, at two adjacent sides (a corner) and at the centre (p/2 off every side); border
@@ -88,8 +89,9 @@ METHODS = [
     "+ crop refill + local features",
     "features as wired, 64 bank keypoints",
     "features as wired in the banks (128 bank keypoints)",
+    "features as wired, 128 bank keypoints, query with its inner region",
 ]
-FEATURE_METHODS = [m for m in METHODS if "local features" in m]
+FEATURE_METHODS = [m for m in METHODS if "features" in m]
 #: Bank keypoints of the second "as wired" column (what the banks keep): more keypoints per entry for the frame of another
 #: picture, at twice the bytes per entry and twice the scan.
 MORE_POINTS = features.BANK_POINTS
@@ -299,6 +301,9 @@ def signature(data: bytes, *, bank: bool, timed: bool = False) -> dict:
         start = time.perf_counter()
         sig["features"] = features.extract(data, features.QUERY_POINTS)
         times["local features"] = time.perf_counter() - start
+        start = time.perf_counter()
+        sig["features_inner"] = features.extract(data, features.QUERY_POINTS, inner=features.INNER_POINTS)
+        times["local features, query with its inner region"] = time.perf_counter() - start
     return {"sig": sig, "times": times}
 
 
@@ -372,6 +377,19 @@ def _query_one(task) -> list[dict]:
                     more[entry] = True
                 found["times"]["local features, 128 bank keypoints"] = time.perf_counter() - start
             match["features as wired in the banks (128 bank keypoints)"] = match[KEPT_PROBES] | more
+            # What the banks run now: the query's keypoints include its inner region's
+            # (features.INNER_POINTS), against the same 128 bank keypoints.
+            inner = np.zeros(len(bank["fast"]), bool)
+            if not pdq_found:
+                start = time.perf_counter()
+                for entry, _ in bank["feature_index_more"].query(sig["features_inner"]):
+                    inner[entry] = True
+                found["times"]["local features, 128 bank keypoints, inner query"] = (
+                    time.perf_counter() - start
+                )
+            match["features as wired, 128 bank keypoints, query with its inner region"] = (
+                match[KEPT_PROBES] | inner
+            )
         if match["ThreatExchange PdqSignal"] is None:  # ThreatExchange gave no hash
             match["ThreatExchange PdqSignal"] = np.zeros(len(bank["fast"]), bool)
         out.append(
@@ -605,6 +623,7 @@ SHORT = {
     "+ crop refill + local features": "all+feat",
     "features as wired, 64 bank keypoints": "wired",
     "features as wired in the banks (128 bank keypoints)": "wired 128",
+    "features as wired, 128 bank keypoints, query with its inner region": "128+inner",
 }
 
 

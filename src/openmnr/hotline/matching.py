@@ -40,10 +40,12 @@ def triage_account():
 
 
 def hash_limits(limits: signals.Limits) -> signals.Limits:
-    """``limits`` with the query probes the banks' settings ask for (turns and mirrors, a border
-    trimmed: ``banks.services.match_limits``), so triage finds what the match API finds."""
+    """``limits`` with the query probes and local features the banks' settings ask for (turns and
+    mirrors, a border trimmed, a picture's keypoints with ``OPENMNR_MATCH_FEATURES``:
+    ``banks.services.match_limits``), so triage finds what the match API finds: a cropped copy of
+    a bank picture too, by the same feature check, when the setting is on."""
     probing = banks.match_limits(isolate=limits.isolate)
-    return replace(limits, dihedral=probing.dihedral, trim=probing.trim)
+    return replace(limits, dihedral=probing.dihedral, trim=probing.trim, keypoints=probing.keypoints)
 
 
 def match_signals(values: dict[str, str | signals.HashValue]) -> tuple[bool, list[dict]]:
@@ -63,10 +65,21 @@ def match_signals(values: dict[str, str | signals.HashValue]) -> tuple[bool, lis
             "classification": m.classification,
             "category": m.category,
             **_percentages(m),
+            **_by_features(m),
         }
         for m in result.matches
     ]
     return any(_is_known(m) for m in detail), detail
+
+
+def matched_entries(values: dict[str, str | signals.HashValue]) -> set[int]:
+    """The ids of the bank entries ``values`` (one item's signals, as ``match_signals`` takes
+    them) match, as triage matches: the same banks service, the same account. The takedown
+    availability check asks it whether a picture a site now serves is still the reported one."""
+    if not values:
+        return set()
+    (result,) = banks.match([values], user=triage_account())
+    return {m.entry_id for m in result.matches}
 
 
 def _percentages(match) -> dict:
@@ -78,6 +91,14 @@ def _percentages(match) -> dict:
         "query_match_percent": match.query_match_percent,
         "entry_match_percent": match.entry_match_percent,
     }
+
+
+def _by_features(match) -> dict:
+    """For a match found by local features (``OPENMNR_MATCH_FEATURES``, no hash matched), how: an
+    analyst then knows the distance is beyond the hash's radius. Never the keypoints."""
+    if match.method != "features":
+        return {}
+    return {"method": match.method, "inliers": match.inliers}
 
 
 def _is_known(match: dict) -> bool:

@@ -20,6 +20,8 @@ industry reports will come in through here too.
                                        the public tracking codes (codes.py), for other public pages
     allow_public(request, purpose, ...)  the public pages' rate limits, without keeping addresses
     blurred_thumbnail(data)              a blurred, greyed thumbnail for the protective viewer
+    matched_entries({signal type: value}) -> {bank entry id} matched as triage matches (the
+                                           takedown availability check's local-feature test)
 
 `file_partner_report` is for reports that arrive through a hotline network (ICCAM, OpenMNR
 federation) rather than a partner's API key: the URL opens or joins a case and is triaged like any
@@ -49,6 +51,7 @@ from .classification import ILLEGAL, Assessment
 from .errors import CaseNotFound, HotlineError, InvalidReport, InvalidTrackingCode, TransitionNotAllowed
 from .imaging import blurred_thumbnail
 from .intake import ReportInput, receive_network, receive_public
+from .matching import matched_entries
 from .models import Case
 from .states import State
 
@@ -324,6 +327,7 @@ __all__ = [
     "hold_reminders_due",
     "items_of",
     "kept_evidence",
+    "matched_entries",
     "new_tracking_code",
     "normalise_tracking_code",
     "receive_public",

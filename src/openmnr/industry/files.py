@@ -129,11 +129,15 @@ class Signals:
     thumbnail_sha256: str = ""
     #: The PDQ's query probes, as ``File.pdq_probes`` keeps them: {"probes": [...], "extra": [...]}.
     pdq_probes: dict = field(default_factory=dict)
+    #: The picture's keypoints (``OPENMNR_MATCH_FEATURES``), as ``File.pdq_keypoints`` keeps them
+    #: until the report is matched; empty with the setting off.
+    pdq_keypoints: bytes = b""
 
     def for_matching(self, md5: str, sha256: str) -> dict[str, str | signals.HashValue]:
         """What to match against the banks: exact digests always, the perceptual hash when it is
-        good enough to act on (a flat picture's PDQ matches too much), with its query probes, so
-        a turned, mirrored or bordered copy of a bank picture is found as the match API finds it."""
+        good enough to act on (a flat picture's PDQ matches too much), with its query probes and
+        keypoints, so a turned, mirrored, bordered or (``OPENMNR_MATCH_FEATURES``) cropped copy of
+        a bank picture is found as the match API finds it."""
         found: dict[str, str | signals.HashValue] = {"md5": md5, "sha256": sha256}
         if self.vpdq:
             found["vpdq"] = self.vpdq
@@ -142,6 +146,7 @@ class Signals:
                 self.pdq,
                 probes=tuple(self.pdq_probes.get("probes", ())),
                 extra_probes=tuple(self.pdq_probes.get("extra", ())),
+                keypoints=bytes(self.pdq_keypoints),
             )
         return found
 
@@ -168,6 +173,7 @@ def signals_of(upload: SpooledFile) -> Signals:
                         "probes": list(hashes["pdq"].probes),
                         "extra": list(hashes["pdq"].extra_probes),
                     }
+                found.pdq_keypoints = hashes["pdq"].keypoints
     else:
         found.error = "not a picture or video: kept as MD5 and SHA-256 only"
     store = evidence.writer()
@@ -204,6 +210,7 @@ def file_row(upload: SpooledFile, found: Signals, **keys) -> File:
         pdq=found.pdq,
         pdq_quality=found.pdq_quality,
         pdq_probes=found.pdq_probes,
+        pdq_keypoints=found.pdq_keypoints,
         vpdq=found.vpdq,
         error=found.error,
         evidence_id=found.evidence_id,

@@ -111,6 +111,13 @@ class File(models.Model):
         blank=True,
         help_text="The picture's query probes (its turns and mirrors, its border trimmed), matched with its PDQ.",
     )
+    pdq_keypoints = models.BinaryField(
+        default=b"",
+        blank=True,
+        editable=False,
+        help_text="The picture's local features (OPENMNR_MATCH_FEATURES), kept until the report is "
+        "matched, then emptied; never shown.",
+    )
     error = models.TextField(blank=True, help_text="Why the file has no perceptual signal.")
     evidence_id = models.CharField(max_length=32, blank=True)
     thumbnail_id = models.CharField(max_length=32, blank=True)

@@ -19,7 +19,7 @@ from openmnr.banks import services as banks
 from openmnr.core.cybertipline import documents, model, risk
 
 from . import jurisdiction, statements
-from .models import AccountKey, Case, Report
+from .models import AccountKey, Case, File, Report
 from .states import CaseState
 
 SERVICE_ACCOUNT = "openmnr-industry"
@@ -68,6 +68,17 @@ def account_key(report: Report, person: model.Person) -> str | None:
 MATCHED_FIELDS = ["match_detail", "matched", "assessment", "category", "auto_assessed"]
 
 
+def _forget_keypoints(files: list) -> None:
+    """Empty the keypoints of matched files (one statement, only when some have them: with
+    ``OPENMNR_MATCH_FEATURES`` off none do): they exist only for this match, and 27 kB a picture
+    kept for the report's life would be the bulk of its row."""
+    kept = [f.pk for f in files if f.pdq_keypoints]
+    if kept:
+        File.objects.filter(pk__in=kept).update(pdq_keypoints=b"")
+        for file in files:
+            file.pdq_keypoints = b""
+
+
 def match_files(files: list) -> dict:
     """Match a report's files against the banks (one call for all of them, as the service account)
     and mark each: matched, with the entry's classification, when it is known material. Returns
@@ -78,12 +89,17 @@ def match_files(files: list) -> dict:
 
     account = service_account()
     signals = [
-        Signals(pdq=f.pdq, pdq_quality=f.pdq_quality, vpdq=f.vpdq, pdq_probes=f.pdq_probes).for_matching(
-            f.md5, f.sha256
-        )
+        Signals(
+            pdq=f.pdq,
+            pdq_quality=f.pdq_quality,
+            vpdq=f.vpdq,
+            pdq_probes=f.pdq_probes,
+            pdq_keypoints=bytes(f.pdq_keypoints or b""),
+        ).for_matching(f.md5, f.sha256)
         for f in files
     ]
     results = banks.match(signals, user=account, record=False) if files else []
+    _forget_keypoints(files)
     for file, result in zip(files, results, strict=True):
         detail = [
             {
@@ -94,6 +110,8 @@ def match_files(files: list) -> dict:
                 "distance": m.distance,
                 "classification": m.classification,
                 "category": m.category,
+                # Found by local features (OPENMNR_MATCH_FEATURES): how many keypoints agreed.
+                **({"method": m.method, "inliers": m.inliers} if m.method == "features" else {}),
             }
             for m in result.matches
         ]

@@ -8,7 +8,10 @@ The answer is one of the core's check outcomes (openmnr.core.takedown.schedule.C
 - no match: the URL answers 2xx but the reported media are no longer there. A picture or video URL
   must still serve the same bytes (a digest of the bytes, such as SHA-256 or MD5, is equal) or, for
   a picture, one whose perceptual hash (PDQ) is within the banks' match threshold (a re-encoded
-  copy is still the content). A video is compared by its bytes only: hashing every frame at each
+  copy is still the content). With ``OPENMNR_MATCH_FEATURES`` on, a picture no hash finds is still
+  the content when the banks' local-feature check (``banks.services.match`` as triage matches,
+  ``hotline.services.matched_entries``) finds a bank entry the reported item matched: a copy the
+  site cropped since. A video is compared by its bytes only: hashing every frame at each
   check would cost minutes. A page must still show at least one of the case's media URLs, and that
   URL must still serve the media;
 - online: the media are still there, or the case has no media (a page judged as a whole) and the
@@ -31,6 +34,7 @@ from openmnr.core.hosting import HostingError
 from openmnr.core.hosting.dns import NameNotFound, resolve
 from openmnr.core.signals import ContentType
 from openmnr.core.takedown.schedule import Check, outcome_of
+from openmnr.hotline import services as hotline
 
 # A page may show many pictures; a check fetches at most this many of the case's own.
 MAX_MEDIA_FETCHES = 5
@@ -109,7 +113,8 @@ def _same_media(data: bytes, items) -> bool:
     wanted = [name for name in decoded if any(getattr(item, name, "") for item in items)]
     if not wanted:
         return False
-    return _close(signals.hash_content(data, limits=banks.match_limits(isolate=True), only=wanted), items)
+    hashes = signals.hash_content(data, limits=banks.match_limits(isolate=True), only=wanted)
+    return _close(hashes, items) or _found_by_features(hashes, items)
 
 
 def _close(hashes: signals.Hashes, items) -> bool:
@@ -125,3 +130,17 @@ def _close(hashes: signals.Hashes, items) -> bool:
             if stored and signal.compare_query(hashed, stored, thresholds.get(name)).match:
                 return True
     return False
+
+
+def _found_by_features(hashes: signals.Hashes, items) -> bool:
+    """Whether the banks' local-feature check (``OPENMNR_MATCH_FEATURES``) finds, for a picture no
+    hash matched, a bank entry one of ``items`` matched when it was triaged: a cropped copy of a
+    known picture is still the reported content. The picture's keypoints come with its hashes
+    (``banks.match_limits``), and it is matched as triage matches it
+    (``hotline.services.matched_entries``), so the check finds what triage would; an item that
+    matched no bank entry has no keypoints to compare with, and is compared by its hashes only."""
+    pdq = hashes.get("pdq")
+    if not settings.MATCH_FEATURES or pdq is None or not pdq.keypoints:
+        return False
+    known = {m["entry"] for item in items for m in (item.match_detail or ()) if m.get("entry")}
+    return bool(known) and bool(hotline.matched_entries({"pdq": pdq}) & known)

@@ -19,7 +19,8 @@ The whole interface, one module per use case::
     matching.py   hash_upload(data, for_matching=) -> Hashes: every signal of a picture or video
                   upload_signals(data)            -> {signal type: HashValue} worth matching, probes
                   match(items, user=)             -> [ItemResult], one per {signal type: value} item
-                  match_limits(isolate=)          -> Limits: hashing for matching (query probes)
+                  match_limits(isolate=, keypoints=)  -> Limits: hashing for matching (query
+                                                  probes; keypoints with OPENMNR_MATCH_FEATURES)
                   thresholds(), index_status(user)
                   describe_entries({entry id: distance})   -> [MatchDetail] (the live monitor's hits)
     ../selfreport.py   self_reported_bank(), add_self_reported(...), disable_self_reported(...),

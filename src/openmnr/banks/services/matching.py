@@ -33,16 +33,19 @@ def thresholds() -> dict[str, int]:
     return {"pdq": settings.BANKS_PDQ_RADIUS}
 
 
-def match_limits(isolate: bool | None = None, *, keypoints: bool = False) -> signals.Limits:
+def match_limits(isolate: bool | None = None, *, keypoints: bool | None = None) -> signals.Limits:
     """The hashing limits for content about to be matched: the query probes the settings ask for
     (``OPENMNR_MATCH_DIHEDRAL``: turns and mirrors; ``OPENMNR_MATCH_TRIM``: a border trimmed),
     decoded in a child process unless ``isolate`` (default ``OPENMNR_BANKS_ISOLATE_DECODE``) is
-    off. Every caller that hashes content to match it (the match API and page, triage, the
-    takedown availability check) hashes with these, so a turned, mirrored or bordered copy of a
-    bank picture is found everywhere, or, with the settings off, nowhere.
+    off. Every caller that hashes content to match it (the match API and page, hotline and
+    industry triage, the takedown availability check) hashes with these, so a turned, mirrored or
+    bordered copy of a bank picture is found everywhere, or, with the settings off, nowhere.
 
-    ``keypoints`` adds the picture's local features, for the feature check ``match`` runs when
-    ``OPENMNR_MATCH_FEATURES`` is on (``upload_signals`` asks for them then)."""
+    ``keypoints`` (default ``OPENMNR_MATCH_FEATURES``) adds the picture's local features, for the
+    feature check ``match`` runs for an item no hash matched: every caller gets them from here, so
+    a cropped copy is found wherever the match API finds it, and with the setting off none are
+    computed anywhere."""
+    keypoints = settings.MATCH_FEATURES if keypoints is None else keypoints
     return signals.Limits(
         isolate=settings.BANKS_ISOLATE_DECODE if isolate is None else isolate,
         dihedral=settings.MATCH_DIHEDRAL,
@@ -53,7 +56,8 @@ def match_limits(isolate: bool | None = None, *, keypoints: bool = False) -> sig
 
 def hash_upload(data: bytes, *, for_matching: bool = False) -> signals.Hashes:
     """Every signal of an uploaded picture or video, by signal type name (see the module
-    docstring); ``for_matching`` adds the query probes (``match_limits``). Raises
+    docstring); ``for_matching`` adds the query probes and, with ``OPENMNR_MATCH_FEATURES``, the
+    picture's keypoints (``match_limits``). Raises
     ``openmnr.core.media.MediaError`` subclasses for content that cannot be hashed; nothing is
     stored."""
     limits = match_limits() if for_matching else signals.Limits(isolate=settings.BANKS_ISOLATE_DECODE)
@@ -65,8 +69,7 @@ def upload_signals(data: bytes) -> dict[str, signals.HashValue]:
     hash of low quality (a flat picture's PDQ matches too much to act on). With
     ``OPENMNR_MATCH_FEATURES`` on, a picture's PDQ carries its keypoints too, computed in the same
     isolated child. ``match`` takes the result as an item. Raises what ``hash_upload`` raises."""
-    limits = match_limits(keypoints=settings.MATCH_FEATURES)
-    hashes = signals.hash_content(data, limits=limits).raise_for_error()
+    hashes = signals.hash_content(data, limits=match_limits()).raise_for_error()
     return {name: hashed for name, hashed in hashes.items() if not hashed.low_quality}
 
 

@@ -138,7 +138,8 @@ def hash_probed(
     if keypoints:
         from openmnr.core.robust import features  # OpenCV, imported on first use
 
-        points = features.extract(data, keypoints, max_pixels=max_pixels).to_bytes()
+        inner = features.inner_points(keypoints)  # a query's: its inner region's too
+        points = features.extract(data, keypoints, max_pixels=max_pixels, inner=inner).to_bytes()
     return HashValue(plain.value, plain.quality, plain.low_quality, primary, extra, points)
 
 

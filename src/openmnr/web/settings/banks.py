@@ -19,8 +19,9 @@ BANKS_PDQ_RADIUS = env_int("OPENMNR_BANKS_PDQ_RADIUS", 31)
 MATCH_DIHEDRAL = env_bool("OPENMNR_MATCH_DIHEDRAL", True)
 MATCH_TRIM = env_bool("OPENMNR_MATCH_TRIM", True)
 # Local features (ORB keypoints checked by a similarity transform; openmnr.core.robust.features):
-# a picture proposed to a bank keeps its keypoints, and an upload to the match API or page that no
-# hash matched is checked against them (a linear scan: crops, frames, small rotations). Off by
+# a picture proposed to a bank keeps its keypoints, and a picture matched anywhere (match API and
+# page, hotline and industry triage, availability checks) that no hash matched is checked against
+# them (a linear scan: crops, frames, small rotations; not in bulk scans). Off by
 # default; for a hotline's own bank. The scan holds at most MATCH_FEATURES_MAX_ENTRIES entries
 # (the newest): the scan is linear, about a second per upload at the cap (docs/matching.md).
 MATCH_FEATURES = env_bool("OPENMNR_MATCH_FEATURES", False)
