@@ -33,6 +33,19 @@ def _new(server_url="http://127.0.0.1:9/api/v1/urllist/export", **changes):
     return {**data, **changes}
 
 
+def _run_queued() -> list[str]:
+    """Run the queued partner fetches as the worker would; their results, in order."""
+    from django_tasks_db.models import DBTaskResult
+
+    from openmnr.blocking import tasks
+
+    results = []
+    for row in DBTaskResult.objects.filter(task_path__endswith="fetch_partner_list").order_by("pk"):
+        results.append(tasks.fetch_partner_list.call(*row.args_kwargs["args"]))
+        row.delete()
+    return results
+
+
 def _row(page: str, partner) -> str:
     return re.search(rf'<tr id="partner-{partner.pk}">(.*?)</tr>', page, re.S).group(1)
 
@@ -87,17 +100,30 @@ def test_a_senior_analyst_sees_and_fetches_but_changes_nothing(client, make_user
 
     response = client.post(f"{PAGE}{partner.pk}/fetch/")
     assert (response.status_code, response["Location"]) == (302, PAGE)
+    assert partner_server.requests == 0, "the request only queues the fetch"
     page = client.get(PAGE).content.decode()
-    assert "hotline-b imported: 2 entries, 2 added, 0 removed." in page
-    row = _row(page, partner)
+    assert "Fetch of hotline-b queued" in page and "is queued for the worker" in _row(page, partner)
+    client.post(f"{PAGE}{partner.pk}/fetch/")
+    assert "A fetch of hotline-b is already queued." in client.get(PAGE).content.decode()
+    assert _run_queued() == ["imported: 2 entries, 2 added, 0 removed"], "queued once"
+    row = _row(client.get(PAGE).content.decode(), partner)
     assert "version 5" in row and '<td class="entries">2</td>' in row and "used here only" in row
-    assert AuditEvent.objects.filter(action="blocking.partner_import", outcome="success").count() == 1
+    assert "the last fetch" in row and "was imported" in row and "queued" not in row
+    import_event = AuditEvent.objects.get(action="blocking.partner_import", outcome="success")
+    queued = AuditEvent.objects.filter(action="blocking.partner_fetch", outcome="success")
+    assert [e.detail for e in queued] == [{"queued": True}]
+    assert import_event.actor == queued.get().actor != "system", (
+        "the import is audited under the person's name"
+    )
 
     partner_server.refuse(429, {"Retry-After": "600"})
     client.post(f"{PAGE}{partner.pk}/fetch/")
-    page = client.get(PAGE).content.decode()
-    assert "could not be imported: the partner answered 429 (too soon) and asks us to wait 600" in page
-    row = _row(page, partner)
+    assert _run_queued() == ["failed: the partner answered 429 (too soon) and asks us to wait 600 seconds"]
+    row = _row(client.get(PAGE).content.decode(), partner)
+    assert "the partner answered 429 (too soon) and asks us to wait 600" in row
+    client.post(f"{PAGE}{partner.pk}/fetch/")
+    assert "the partner asks us to wait: try again in" in client.get(PAGE).content.decode()
+    assert _run_queued() == [], "a refused fetch is not queued"
     assert "the partner asks us to wait until" in row and "1 failure in a row" in row
     assert '<td class="entries">2</td>' in row, "a failed fetch keeps the last good entries"
 

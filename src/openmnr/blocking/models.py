@@ -83,6 +83,9 @@ class PartnerList(models.Model):
     not_before = models.DateTimeField(null=True, blank=True)
     fetching_until = models.DateTimeField(null=True, blank=True, help_text="A fetch under way (a lease).")
     last_attempt_at = models.DateTimeField(null=True, blank=True)
+    fetch_queued_at = models.DateTimeField(
+        null=True, blank=True, help_text='A person\'s "fetch now", queued for the worker and not run yet.'
+    )
     last_error = models.TextField(blank=True)
     failures_in_a_row = models.PositiveIntegerField(default=0)
 

@@ -1,6 +1,6 @@
 """Staff pages for partners' URL lists: the list of lists (senior analysts and administrators), and an
 administrator's add, edit (source, key, key variable, minimum wait, licence) and remove; "fetch now"
-for both. Thin: permission, the object, one service call, then redirect (POST-redirect-GET).
+for both (queued for the worker, never run in the request). Thin: permission, the object, one service call, then redirect (POST-redirect-GET).
 
 Who may do what follows the roles (roles.py): ``fetch_partner_lists`` opens the page and fetches,
 an operational act that can only bring in what the partner signed; ``manage_partner_lists``
@@ -146,22 +146,21 @@ def partner_view(request, partner_id: int):
 @permission_required("blocking.fetch_partner_lists", raise_exception=True)
 @require_POST
 def partner_fetch_view(request, partner_id: int):
+    """Queue a fetch for the worker and answer at once (the fetch may wait 30 s on the partner)."""
     partner = _active(partner_id)
     try:
-        outcome = partner_schedule.fetch_now(partner, by=request.user, request=request)
+        queued = partner_schedule.queue_fetch(partner, by=request.user, request=request)
     except BlockingError as error:
         messages.error(request, str(error))
     else:
-        if outcome.ok:
+        if queued:
             messages.success(
-                request, _("%(name)s imported: %(what)s.") % {"name": partner.name, "what": outcome.message}
+                request,
+                _("Fetch of %(name)s queued: the worker runs it shortly; its outcome shows in the table.")
+                % {"name": partner.name},
             )
         else:
-            messages.error(
-                request,
-                _("%(name)s could not be imported: %(why)s.")
-                % {"name": partner.name, "why": outcome.message},
-            )
+            messages.info(request, _("A fetch of %(name)s is already queued.") % {"name": partner.name})
     return redirect("blocking:partners")
 
 
