@@ -27,7 +27,7 @@ from openmnr.accounts.stepup import has_recent_second_factor, step_up_redirect, 
 
 from .errors import BlockingError
 from .models import PartnerList
-from .services import partner_schedule, partners
+from .services import partner_schedule, partner_upload, partners
 
 
 class PartnerSourceForm(forms.Form):
@@ -161,6 +161,39 @@ def partner_fetch_view(request, partner_id: int):
             )
         else:
             messages.info(request, _("A fetch of %(name)s is already queued.") % {"name": partner.name})
+    return redirect("blocking:partners")
+
+
+class PartnerUploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("The partner's list file"))
+
+
+@permission_required("blocking.manage_partner_lists", raise_exception=True)
+@require_POST
+@step_up_required
+def partner_upload_view(request, partner_id: int):
+    """An administrator uploads the list of a partner without an endpoint (partner_upload.py)."""
+    partner = _active(partner_id)
+    form = PartnerUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose the partner's list file to upload."))
+        return redirect("blocking:partners")
+    try:
+        counts = partner_upload.import_upload(
+            partner, form.cleaned_data["file"], by=request.user, request=request
+        )
+    except BlockingError as error:
+        messages.error(
+            request, _("%(name)s: the file is refused: %(why)s.") % {"name": partner.name, "why": error}
+        )
+        for number, why in getattr(error, "lines", ())[1:]:
+            messages.error(request, _("Line %(number)s: %(why)s") % {"number": number, "why": why})
+    else:
+        messages.success(
+            request,
+            _("%(name)s imported: %(count)s entries, %(added)s added, %(removed)s removed.")
+            % {"name": partner.name, **counts},
+        )
     return redirect("blocking:partners")
 
 
