@@ -90,7 +90,7 @@ def test_the_fast_lookup_answers_what_hashing_every_expression_answers(urls, lis
         expected = _answer(lookup.reference, url)
         event("listed" if expected not in ([], InvalidURL) else "not listed")
         assert _answer(lookup.candidates, url) == expected, url
-    event("a key was cached" if lookup._cache else "no key cached")
+    event("a key was cached" if lookup._clean else "no key cached")
 
 
 def test_a_directory_listed_after_its_key_was_cached_is_found_after_the_update():

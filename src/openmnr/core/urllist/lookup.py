@@ -78,6 +78,8 @@ def _host_suffixes(data: bytes) -> tuple[bytes, ...]:
 
 def _directories(directory: bytes) -> tuple[bytes, ...]:
     """The root and up to three directories below it of a path that ends with ``/``."""
+    if directory.count(b"/") == 2:  # the root and one directory: the commonest case
+        return (b"/", directory)
     found = []
     end = 0
     for _ in range(4):
@@ -94,8 +96,7 @@ class PrefixLookup:
     def __init__(self, prefixes, *, cache_size: int = DEFAULT_CACHE_SIZE):
         self.prefixes = {bytes(p[:4]) for p in prefixes}
         self.cache_size = cache_size
-        self._cache: dict[str, tuple[bytes, ...]] = {}
-        self._hosts: dict[str, tuple[bytes, ...]] = {}  # valid hosts and their suffixes, list or not
+        self._clean: set[str] = set()  # keys (host + directory) whose directory expressions are unlisted
 
     def listed(self, expressions) -> bool:
         """Whether any of these expressions (bytes) has a listed prefix. One chain of C calls
@@ -141,36 +142,35 @@ class PrefixLookup:
             return self.reference(url)  # the case form drops a parameter: a second set of expressions
         last = url.rfind("/", host_end, path_end - 1)  # the URL's directory, never the path itself
         key = url[start : last + 1] if last >= 0 else url[start:host_end]
-        hosts = self._cache.get(key)
-        if hosts is not None:  # the directories are known to be unlisted: the exact path is left
-            if self.prefixes.isdisjoint(
-                map(_first4, map(_digest, map(_sha256, [h + p for h in hosts for p in exact])))
-            ):
-                return []
+        name = data[start:host_end]
+        clean = self._clean
+        if key in clean:  # a valid host whose directories are known to be unlisted: the exact path is left
+            paths = exact
+        elif _HOST(url, start, host_end) is None:
             return self.reference(url)
-        host = url[start:host_end]
-        hosts = self._hosts.get(host)
-        if hosts is None:
-            if _HOST(host) is None:
-                return self.reference(url)
-            hosts = _host_suffixes(data[start:host_end])
-            if len(self._hosts) >= self.cache_size:
-                self._hosts.clear()
-            self._hosts[host] = hosts
-        if last > host_end:
-            paths = exact + _directories(data[host_end : last + 1])
+        elif last < 0:
+            paths = exact
         elif last == host_end:
             paths = (*exact, b"/")
         else:
-            paths = exact
-        if self.prefixes.isdisjoint(
+            paths = exact + _directories(data[host_end : last + 1])
+        dots = name.count(b".")
+        hosts = (
+            (name,)
+            if dots < 2
+            else (name, name[name.find(b".") + 1 :])
+            if dots == 2
+            else _host_suffixes(name)
+        )
+        if not self.prefixes.isdisjoint(
             map(_first4, map(_digest, map(_sha256, [h + p for h in hosts for p in paths])))
         ):
-            if len(self._cache) >= self.cache_size:
-                self._cache.clear()
-            self._cache[key] = hosts
-            return []
-        return self.reference(url)  # not cached: the next URL of the key looks again
+            return self.reference(url)  # a prefix hit: the reference decides (the key stays out of the cache)
+        if paths is not exact:
+            if len(clean) >= self.cache_size:
+                clean.clear()
+            clean.add(key)
+        return []
 
 
 def local_many(lookup: PrefixLookup, urls) -> list[list[tuple[str, bytes]] | None]:
