@@ -51,10 +51,6 @@ DEFAULT_CACHE_SIZE = 65_536
 #: numeric address), no empty label, port or user information (the same as ``expressions._CANONICAL``).
 _HOST = re.compile(r"(?:[a-z0-9_-]+\.)*[a-z][a-z0-9_-]*").fullmatch
 
-#: What the fast path leaves to the reference anywhere in the URL: a byte the canonicaliser escapes
-#: or a fragment (a host holding one fails ``_HOST`` anyway, so the whole URL can be searched).
-_ODD = re.compile(r"[ #%\\]").search
-
 _tracking = _TRACKING.search
 _sha256 = hashlib.sha256
 _digest = type(_sha256()).digest
@@ -128,7 +124,7 @@ class PrefixLookup:
         mark = url.find("?", start)
         if host_end < 0 or 0 <= mark < host_end:  # no path: rare enough for the reference
             return self.reference(url)
-        if not url.isprintable() or _ODD(url) is not None:
+        if not url.isprintable() or " " in url or "%" in url or "#" in url or "\\" in url:
             return self.reference(url)  # a byte to escape, or a fragment
         path_end = len(url) if mark < 0 else mark
         if url.find("//", host_end, path_end) >= 0 or url.find("/.", host_end, path_end) >= 0:
