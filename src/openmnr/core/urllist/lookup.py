@@ -90,14 +90,18 @@ class PrefixLookup:
     """The listed prefixes (first four bytes) and the per-key cache of directory answers."""
 
     def __init__(self, prefixes, *, cache_size: int = DEFAULT_CACHE_SIZE):
-        self.prefixes = {bytes(p[:4]) for p in prefixes}
+        # A dict with None values, not a set: a dict holding only bytes and None is untracked by
+        # the garbage collector, so its million entries are never walked by a full collection
+        # (a set always is: 30% of a batch's time once results are kept). Same lookup cost.
+        self.prefixes = dict.fromkeys(bytes(p[:4]) for p in prefixes)
+        self._listed = self.prefixes.keys()
         self.cache_size = cache_size
         self._clean: set[str] = set()  # keys (host + directory) whose directory expressions are unlisted
 
     def listed(self, expressions) -> bool:
         """Whether any of these expressions (bytes) has a listed prefix. One chain of C calls
         (SHA-256, digest, slice, set test), no interpreter step per expression."""
-        return not self.prefixes.isdisjoint(map(_first4, map(_digest, map(_sha256, expressions))))
+        return not self._listed.isdisjoint(map(_first4, map(_digest, map(_sha256, expressions))))
 
     def reference(self, url: str | bytes) -> list[tuple[str, bytes]]:
         """Every expression of ``url`` hashed in order, keeping those with a listed prefix: the
@@ -158,7 +162,7 @@ class PrefixLookup:
             if dots == 2
             else _host_suffixes(name)
         )
-        if not self.prefixes.isdisjoint(
+        if not self._listed.isdisjoint(
             map(_first4, map(_digest, map(_sha256, [h + p for h in hosts for p in paths])))
         ):
             return self.reference(url)  # a prefix hit: the reference decides (the key stays out of the cache)
