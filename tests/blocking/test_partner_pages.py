@@ -208,10 +208,10 @@ def test_the_page_is_translated(client, make_user):
     assert "Listas de URLs dos parceiros" in page and "Adicionar a lista de um parceiro" in page
 
 
-def _upload(client, partner, content: bytes, name="list.txt"):
+def _upload(client, partner, content: bytes, name="list.txt", **headers):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return client.post(f"{PAGE}{partner.pk}/upload/", {"file": SimpleUploadedFile(name, content)})
+    return client.post(f"{PAGE}{partner.pk}/upload/", {"file": SimpleUploadedFile(name, content)}, **headers)
 
 
 def test_an_administrator_uploads_a_partners_plain_list_and_a_bad_file_changes_nothing(client, make_user):
@@ -293,3 +293,14 @@ def test_a_partner_openmnrs_signed_export_is_uploaded_when_its_endpoint_cannot_b
     _upload(client, partner, json.dumps(listformat.sign(payload, PARTNER_KEY)).encode(), "export.json")
     assert "hotline-c imported: 1 entries, 1 added, 0 removed." in client.get(PAGE).content.decode()
     assert list(partner.entries.values_list("expression", flat=True)) == ["bad.example/gallery/"]
+
+
+def test_the_upload_and_the_queued_fetch_are_translated(client, make_user):
+    admin = make_user("administrator")
+    partner = partners.register("vendor", "file", redistribute=True, by=admin)
+    sign_in_client(client, admin)
+    _upload(client, partner, b"https://bad.example/1\n", HTTP_ACCEPT_LANGUAGE="pt-br")
+    page = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    assert (
+        "Arquivo da lista (uma URL ou SHA-256 por linha)" in page and "vendor importada: 1 entradas" in page
+    )
