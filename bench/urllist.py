@@ -211,7 +211,9 @@ def main() -> None:
     lookup, lookup_bytes = measure_memory(lambda: PrefixLookup([bytes(bytearray(p)) for p in prefixes]))
     index, array_bytes = measure_memory(lambda: PrefixIndex(prefixes))
     note("memory, set of full SHA-256 (anchor)", f"{full_bytes / 2**20:.1f}", "MiB")
-    note("memory, 4-byte prefixes in a dict (the client's PrefixLookup)", f"{lookup_bytes / 2**20:.1f}", "MiB")
+    note(
+        "memory, 4-byte prefixes in a dict (the client's PrefixLookup)", f"{lookup_bytes / 2**20:.1f}", "MiB"
+    )
     note("memory, sorted numpy uint32 array", f"{array_bytes / 2**20:.1f}", "MiB")
 
     # Checks: 1% listed, 99% not, hashes computed beforehand.

@@ -7,7 +7,7 @@ filter keeps the prefixes, checks URLs locally, and confirms a hit with the serv
     client.check_many(urls)    # the same for a batch; only prefix hits reach the server
 
 The local test is the hot path (every URL a proxy sees): ``lookup.PrefixLookup`` holds the
-prefixes in a Python set (``PrefixIndex``, a sorted numpy array, takes a fraction of the memory and
+prefixes in a dict that the garbage collector never walks (``PrefixIndex``, a sorted numpy array, takes a fraction of the memory and
 is what ``bench/urllist.py`` compares it with) and caches the answers for a host's directories, and
 a client made with ``processes=2`` splits long batches between itself and a worker process
 (started by the fork server, never a fork of the client). Only a hit goes to

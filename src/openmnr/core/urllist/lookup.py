@@ -16,10 +16,11 @@ answer with less work, by two observations:
    times the path prefixes: the exact path (with and without the query), and up to four directories
    (``/``, ``/a/``, ``/a/b/``, ``/a/b/c/``). The directory expressions depend only on the host and
    the URL's directory, so the answer for them is cached under ``host + directory`` (the *key*).
-   A cached key costs one dictionary lookup instead of (suffixes x directories) SHA-256 calls; what
+   A cached key costs one set lookup instead of (suffixes x directories) SHA-256 calls; what
    is left is the exact path's 1-2 expressions per host suffix.
 
-The cache holds, per key, the host suffixes (as bytes, ready to hash), and holds them only once a
+The cache is a set of keys (the host suffixes are cut again from the URL on a hit, cheaper than
+keeping a tuple of them alive per key), and holds a key only once a
 URL of the key was hashed whole without a prefix hit: a key whose directory expressions fall in a
 listed bucket is never cached. Any prefix hit sends the URL through the reference computation
 (``url_expressions``, hashing every expression in order), so the candidates and their order are
