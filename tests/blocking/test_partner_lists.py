@@ -208,3 +208,40 @@ def test_capability_16_counts_the_partner_lists_in_use_at_the_end_of_the_period(
     assert compute("blocking.partner_lists", *month).value == 1
     last_year = (today - timedelta(days=400), today - timedelta(days=370))
     assert compute("blocking.partner_lists", *last_year).value == 0, "registered after that period"
+
+
+def test_our_export_is_paced_per_key_with_429_and_retry_after(client, make_user, settings, tmp_path):
+    """A partner key asking for the export again before the minimum wait gets 429 and nothing else,
+    on its own clock (a licensee's snapshot does not count against it), and the refusal is no
+    download in the audit log."""
+    from datetime import timedelta
+
+    from django.db.models import F
+
+    from openmnr.accounts import apikeys
+    from openmnr.blocking.models import LicenseeDownload
+    from openmnr.hotline import services as hotline
+
+    settings.DEBUG, settings.VAR_DIR = True, tmp_path
+    hotline.file_demo_report("https://files.example/album/1.jpg", "test")
+    services.publish()
+    _, key = apikeys.create_api_key(
+        owner=make_user("partner_hotline"), name="hotline-b", scopes=["blocking.download_partner_export"]
+    )
+    _, other = apikeys.create_api_key(
+        owner=make_user("partner_hotline"), name="hotline-c", scopes=["blocking.download_partner_export"]
+    )
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    assert client.get("/api/v1/urllist/export", **auth).status_code == 200
+    again = client.get("/api/v1/urllist/export", **auth)
+    assert again.status_code == 429 and again.json()["error"] == "too_soon"
+    assert 0 < int(again["Retry-After"]) <= settings.BLOCKING_MIN_WAIT_SECONDS
+    assert "files.example" not in again.content.decode()
+    other_auth = {"HTTP_AUTHORIZATION": f"Bearer {other}"}
+    assert client.get("/api/v1/urllist/export", **other_auth).status_code == 200, "per key"
+    downloads = AuditEvent.objects.filter(action="blocking.list_download", detail__kind="export")
+    assert downloads.count() == 2, "a refused request is no download"
+    LicenseeDownload.objects.update(
+        last_export_at=F("last_export_at") - timedelta(seconds=settings.BLOCKING_MIN_WAIT_SECONDS)
+    )
+    assert client.get("/api/v1/urllist/export", **auth).status_code == 200

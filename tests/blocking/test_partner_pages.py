@@ -33,6 +33,19 @@ def _new(server_url="http://127.0.0.1:9/api/v1/urllist/export", **changes):
     return {**data, **changes}
 
 
+def _run_queued() -> list[str]:
+    """Run the queued partner fetches as the worker would; their results, in order."""
+    from django_tasks_db.models import DBTaskResult
+
+    from openmnr.blocking import tasks
+
+    results = []
+    for row in DBTaskResult.objects.filter(task_path__endswith="fetch_partner_list").order_by("pk"):
+        results.append(tasks.fetch_partner_list.call(*row.args_kwargs["args"]))
+        row.delete()
+    return results
+
+
 def _row(page: str, partner) -> str:
     return re.search(rf'<tr id="partner-{partner.pk}">(.*?)</tr>', page, re.S).group(1)
 
@@ -87,17 +100,30 @@ def test_a_senior_analyst_sees_and_fetches_but_changes_nothing(client, make_user
 
     response = client.post(f"{PAGE}{partner.pk}/fetch/")
     assert (response.status_code, response["Location"]) == (302, PAGE)
+    assert partner_server.requests == 0, "the request only queues the fetch"
     page = client.get(PAGE).content.decode()
-    assert "hotline-b imported: 2 entries, 2 added, 0 removed." in page
-    row = _row(page, partner)
+    assert "Fetch of hotline-b queued" in page and "is queued for the worker" in _row(page, partner)
+    client.post(f"{PAGE}{partner.pk}/fetch/")
+    assert "A fetch of hotline-b is already queued." in client.get(PAGE).content.decode()
+    assert _run_queued() == ["imported: 2 entries, 2 added, 0 removed"], "queued once"
+    row = _row(client.get(PAGE).content.decode(), partner)
     assert "version 5" in row and '<td class="entries">2</td>' in row and "used here only" in row
-    assert AuditEvent.objects.filter(action="blocking.partner_import", outcome="success").count() == 1
+    assert "the last fetch" in row and "was imported" in row and "queued" not in row
+    import_event = AuditEvent.objects.get(action="blocking.partner_import", outcome="success")
+    queued = AuditEvent.objects.filter(action="blocking.partner_fetch", outcome="success")
+    assert [e.detail for e in queued] == [{"queued": True}]
+    assert import_event.actor == queued.get().actor != "system", (
+        "the import is audited under the person's name"
+    )
 
     partner_server.refuse(429, {"Retry-After": "600"})
     client.post(f"{PAGE}{partner.pk}/fetch/")
-    page = client.get(PAGE).content.decode()
-    assert "could not be imported: the partner answered 429 (too soon) and asks us to wait 600" in page
-    row = _row(page, partner)
+    assert _run_queued() == ["failed: the partner answered 429 (too soon) and asks us to wait 600 seconds"]
+    row = _row(client.get(PAGE).content.decode(), partner)
+    assert "the partner answered 429 (too soon) and asks us to wait 600" in row
+    client.post(f"{PAGE}{partner.pk}/fetch/")
+    assert "the partner asks us to wait: try again in" in client.get(PAGE).content.decode()
+    assert _run_queued() == [], "a refused fetch is not queued"
     assert "the partner asks us to wait until" in row and "1 failure in a row" in row
     assert '<td class="entries">2</td>' in row, "a failed fetch keeps the last good entries"
 
@@ -180,3 +206,101 @@ def test_the_page_is_translated(client, make_user):
     sign_in_client(client, make_user("administrator"))
     page = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
     assert "Listas de URLs dos parceiros" in page and "Adicionar a lista de um parceiro" in page
+
+
+def _upload(client, partner, content: bytes, name="list.txt", **headers):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(f"{PAGE}{partner.pk}/upload/", {"file": SimpleUploadedFile(name, content)}, **headers)
+
+
+def test_an_administrator_uploads_a_partners_plain_list_and_a_bad_file_changes_nothing(client, make_user):
+    admin = make_user("administrator")
+    partner = partners.register("vendor", "file", redistribute=True, by=admin)
+    sign_in_client(client, admin)
+    assert f'action="/staff/blocking/partners/{partner.pk}/upload/"' in client.get(PAGE).content.decode()
+
+    response = _upload(client, partner, b"# vendor, 2026-12-03\nhttps://bad.example/1\n" + b"ab" * 32 + b"\n")
+    assert (response.status_code, response["Location"]) == (302, PAGE)
+    page = client.get(PAGE).content.decode()
+    assert "vendor imported: 2 entries, 2 added, 0 removed." in page
+    event = AuditEvent.objects.get(action="blocking.partner_import", outcome="success")
+    assert event.detail == {"from": "upload", "version": 1, "count": 2, "added": 2, "removed": 0}
+
+    _upload(client, partner, b"https://good.example/\nftp://bad.example/\nok.example/\nhttp://\n")
+    page = client.get(PAGE).content.decode()
+    assert "the file is refused: 2 bad line(s), nothing imported: line 2 is neither" in page
+    assert "Line 4:" in page, "every bad line is named"
+    assert set(partner.entries.values_list("expression", flat=True)) == {"bad.example/1", ""}, (
+        "nothing half stored"
+    )
+
+    _upload(client, partner, b"\xff\xfe not text")
+    assert "the file is not UTF-8 text" in client.get(PAGE).content.decode()
+    _upload(client, partner, b'{"payload": {}}')
+    assert "not a signed export" in client.get(PAGE).content.decode()
+    refused = AuditEvent.objects.filter(action="blocking.partner_import", outcome="failure")
+    assert [e.detail["reason"] for e in refused] == ["BadLines", "InvalidInput", "InvalidInput"]
+    assert partner.entries.count() == 2
+
+
+def test_an_upload_is_size_capped_and_an_administrators_change(client, make_user, monkeypatch):
+    from openmnr.blocking.services import partner_upload
+
+    admin = make_user("administrator")
+    partner = partners.register("vendor", "file", redistribute=True, by=admin)
+    monkeypatch.setattr(partner_upload, "MAX_UPLOAD_BYTES", 64)
+    sign_in_client(client, admin)
+    _upload(client, partner, b"https://bad.example/1\n" * 4)
+    assert "the file is larger than" in client.get(PAGE).content.decode()
+    assert not partner.entries.exists()
+
+    sign_in_client(client, make_user("senior_analyst"))
+    assert _upload(client, partner, b"https://bad.example/1\n").status_code == 403
+    sign_in_client(client, admin)
+    session = client.session
+    session[STEP_UP_KEY] = time.time() - 3600
+    session.save()
+    assert _upload(client, partner, b"https://bad.example/1\n")["Location"].startswith("/accounts/step-up/")
+    assert not partner.entries.exists()
+
+
+def test_a_partner_openmnrs_signed_export_is_uploaded_when_its_endpoint_cannot_be_reached(client, make_user):
+    import json
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from blocking.partner_server import PARTNER_KEY
+    from openmnr.core.urllist import listformat
+
+    admin = make_user("administrator")
+    partner = partners.register(
+        "hotline-c",
+        "openmnr",
+        redistribute=False,
+        source_url="http://127.0.0.1:9/api/v1/urllist/export",
+        public_key_pem=PARTNER_PEM,
+        by=admin,
+    )
+    sign_in_client(client, admin)
+    payload = listformat.export_payload("partner-urls", 3, ["bad.example/gallery/"], generated_at="t")
+    forged = json.dumps(listformat.sign(payload, Ed25519PrivateKey.generate())).encode()
+    _upload(client, partner, forged, "export.json")
+    assert "the file is refused: the partner&#x27;s export is refused" in client.get(PAGE).content.decode()
+    assert not partner.entries.exists()
+    _upload(client, partner, b"https://bad.example/1\n")
+    assert "uploaded as its signed export" in client.get(PAGE).content.decode()
+    _upload(client, partner, json.dumps(listformat.sign(payload, PARTNER_KEY)).encode(), "export.json")
+    assert "hotline-c imported: 1 entries, 1 added, 0 removed." in client.get(PAGE).content.decode()
+    assert list(partner.entries.values_list("expression", flat=True)) == ["bad.example/gallery/"]
+
+
+def test_the_upload_and_the_queued_fetch_are_translated(client, make_user):
+    admin = make_user("administrator")
+    partner = partners.register("vendor", "file", redistribute=True, by=admin)
+    sign_in_client(client, admin)
+    _upload(client, partner, b"https://bad.example/1\n", HTTP_ACCEPT_LANGUAGE="pt-br")
+    page = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    assert (
+        "Arquivo da lista (uma URL ou SHA-256 por linha)" in page and "vendor importada: 1 entradas" in page
+    )

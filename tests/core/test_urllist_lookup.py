@@ -3,6 +3,8 @@ expression of ``url_expressions`` answers, whatever the URL, the list and the st
 new list is never answered from the old list's cache; a batch over two processes answers as one."""
 
 import hashlib
+import threading
+import warnings
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import event, given, settings
@@ -88,7 +90,7 @@ def test_the_fast_lookup_answers_what_hashing_every_expression_answers(urls, lis
         expected = _answer(lookup.reference, url)
         event("listed" if expected not in ([], InvalidURL) else "not listed")
         assert _answer(lookup.candidates, url) == expected, url
-    event("a key was cached" if lookup._cache else "no key cached")
+    event("a key was cached" if lookup._clean else "no key cached")
 
 
 def test_a_directory_listed_after_its_key_was_cached_is_found_after_the_update():
@@ -140,3 +142,25 @@ def test_a_long_batch_over_two_processes_answers_as_one_process_does():
     alone = local_many(PrefixLookup(state.prefixes), urls)
     assert together == alone
     assert together[5] is None and together[PARALLEL_BATCH + 7] and together[2]
+
+
+def test_the_pool_starts_its_workers_without_forking_a_process_that_runs_threads():
+    """Python warns (DeprecationWarning) when a multi-threaded process forks; a proxy runs threads,
+    so the pool must start its workers by a fork server or spawn, with the list sent as bytes."""
+    urls = [f"https://site{n % 50}.example/d/page{n}.html" for n in range(PARALLEL_BATCH)]
+    listed = ["site7.example/d/"]
+    state = listformat.ListState("x", 4, 1, sorted(_prefix(e) for e in listed), 1, "")
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    client = UrlListClient(None, None, state=state, processes=2)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            found = client.local_many(urls)
+    finally:
+        client.close()
+        stop.set()
+        thread.join()
+    assert not [w for w in caught if "fork()" in str(w.message)]
+    assert [bool(f) for f in found] == [n % 50 == 7 for n in range(PARALLEL_BATCH)]

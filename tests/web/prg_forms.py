@@ -250,6 +250,41 @@ def _edit_partner_list(w):
     )
 
 
+@form("blocking:partner-upload")
+def _upload_partner_list(w):
+    upload = io.BytesIO(b"https://bad.example/1\n")
+    upload.name = "list.txt"
+    partner = _partner_list(w)
+    return Post(
+        w.make_user("administrator"),
+        f"/staff/blocking/partners/{partner.pk}/upload/",
+        {"file": upload},
+        audited("blocking.partner_import", outcome="success"),
+    )
+
+
+@form("blocking:partner-fetch")
+def _fetch_partner_list(w):
+    from django_tasks_db.models import DBTaskResult
+
+    from blocking.partner_server import PARTNER_PEM
+    from openmnr.blocking.services import partners
+
+    partner = partners.register(
+        "hotline-b",
+        "openmnr",
+        redistribute=False,
+        source_url="http://127.0.0.1:9/api/v1/urllist/export",
+        public_key_pem=PARTNER_PEM,
+        by=w.make_user("administrator"),
+    )
+    return Post(
+        w.make_user("senior_analyst"),
+        f"/staff/blocking/partners/{partner.pk}/fetch/",
+        once=DBTaskResult.objects.filter(task_path__endswith="fetch_partner_list").count,
+    )
+
+
 @form("blocking:partner-remove")
 def _remove_partner_list(w):
     partner = _partner_list(w)

@@ -49,7 +49,6 @@ COVERED_BY = {
     "survivors:propose": "tests/survivors/test_review.py (a self-reported picture proposed to the bank)",
     "survivors:close": "tests/survivors/test_cases.py (a senior analyst closes a case)",
     "assessment:import-results": "tests/assessment/test_comparison.py (a signed package imported)",
-    "blocking:partner-fetch": "tests/blocking/test_partner_pages.py::test_a_senior_analyst_sees_and_fetches_but_changes_nothing (a partner on 127.0.0.1)",
     "banks:propose-picture": "tests/banks/test_feature_matching.py::test_a_picture_proposed_on_the_bank_page_keeps_its_keypoints",
 }
 

@@ -10,7 +10,7 @@
     GET  /keywords                         the active keywords, signed
 
 Refusals are 400 with the reason (never an entry), 403 without the permission, 429 with
-Retry-After for a snapshot or diff asked for before the list's minimum wait has passed.
+Retry-After for a snapshot, diff or export asked for before the list's minimum wait has passed.
 """
 
 from django.conf import settings
@@ -106,7 +106,7 @@ def public_key(request):
 
 @router.get(
     "/urllist/export",
-    response={200: dict, **errors(400, 404, 503)},
+    response={200: dict, **errors(400, 404, 429, 503)},
     summary="Our cases' entries as a signed export for a partner OpenMNR (partner hotlines)",
 )
 def export(request):

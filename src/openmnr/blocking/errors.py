@@ -30,6 +30,21 @@ class InvalidInput(BlockingError):
     """A value that cannot be accepted: a bad prefix, element, version, term or language."""
 
 
+class BadLines(InvalidInput):
+    """A partner's plain list with lines that are neither a web address nor a SHA-256: each as
+    (line number, reason) in ``lines`` (the first ``SHOWN``); nothing of the file is kept."""
+
+    SHOWN = 20
+
+    def __init__(self, lines: list[tuple[int, str]], total: int):
+        self.lines, self.total = lines[: self.SHOWN], total
+        first = "; ".join(
+            f"line {n} is neither a web address nor a SHA-256: {why}" for n, why in self.lines[:3]
+        )
+        more = f" (and {total - 3} more)" if total > 3 else ""
+        super().__init__(f"{total} bad line(s), nothing imported: {first}{more}")
+
+
 class TooSoon(BlockingError):
     """A list update asked for before the list's minimum wait has passed."""
 

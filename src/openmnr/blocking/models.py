@@ -83,6 +83,9 @@ class PartnerList(models.Model):
     not_before = models.DateTimeField(null=True, blank=True)
     fetching_until = models.DateTimeField(null=True, blank=True, help_text="A fetch under way (a lease).")
     last_attempt_at = models.DateTimeField(null=True, blank=True)
+    fetch_queued_at = models.DateTimeField(
+        null=True, blank=True, help_text='A person\'s "fetch now", queued for the worker and not run yet.'
+    )
     last_error = models.TextField(blank=True)
     failures_in_a_row = models.PositiveIntegerField(default=0)
 
@@ -215,12 +218,15 @@ class DeterrenceCount(models.Model):
 
 
 class LicenseeDownload(models.Model):
-    """When a licensee's key last received a snapshot or diff: what the minimum wait is counted from.
+    """When a key last received a snapshot or diff (``last_at``), and our export for partner
+    hotlines (``last_export_at``): what each minimum wait is counted from. Two clocks, so a key
+    that holds both roles is paced on each document as either role alone would be.
 
     One row per key, overwritten: the audit log keeps the history, this row only the last time."""
 
     api_key = models.OneToOneField("accounts.ApiKey", on_delete=models.CASCADE, related_name="+")
-    last_at = models.DateTimeField()
+    last_at = models.DateTimeField(null=True)
+    last_export_at = models.DateTimeField(null=True)
     last_kind = models.CharField(max_length=10)
 
     class Meta:

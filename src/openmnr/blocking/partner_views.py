@@ -1,6 +1,6 @@
 """Staff pages for partners' URL lists: the list of lists (senior analysts and administrators), and an
 administrator's add, edit (source, key, key variable, minimum wait, licence) and remove; "fetch now"
-for both. Thin: permission, the object, one service call, then redirect (POST-redirect-GET).
+for both (queued for the worker, never run in the request). Thin: permission, the object, one service call, then redirect (POST-redirect-GET).
 
 Who may do what follows the roles (roles.py): ``fetch_partner_lists`` opens the page and fetches,
 an operational act that can only bring in what the partner signed; ``manage_partner_lists``
@@ -27,7 +27,7 @@ from openmnr.accounts.stepup import has_recent_second_factor, step_up_redirect, 
 
 from .errors import BlockingError
 from .models import PartnerList
-from .services import partner_schedule, partners
+from .services import partner_schedule, partner_upload, partners
 
 
 class PartnerSourceForm(forms.Form):
@@ -146,22 +146,54 @@ def partner_view(request, partner_id: int):
 @permission_required("blocking.fetch_partner_lists", raise_exception=True)
 @require_POST
 def partner_fetch_view(request, partner_id: int):
+    """Queue a fetch for the worker and answer at once (the fetch may wait 30 s on the partner)."""
     partner = _active(partner_id)
     try:
-        outcome = partner_schedule.fetch_now(partner, by=request.user, request=request)
+        queued = partner_schedule.queue_fetch(partner, by=request.user, request=request)
     except BlockingError as error:
         messages.error(request, str(error))
     else:
-        if outcome.ok:
+        if queued:
             messages.success(
-                request, _("%(name)s imported: %(what)s.") % {"name": partner.name, "what": outcome.message}
+                request,
+                _("Fetch of %(name)s queued: the worker runs it shortly; its outcome shows in the table.")
+                % {"name": partner.name},
             )
         else:
-            messages.error(
-                request,
-                _("%(name)s could not be imported: %(why)s.")
-                % {"name": partner.name, "why": outcome.message},
-            )
+            messages.info(request, _("A fetch of %(name)s is already queued.") % {"name": partner.name})
+    return redirect("blocking:partners")
+
+
+class PartnerUploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("The partner's list file"))
+
+
+@permission_required("blocking.manage_partner_lists", raise_exception=True)
+@require_POST
+@step_up_required
+def partner_upload_view(request, partner_id: int):
+    """An administrator uploads the list of a partner without an endpoint (partner_upload.py)."""
+    partner = _active(partner_id)
+    form = PartnerUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose the partner's list file to upload."))
+        return redirect("blocking:partners")
+    try:
+        counts = partner_upload.import_upload(
+            partner, form.cleaned_data["file"], by=request.user, request=request
+        )
+    except BlockingError as error:
+        messages.error(
+            request, _("%(name)s: the file is refused: %(why)s.") % {"name": partner.name, "why": error}
+        )
+        for number, why in getattr(error, "lines", ())[1:]:
+            messages.error(request, _("Line %(number)s: %(why)s") % {"number": number, "why": why})
+    else:
+        messages.success(
+            request,
+            _("%(name)s imported: %(count)s entries, %(added)s added, %(removed)s removed.")
+            % {"name": partner.name, **counts},
+        )
     return redirect("blocking:partners")
 
 

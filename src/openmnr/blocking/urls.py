@@ -27,6 +27,11 @@ urlpatterns = [
         name="partner-fetch",
     ),
     path(
+        "staff/blocking/partners/<int:partner_id>/upload/",
+        partner_views.partner_upload_view,
+        name="partner-upload",
+    ),
+    path(
         "staff/blocking/partners/<int:partner_id>/remove/",
         partner_views.partner_remove_view,
         name="partner-remove",

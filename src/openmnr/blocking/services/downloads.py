@@ -10,7 +10,9 @@ before ``BLOCKING_MIN_WAIT_SECONDS`` have passed since its last download gets ``
 Retry-After) and nothing else, so a misbehaving resolver cannot turn the list into a lookup of
 what changed minute by minute, nor load the server. One exception keeps an honest client whole: a
 snapshot right after a diff (the client's recovery when a diff does not apply). That allows at most
-two documents per wait. Staff sessions (people looking, not machines) are not paced.
+two documents per wait. Our export for partner hotlines (``export``) is paced the same way on a
+clock of its own (``LicenseeDownload.last_export_at``). Staff sessions (people looking, not
+machines) are not paced.
 """
 
 import math
@@ -82,18 +84,25 @@ def _pace(request, kind: str, now) -> None:
     key = getattr(request, "api_key", None)
     if key is None:
         return
-    row, created = LicenseeDownload.objects.select_for_update().get_or_create(
-        api_key=key, defaults={"last_at": now, "last_kind": kind}
-    )
-    if created:
+    row, _ = LicenseeDownload.objects.select_for_update().get_or_create(api_key=key)
+    if kind == "export":  # partner hotlines: a clock of its own, no recovery exception
+        _wait(row.last_export_at, now, recovering=False)
+        row.last_export_at = now
+        row.save(update_fields=["last_export_at"])
         return
-    wait = settings.BLOCKING_MIN_WAIT_SECONDS - (now - row.last_at).total_seconds()
-    recovering = kind == "snapshot" and row.last_kind == "diff"
-    if wait > 0 and not recovering:
-        seconds = max(1, math.ceil(wait))
-        raise TooSoon(f"the list's minimum wait has not passed: ask again in {seconds} seconds", seconds)
+    _wait(row.last_at, now, recovering=kind == "snapshot" and row.last_kind == "diff")
     row.last_at, row.last_kind = now, kind
     row.save(update_fields=["last_at", "last_kind"])
+
+
+def _wait(last, now, *, recovering: bool) -> None:
+    """TooSoon when ``BLOCKING_MIN_WAIT_SECONDS`` have not passed since ``last`` (None: never)."""
+    if last is None or recovering:
+        return
+    wait = settings.BLOCKING_MIN_WAIT_SECONDS - (now - last).total_seconds()
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        raise TooSoon(f"the list's minimum wait has not passed: ask again in {seconds} seconds", seconds)
 
 
 @transaction.atomic
@@ -128,11 +137,15 @@ def diff(from_version: int, *, request=None, now=None) -> dict:
     return document
 
 
-def export(*, request=None) -> dict:
+@transaction.atomic
+def export(*, request=None, now=None) -> dict:
     """Our own entries (from hotline cases, never a partner's) at the latest version, as a signed
     export a partner OpenMNR imports (``partners.import_document``). Expressions in the clear: for
-    partner hotlines under agreement (permission ``download_partner_export``), never licensees."""
+    partner hotlines under agreement (permission ``download_partner_export``), never licensees.
+    Paced per key as snapshots are (``BLOCKING_MIN_WAIT_SECONDS``, its own clock): a partner that
+    asks sooner gets TooSoon (429 with Retry-After), which a partner OpenMNR honours."""
     version = _current()
+    _pace(request, "export", now or timezone.now())
     expressions = ListEntry.objects.filter(
         added_version__lte=version.version, removed_version__isnull=True, source=Source.CASE
     ).values_list("expression", flat=True)

@@ -1,7 +1,9 @@
 """Fetching partners' signed exports on a schedule: the worker's clock, and "fetch now" on the page.
 
     clock_job(now=None)                   the clock, every minute: fetch every partner list due
-    fetch_now(partner, by=, request=)     a person's fetch, under the same rules
+    queue_fetch(partner, by=, request=)   a person's "fetch now": checked, audited, queued for the
+                                          worker (tasks.fetch_partner_list), answered at once
+    fetch_now(partner, by=, request=)     a person's fetch, under the same rules (the queued task)
     fetch_and_record(partner, now=, ...)  one fetch, its outcome written on the partner's row
 
 Three times decide when a partner is asked again, all on its row:
@@ -16,6 +18,14 @@ Three times decide when a partner is asked again, all on its row:
   at once. It is taken with a conditional UPDATE and outlives the fetch's timeout, so a worker
   killed mid-fetch only delays the next try.
 
+"Fetch now" never runs in the web request: a fetch may take ``FETCH_TIMEOUT_SECONDS`` (30 s) and
+an import of a large list longer, which would hold a web worker and the person's browser. The
+page's button queues the fetch (``queue_fetch``: the same permission and ``not_before`` checks as
+``fetch_now``, refusals audited as ``blocking.partner_fetch``, the queueing audited too) and marks
+the row (``fetch_queued_at``, so a second press queues nothing); the worker runs ``fetch_now`` as
+that person (the permission is checked again then, and the import is audited under their name),
+and the row shows the outcome.
+
 A failure (network, HTTP status, 429, bad signature, replay) leaves the entries as they were (the
 import is one transaction and is refused whole), and is written on the row (``last_error``,
 ``failures_in_a_row``) for the page, besides the audit event the import service writes. A failing
@@ -26,8 +36,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from openmnr.audit import services as audit
 
 from ..errors import BlockingError, FetchUnderWay, NotAllowed, PartnerBusy, audited_refusal
 from ..models import PartnerList
@@ -84,6 +97,7 @@ def fetch_and_record(partner: PartnerList, *, now: datetime | None = None, by=No
     wait = max(wait, partner.min_wait_seconds)
     fields = {
         "fetching_until": None,
+        "fetch_queued_at": None,
         "last_attempt_at": now,
         "next_fetch_at": now + interval(),
         "not_before": now + timedelta(seconds=wait) if wait else None,
@@ -102,19 +116,44 @@ def fetch_and_record(partner: PartnerList, *, now: datetime | None = None, by=No
     )
 
 
+def _may_fetch(partner: PartnerList, by, now: datetime) -> None:
+    if by is None or not by.has_perm(partners.FETCH):
+        raise NotAllowed("you may not fetch partners' URL lists")
+    if not partner.active or partner.kind != PartnerList.Kind.OPENMNR:
+        raise partners.InvalidInput("only an active partner OpenMNR's export is fetched")
+    if partner.not_before and partner.not_before > now:
+        seconds = int((partner.not_before - now).total_seconds()) + 1
+        raise PartnerBusy(f"the partner asks us to wait: try again in {seconds} seconds", seconds)
+
+
 def fetch_now(partner: PartnerList, *, by, request=None, now: datetime | None = None) -> Outcome:
-    """A person's "fetch now": allowed to those who may see partners' lists, never before the
-    partner's ``not_before`` (its minimum wait, its last Retry-After)."""
+    """A person's fetch: allowed to those who may see partners' lists, never before the partner's
+    ``not_before`` (its minimum wait, its last Retry-After). Runs the fetch: the worker's task."""
     now = now or timezone.now()
     with audited_refusal("blocking.partner_fetch", by=by, obj=partner, request=request):
-        if not by.has_perm(partners.FETCH):
-            raise NotAllowed("you may not fetch partners' URL lists")
-        if not partner.active or partner.kind != PartnerList.Kind.OPENMNR:
-            raise partners.InvalidInput("only an active partner OpenMNR's export is fetched")
-        if partner.not_before and partner.not_before > now:
-            seconds = int((partner.not_before - now).total_seconds()) + 1
-            raise PartnerBusy(f"the partner asks us to wait: try again in {seconds} seconds", seconds)
+        _may_fetch(partner, by, now)
     return fetch_and_record(partner, now=now, by=by, request=request)
+
+
+@transaction.atomic
+def queue_fetch(partner: PartnerList, *, by, request=None, now: datetime | None = None) -> bool:
+    """A person's "fetch now" from the page: the checks of ``fetch_now`` (refusals audited), then
+    the fetch queued for the worker in this transaction and audited. False when one is already
+    queued (nothing more is queued)."""
+    from .. import tasks
+
+    now = now or timezone.now()
+    with audited_refusal("blocking.partner_fetch", by=by, obj=partner, request=request):
+        _may_fetch(partner, by, now)
+    marked = PartnerList.objects.filter(pk=partner.pk, active=True, fetch_queued_at__isnull=True).update(
+        fetch_queued_at=now
+    )
+    if not marked:
+        return False
+    partner.fetch_queued_at = now
+    tasks.fetch_partner_list.enqueue(partner.pk, by.pk)
+    audit.record("blocking.partner_fetch", request=request, actor=by, obj=partner, detail={"queued": True})
+    return True
 
 
 def clock_job(now: datetime | None = None) -> dict[str, int]:

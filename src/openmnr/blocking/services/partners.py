@@ -45,7 +45,7 @@ from openmnr.audit import services as audit
 from openmnr.core.urllist import listformat
 from openmnr.core.urllist.expressions import InvalidURL, expressions, url_expressions
 
-from ..errors import InvalidInput, NotAllowed, PartnerBusy, PartnerRefused, audited_refusal
+from ..errors import BadLines, InvalidInput, NotAllowed, PartnerBusy, PartnerRefused, audited_refusal
 from ..models import PartnerEntry, PartnerList
 
 MAX_ENTRIES = 1_000_000
@@ -312,13 +312,14 @@ def retry_after(value: str, now: datetime | None = None) -> int | None:
     return min(max(0, int(seconds + 0.999)), MAX_WAIT_SECONDS)
 
 
-def import_file(partner: PartnerList, text: str, *, by=None, request=None) -> dict:
-    """Import a plain list: one URL (or expression) or one SHA-256 (64 hex digits) per line."""
+def import_file(partner: PartnerList, text: str, *, by=None, request=None, how: str = "file") -> dict:
+    """Import a plain list: one URL (or expression) or one SHA-256 (64 hex digits) per line. Every
+    line is read before anything is written: BadLines names the bad ones, and nothing is kept."""
     with audited_refusal("blocking.partner_import", by=by, obj=partner, request=request):
         _require(by)
         if partner.kind != PartnerList.Kind.FILE:
             raise InvalidInput("this partner list is imported from its signed export")
-        entries = {}
+        entries, bad, bad_count = {}, [], 0
         for number, line in enumerate(text.splitlines(), 1):
             line = line.strip()
             if not line or line.startswith("#"):
@@ -329,9 +330,14 @@ def import_file(partner: PartnerList, text: str, *, by=None, request=None) -> di
             try:
                 canonical, digest = _entry(line)
             except InvalidURL as error:
-                raise InvalidInput(f"line {number} is neither a web address nor a SHA-256: {error}") from None
+                bad_count += 1
+                if len(bad) < BadLines.SHOWN:
+                    bad.append((number, str(error)))
+                continue
             entries[digest] = canonical
-        return _replace(partner, entries, partner.version + 1, by=by, request=request, how="file")
+        if bad_count:
+            raise BadLines(bad, bad_count)
+        return _replace(partner, entries, partner.version + 1, by=by, request=request, how=how)
 
 
 def published_entries() -> dict[str, int]:

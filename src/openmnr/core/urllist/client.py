@@ -7,9 +7,10 @@ filter keeps the prefixes, checks URLs locally, and confirms a hit with the serv
     client.check_many(urls)    # the same for a batch; only prefix hits reach the server
 
 The local test is the hot path (every URL a proxy sees): ``lookup.PrefixLookup`` holds the
-prefixes in a Python set (``PrefixIndex``, a sorted numpy array, takes a fraction of the memory and
+prefixes in a dict that the garbage collector never walks (``PrefixIndex``, a sorted numpy array, takes a fraction of the memory and
 is what ``bench/urllist.py`` compares it with) and caches the answers for a host's directories, and
-a client made with ``processes=2`` splits long batches over forked processes. Only a hit goes to
+a client made with ``processes=2`` splits long batches between itself and a worker process
+(started by the fork server, never a fork of the client). Only a hit goes to
 the server, so the server sees a tiny share of the traffic, and through the OPRF learns only the
 bucket. Every confirmation carries
 a DLEQ proof, checked against the OPRF public key of the signed list: an answer made with any other
@@ -130,7 +131,8 @@ class UrlListClient:
         processes: int = 1,
     ):
         """``processes`` > 1 splits batches of ``PARALLEL_BATCH`` URLs or more over that many
-        forked processes (``lookup.LookupPool``); ``close()`` stops them."""
+        processes: this one and workers started by the fork server (``lookup.LookupPool``);
+        ``close()`` stops them."""
         self.transport = transport
         self.public_key = public_key
         self.state = state or listformat.ListState(name)

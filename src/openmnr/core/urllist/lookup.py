@@ -16,10 +16,11 @@ answer with less work, by two observations:
    times the path prefixes: the exact path (with and without the query), and up to four directories
    (``/``, ``/a/``, ``/a/b/``, ``/a/b/c/``). The directory expressions depend only on the host and
    the URL's directory, so the answer for them is cached under ``host + directory`` (the *key*).
-   A cached key costs one dictionary lookup instead of (suffixes x directories) SHA-256 calls; what
+   A cached key costs one set lookup instead of (suffixes x directories) SHA-256 calls; what
    is left is the exact path's 1-2 expressions per host suffix.
 
-The cache holds, per key, the host suffixes (as bytes, ready to hash), and holds them only once a
+The cache is a set of keys (the host suffixes are cut again from the URL on a hit, cheaper than
+keeping a tuple of them alive per key), and holds a key only once a
 URL of the key was hashed whole without a prefix hit: a key whose directory expressions fall in a
 listed bucket is never cached. Any prefix hit sends the URL through the reference computation
 (``url_expressions``, hashing every expression in order), so the candidates and their order are
@@ -57,9 +58,8 @@ _digest = type(_sha256()).digest
 _first4 = operator.itemgetter(slice(0, 4))
 
 
-def _host_suffixes(host: str) -> tuple[bytes, ...]:
+def _host_suffixes(data: bytes) -> tuple[bytes, ...]:
     """The host and up to four suffixes, from five labels down to two (as ``_combine`` orders them)."""
-    data = host.encode("ascii")
     dot = data.rfind(b".")
     first = data.rfind(b".", 0, dot)
     if first < 0:  # one or two labels: no suffix but the host itself
@@ -75,6 +75,8 @@ def _host_suffixes(host: str) -> tuple[bytes, ...]:
 
 def _directories(directory: bytes) -> tuple[bytes, ...]:
     """The root and up to three directories below it of a path that ends with ``/``."""
+    if directory.count(b"/") == 2:  # the root and one directory: the commonest case
+        return (b"/", directory)
     found = []
     end = 0
     for _ in range(4):
@@ -89,14 +91,18 @@ class PrefixLookup:
     """The listed prefixes (first four bytes) and the per-key cache of directory answers."""
 
     def __init__(self, prefixes, *, cache_size: int = DEFAULT_CACHE_SIZE):
-        self.prefixes = {bytes(p[:4]) for p in prefixes}
+        # A dict with None values, not a set: a dict holding only bytes and None is untracked by
+        # the garbage collector, so its million entries are never walked by a full collection
+        # (a set always is: 30% of a batch's time once results are kept). Same lookup cost.
+        self.prefixes = dict.fromkeys(bytes(p[:4]) for p in prefixes)
+        self._listed = self.prefixes.keys()
         self.cache_size = cache_size
-        self._cache: dict[str, tuple[bytes, ...]] = {}
+        self._clean: set[str] = set()  # keys (host + directory) whose directory expressions are unlisted
 
     def listed(self, expressions) -> bool:
         """Whether any of these expressions (bytes) has a listed prefix. One chain of C calls
         (SHA-256, digest, slice, set test), no interpreter step per expression."""
-        return not self.prefixes.isdisjoint(map(_first4, map(_digest, map(_sha256, expressions))))
+        return not self._listed.isdisjoint(map(_first4, map(_digest, map(_sha256, expressions))))
 
     def reference(self, url: str | bytes) -> list[tuple[str, bytes]]:
         """Every expression of ``url`` hashed in order, keeping those with a listed prefix: the
@@ -104,14 +110,14 @@ class PrefixLookup:
         prefixes = self.prefixes
         hits = []
         for expression in url_expressions(url):
-            digest = _sha256(expression.encode("ascii")).digest()
+            digest = hashlib.sha256(expression.encode("ascii")).digest()
             if digest[:4] in prefixes:
                 hits.append((expression, digest))
         return hits
 
     def candidates(self, url: str | bytes) -> list[tuple[str, bytes]]:
         """``reference(url)``, by the fast path when the URL allows it (module docstring)."""
-        if type(url) is not str or len(url) > MAX_URL_BYTES:
+        if type(url) is not str or len(url) > MAX_URL_BYTES or not url.isascii():
             return self.reference(url)
         if url.startswith("https://"):
             start = 8
@@ -123,39 +129,48 @@ class PrefixLookup:
         mark = url.find("?", start)
         if host_end < 0 or 0 <= mark < host_end:  # no path: rare enough for the reference
             return self.reference(url)
-        tail = url[host_end:]
-        if (
-            not (tail.isascii() and tail.isprintable())
-            or " " in tail
-            or "#" in tail
-            or "%" in tail
-            or "\\" in tail
-        ):
-            return self.reference(url)
+        if not url.isprintable() or " " in url or "%" in url or "#" in url or "\\" in url:
+            return self.reference(url)  # a byte to escape, or a fragment
         path_end = len(url) if mark < 0 else mark
         if url.find("//", host_end, path_end) >= 0 or url.find("/.", host_end, path_end) >= 0:
             return self.reference(url)  # slashes to collapse or dot segments to resolve
-        if mark >= 0 and _tracking(url[mark + 1 :]) is not None:
-            return self.reference(url)  # the case form drops a parameter: a second set of expressions
         data = url.encode("ascii")
-        exact = (data[host_end:], data[host_end:path_end]) if mark >= 0 else (data[host_end:],)
+        if mark < 0:
+            exact = (data[host_end:],)
+        elif _tracking(url[mark + 1 :]) is None:
+            exact = (data[host_end:], data[host_end:mark])
+        else:
+            return self.reference(url)  # the case form drops a parameter: a second set of expressions
         last = url.rfind("/", host_end, path_end - 1)  # the URL's directory, never the path itself
         key = url[start : last + 1] if last >= 0 else url[start:host_end]
-        hosts = self._cache.get(key)
-        if hosts is not None:  # the directories are known to be unlisted: the exact path is left
-            if self.listed([h + p for h in hosts for p in exact]):
-                return self.reference(url)
-            return []
-        host = url[start:host_end]
-        if _HOST(host) is None:
+        name = data[start:host_end]
+        clean = self._clean
+        if key in clean:  # a valid host whose directories are known to be unlisted: the exact path is left
+            paths = exact
+        elif _HOST(url, start, host_end) is None:
             return self.reference(url)
-        hosts = _host_suffixes(host)
-        paths = exact + _directories(data[host_end : last + 1]) if last >= 0 else exact
-        if self.listed([h + p for h in hosts for p in paths]):
-            return self.reference(url)  # not cached: the next URL of the key looks again
-        if len(self._cache) >= self.cache_size:
-            self._cache.clear()
-        self._cache[key] = hosts
+        elif last < 0:
+            paths = exact
+        elif last == host_end:
+            paths = (*exact, b"/")
+        else:
+            paths = exact + _directories(data[host_end : last + 1])
+        dots = name.count(b".")
+        hosts = (
+            (name,)
+            if dots < 2
+            else (name, name[name.find(b".") + 1 :])
+            if dots == 2
+            else _host_suffixes(name)
+        )
+        if not self._listed.isdisjoint(
+            map(_first4, map(_digest, map(_sha256, [h + p for h in hosts for p in paths])))
+        ):
+            return self.reference(url)  # a prefix hit: the reference decides (the key stays out of the cache)
+        if paths is not exact:
+            if len(clean) >= self.cache_size:
+                clean.clear()
+            clean.add(key)
         return []
 
 
@@ -172,40 +187,77 @@ def local_many(lookup: PrefixLookup, urls) -> list[list[tuple[str, bytes]] | Non
 
 _WORKER: list[PrefixLookup] = []
 
+#: A worker's answer for one URL of its chunk, in the ``marks`` bytes it sends back.
+_NOT_LISTED, _HIT, _INVALID = 0, 1, 2
 
-def _start_worker(lookup: PrefixLookup) -> None:
-    _WORKER[:] = [lookup]
+
+def _start_worker(packed: bytes, cache_size: int) -> None:
+    """In a new worker: the prefixes from their packed form (4 bytes each, sorted), held once."""
+    _WORKER[:] = [PrefixLookup((packed[i : i + 4] for i in range(0, len(packed), 4)), cache_size=cache_size)]
 
 
-def _worker_batch(urls: list) -> list[tuple[int, list[tuple[str, bytes]] | None]]:
-    """In a worker: (position, answer) for the URLs of the chunk with a prefix hit or invalid; the
-    usual answer (no hit) is not sent back."""
-    return [(i, found) for i, found in enumerate(local_many(_WORKER[0], urls)) if found != []]
+def _worker_batch(urls: list[str]) -> tuple[bytes, list[list[tuple[str, bytes]]]]:
+    """In a worker: one mark per URL of the chunk (not listed, prefix hit, invalid) and the
+    candidates of the hits in order. The usual answer costs one byte on the way back."""
+    marks = bytearray(len(urls))
+    hits = []
+    for i, found in enumerate(local_many(_WORKER[0], urls)):
+        if found is None:
+            marks[i] = _INVALID
+        elif found:
+            marks[i] = _HIT
+            hits.append(found)
+    return bytes(marks), hits
+
+
+def _start_method() -> str:
+    """'forkserver' where there is one (Linux, macOS), else 'spawn': never a plain fork of this
+    process, which may be running threads (a proxy's, Django's, a test runner's)."""
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
 class LookupPool:
-    """``local_many`` over forked processes, for a proxy whose batches need more than one core.
+    """``local_many`` over ``processes`` processes: this one and ``processes - 1`` workers.
 
-    The workers are forked once, when the pool is made, and inherit the lookup (prefixes and cache)
-    copy-on-write: nothing of the list is pickled, and a chunk's URLs go out and only its hits and
-    invalid URLs come back. A pool serves one state of the list: the client makes a new one after
-    an update. Needs the ``fork`` start method (Linux, macOS); a forked worker must not share
-    threads' locks, so make the pool before starting threads of your own."""
+    **Fork safety.** The workers are started by the 'forkserver' method (or 'spawn'): a clean
+    server process forks them, so no lock or thread state of this process (which may run threads)
+    is copied. Each worker receives the list once, at start, as one ``bytes`` of sorted 4-byte
+    prefixes (4 MB for 1M entries, one pickle), builds its own ``PrefixLookup`` and keeps it, with
+    its cache, for the pool's life. A pool serves one state of the list: the client makes a new
+    one after an update.
+
+    **Few, large messages.** A batch is cut into one share per process; this process checks its
+    own share while the workers check theirs (so two processes use two cores, not one core and a
+    waiting parent). A worker's share goes as chunks of at least ``MIN_CHUNK`` URLs (one pickled
+    list each), and comes back as one byte per URL plus the candidates of its prefix hits (rare).
+    """
+
+    #: The smallest chunk sent to a worker: a message costs about as much as checking a few URLs.
+    MIN_CHUNK = 2_048
 
     def __init__(self, lookup: PrefixLookup, processes: int):
+        if processes < 2:
+            raise ValueError("a pool needs at least two processes (this one and a worker)")
         self.lookup = lookup
         self.processes = processes
-        context = multiprocessing.get_context("fork")
-        self._pool = context.Pool(processes, initializer=_start_worker, initargs=(lookup,))
+        context = multiprocessing.get_context(_start_method())
+        packed = b"".join(sorted(lookup.prefixes))
+        self._pool = context.Pool(
+            processes - 1, initializer=_start_worker, initargs=(packed, lookup.cache_size)
+        )
 
     def local_many(self, urls) -> list[list[tuple[str, bytes]] | None]:
-        urls = list(urls)
-        size = max(1, -(-len(urls) // (self.processes * 4)))
-        chunks = [urls[i : i + size] for i in range(0, len(urls), size)]
-        out: list[list[tuple[str, bytes]] | None] = [[] for _ in urls]
-        for n, found in enumerate(self._pool.map(_worker_batch, chunks)):
-            for i, answer in found:
-                out[n * size + i] = answer
+        urls = urls if isinstance(urls, list) else list(urls)
+        share = -(-len(urls) // self.processes)
+        size = max(self.MIN_CHUNK, -(-(len(urls) - share) // (self.processes - 1)))
+        chunks = [urls[i : i + size] for i in range(share, len(urls), size)]
+        pending = self._pool.map_async(_worker_batch, chunks) if chunks else None
+        out = local_many(self.lookup, urls[:share])
+        for marks, hits in pending.get() if pending is not None else ():
+            found = iter(hits)
+            out += [
+                [] if mark == _NOT_LISTED else None if mark == _INVALID else next(found) for mark in marks
+            ]
         return out
 
     def close(self) -> None:
