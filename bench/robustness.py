@@ -89,7 +89,7 @@ METHODS = [
     "features as wired, 64 bank keypoints",
     "features as wired in the banks (128 bank keypoints)",
 ]
-FEATURE_METHODS = [m for m in METHODS if "local features" in m]
+FEATURE_METHODS = [m for m in METHODS if "features" in m]
 #: Bank keypoints of the second "as wired" column (what the banks keep): more keypoints per entry for the frame of another
 #: picture, at twice the bytes per entry and twice the scan.
 MORE_POINTS = features.BANK_POINTS
