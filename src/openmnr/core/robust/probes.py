@@ -110,8 +110,9 @@ def hash_probed(
     """``pdq.hash_media`` with the query probes of ``openmnr.core.robust.probes``: the hashes of the
     picture turned and mirrored (``dihedral``) and inside a flat or blurred border (``trim``).
 
-    All are computed from one reduced decode (fast mode), so the probes cost about 2.7 times a
-    plain fast hash and no second decode. In reference mode the value itself is the reference
+    All are computed from one reduced decode (fast mode), so the probes cost about twice a plain
+    fast hash, decode included (CPU, measured on the corpus; docs/decisions/0030), and no second
+    decode. In reference mode the value itself is the reference
     hash (one more, full decode) and the probes stay fast-mode ones: a turned copy's fast-mode
     probe lies within a few bits of its reference hash.
 

@@ -297,7 +297,7 @@ def hash_dihedral_exact(
     16 bits from the hash of the turned picture (docs/hashing.md). Here the decoded pixels are
     turned and each variant is sampled anew, so a variant equals (reference mode) or is as close as
     fast mode is to (fast mode) the hash that the turned picture gets. Costs: fast mode one decode
-    and four sampling passes, reference mode eight reference hashes.
+    and four samplings sharing two first passes, reference mode eight reference hashes.
     """
     if mode == "reference":
         rgb = np.asarray(media.decode_rgb(source, max_pixels=max_pixels))
