@@ -3,6 +3,8 @@ and the caller unharmed in every case."""
 
 import io
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -135,3 +137,17 @@ def test_concurrent_callers_each_get_a_decoder_and_few_are_kept(shared):
         thread.join()
     assert not errors and results == [True] * 15
     assert decoders.waiting() <= decoders.DEFAULT_IDLE
+
+
+def test_the_fork_server_warm_up_runs_the_probed_hash_and_loads_what_it_loads_lazily():
+    """The warm-up swallows its failures (the fork server must start), so check in a fresh
+    interpreter that importing it really ran the probed hash: the probes module, Pillow's JPEG
+    plugin and ``numpy.ma`` (which the trim's median loads on first use) are there afterwards."""
+    script = (
+        "import sys, openmnr.core.decoder_warmup as w; "
+        "print(w.warm(), all(m in sys.modules for m in "
+        "('openmnr.core.robust.probes', 'PIL.JpegImagePlugin', 'numpy.ma')))"
+    )
+    found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert found.stdout.split() == ["True", "True"], found.stderr[-2000:]
+    assert "openmnr.core.decoder_warmup" in decoders._PRELOAD

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
+from openmnr.core import media
 from openmnr.core.index import PDQIndex
 from openmnr.core.robust import features, probes, trim
-from openmnr.core.signals import pdq
+from openmnr.core.signals import _pdq_dct, pdq
 
 TURNS = {
     "rotate90": Image.Transpose.ROTATE_90,
@@ -69,6 +70,30 @@ def test_exact_variants_are_the_hashes_of_the_turned_pictures(smallest, mode):
     # its own tolerance. The sign changes are the known gap this closes.
     assert worst_exact == 0 if mode == "reference" else worst_exact <= 6
     assert worst_signs > worst_exact
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.3, 0.05])
+@pytest.mark.parametrize("encode", [jpeg, png])
+def test_the_shared_first_pass_samples_each_mirrored_picture_as_sampling_it_anew_would(corpus, scale, encode):
+    """``dihedral_from_reduced`` samples four mirrorings from two first passes; each must be, bit
+    for bit, what a full sampling of the mirrored plane gives (JPEG-scaled and box-averaged
+    decodes, large and small pictures)."""
+    for item in corpus[:4]:
+        image = Image.open(item["path"]).convert("RGB")
+        size = (max(8, round(image.width * scale)), max(8, round(image.height * scale)))
+        reduced = media.decode_reduced(encode(image.resize(size)), pdq.FAST_MIN_SIDE)
+        grey, (rows, cols) = np.asarray(reduced.grey), reduced.reversed_axes
+        for (mirror_rows, mirror_cols), (dct, quality) in _pdq_dct._mirrored_dcts(reduced).items():
+            anew = _pdq_dct._dct_from_grey(
+                grey[:: -1 if mirror_rows else 1, :: -1 if mirror_cols else 1],
+                reduced.full_size,
+                reduced.scale,
+                reduced.jpeg_scaled,
+                (rows != mirror_rows, cols != mirror_cols),
+            )
+            assert np.array_equal(dct, anew[0]) and quality == anew[1]
+        turned, plain = pdq.dihedral_from_reduced(reduced), pdq.hash_reduced(reduced)
+        assert (turned.exact[0], turned.quality) == (plain.value, plain.quality)
 
 
 def test_a_turned_or_mirrored_copy_matches_at_its_best_variants_distance(corpus):

@@ -35,7 +35,8 @@ What a long-lived decoder must still guarantee, and how:
   the child forgets its parent's pools: their pipes belong to the parent.
 
 Decoders come from the multiprocessing fork server, never from the caller, so the caller's threads
-are never forked; the fork server preloads the hashing modules once.
+are never forked; the fork server preloads the hashing modules once and runs them once
+(``openmnr.core.decoder_warmup``), so a new decoder's first call does not load what they load lazily.
 """
 
 import multiprocessing
@@ -59,7 +60,9 @@ DEFAULT_IDLE = 2
 MAX_CALLS = 200
 #: Growth of a decoder's address space over its start after which it exits once it has answered.
 RETIRE_GROWTH = 64 * 1024 * 1024
-_PRELOAD = ["openmnr.core.signals.pdq"]
+#: Imported by the fork server before it forks a decoder: the hashing modules, and a warm-up that
+#: runs them once so that what they load lazily on first use is loaded there (``decoder_warmup``).
+_PRELOAD = ["openmnr.core.signals.pdq", "openmnr.core.decoder_warmup"]
 
 _idle_limit = DEFAULT_IDLE
 _pools: dict[int, "_Pool"] = {}
@@ -119,8 +122,9 @@ def waiting() -> int:
 
 def _context():
     context = multiprocessing.get_context("forkserver")
-    # The fork server imports numpy, Pillow and pdqhash once; without this every decoder imports
-    # them again (about a second each). It takes effect when the server first starts.
+    # The fork server imports numpy, Pillow and pdqhash once, and runs the hashing once; without
+    # this every decoder imports them again (about a second each) and pays the first call's lazy
+    # loading (about 70 ms more). It takes effect when the server first starts.
     context.set_forkserver_preload(_PRELOAD)
     return context
 

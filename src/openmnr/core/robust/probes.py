@@ -110,8 +110,9 @@ def hash_probed(
     """``pdq.hash_media`` with the query probes of ``openmnr.core.robust.probes``: the hashes of the
     picture turned and mirrored (``dihedral``) and inside a flat or blurred border (``trim``).
 
-    All are computed from one reduced decode (fast mode), so the probes cost about 2.7 times a
-    plain fast hash and no second decode. In reference mode the value itself is the reference
+    All are computed from one reduced decode (fast mode), so the probes cost about twice a plain
+    fast hash, decode included (CPU, measured on the corpus; docs/decisions/0030), and no second
+    decode. In reference mode the value itself is the reference
     hash (one more, full decode) and the probes stay fast-mode ones: a turned copy's fast-mode
     probe lies within a few bits of its reference hash.
 
@@ -151,11 +152,15 @@ def probes(source: media.Source, settings: ProbeSettings = ProbeSettings()) -> P
 
 def probes_from_reduced(reduced: media.Reduced, settings: ProbeSettings = ProbeSettings()) -> Probes:
     """As ``probes``, from a decode already made (``media.decode_reduced``)."""
-    plain = pdq.hash_reduced(reduced)
-    primary = [plain.value]
     if settings.dihedral:
+        # Its first exact variant is the plain hash, from the same sampling: no pass of its own.
         turned = pdq.dihedral_from_reduced(reduced)
-        primary += [*turned.exact[1:], *turned.sign_changes[1:]]
+        quality = turned.quality
+        primary = [*turned.exact, *turned.sign_changes[1:]]
+    else:
+        plain = pdq.hash_reduced(reduced)
+        quality = plain.quality
+        primary = [plain.value]
     primary = list(dict.fromkeys(primary))
     grey = np.asarray(reduced.grey)
     extra: dict[str, str] = {}  # value -> kind, first kind wins
@@ -172,9 +177,7 @@ def probes_from_reduced(reduced: media.Reduced, settings: ProbeSettings = ProbeS
     extra_radius = settings.extra_radius
     if extra_radius is None:
         extra_radius = binomial_radius(len(extra), settings.radius)
-    return Probes(
-        tuple(primary), tuple(extra), plain.quality, settings.radius, extra_radius, tuple(extra.values())
-    )
+    return Probes(tuple(primary), tuple(extra), quality, settings.radius, extra_radius, tuple(extra.values()))
 
 
 def restrict(found: Probes, kinds: set[str], settings: ProbeSettings = ProbeSettings()) -> Probes:

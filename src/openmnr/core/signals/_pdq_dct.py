@@ -39,20 +39,73 @@ def _dct_from_grey(
     jpeg_scaled: bool,
     reversed_axes: tuple[bool, bool],
 ) -> tuple[np.ndarray, int]:
-    """The reference's 16x16 DCT output and quality, from a (possibly reduced) luma plane.
+    """The reference's 16x16 DCT output and quality, from a (possibly reduced) luma plane."""
+    if too_small(full_size):
+        return np.zeros((16, 16), np.float32), 0
+    rows = _row_samples(grey, full_size[1], scale, jpeg_scaled, reversed_axes[0])
+    return _dct_from_rows(rows, full_size[0], scale, jpeg_scaled, reversed_axes[1])
+
+
+def too_small(full_size: tuple[int, int]) -> bool:
+    """Whether the reference gives a picture of this (width, height) an all-zero hash."""
+    return min(full_size) < MIN_SIDE
+
+
+def _row_samples(
+    grey: np.ndarray, full_height: int, scale: int, jpeg_scaled: bool, reverse: bool
+) -> np.ndarray:
+    """The first half of the sampling: the 64 blurred sample rows, each still as wide as ``grey``
+    (for a picture not ``too_small``). This is most of the cost of a hash, and it does not
+    depend on the columns' direction: the rows of ``grey[:, ::-1]`` are these rows reversed, value
+    for value (each is a sum over the same pixels in the same order), which is how the dihedral
+    variants share it (``pdq.dihedral_from_reduced``).
 
     Only the rows each sample needs are gathered, and converted to float32 after gathering (on
     8-bit input that is several times cheaper than converting the whole plane).
     """
-    full_width, full_height = full_size
-    if full_width < MIN_SIDE or full_height < MIN_SIDE:
-        return np.zeros((16, 16), np.float32), 0
-    row_start, row_weights = _axis_weights(full_height, grey.shape[0], scale, jpeg_scaled, reversed_axes[0])
-    col_start, col_weights = _axis_weights(full_width, grey.shape[1], scale, jpeg_scaled, reversed_axes[1])
+    row_start, row_weights = _axis_weights(full_height, grey.shape[0], scale, jpeg_scaled, reverse)
     near = grey[_taps(row_start, row_weights, grey.shape[0])].astype(np.float32)
-    rows = np.einsum("ik,ikw->iw", row_weights, near)
-    samples = np.einsum("jk,ijk->ij", col_weights, rows[:, _taps(col_start, col_weights, grey.shape[1])])
+    return np.einsum("ik,ikw->iw", row_weights, near)
+
+
+def _dct_from_rows(
+    rows: np.ndarray, full_width: int, scale: int, jpeg_scaled: bool, reverse: bool
+) -> tuple[np.ndarray, int]:
+    """The second half: the 64x64 samples from the sample rows of ``_row_samples``, their DCT and
+    quality."""
+    col_start, col_weights = _axis_weights(full_width, rows.shape[1], scale, jpeg_scaled, reverse)
+    samples = np.einsum("jk,ijk->ij", col_weights, rows[:, _taps(col_start, col_weights, rows.shape[1])])
     return _DCT @ samples @ _DCT.T, _quality(samples)
+
+
+def _mirrored_dcts(reduced: media.Reduced) -> dict[tuple[bool, bool], tuple[np.ndarray, int]]:
+    """The DCT and quality of the picture mirrored top-bottom and/or left-right, by (rows mirrored,
+    columns mirrored): what sampling each mirrored picture anew gives, bit for bit, from two first
+    passes (``_row_samples``) instead of four."""
+    grey = np.asarray(reduced.grey)
+    rows_reversed, cols_reversed = reduced.reversed_axes
+    width, height = reduced.full_size
+    if too_small(reduced.full_size):
+        zero = np.zeros((16, 16), np.float32), 0
+        return {(rows, cols): zero for rows in (False, True) for cols in (False, True)}
+    dcts = {}
+    for mirror_rows in (False, True):
+        rows = _row_samples(
+            grey[::-1] if mirror_rows else grey,
+            height,
+            reduced.scale,
+            reduced.jpeg_scaled,
+            rows_reversed != mirror_rows,
+        )
+        for mirror_cols in (False, True):
+            dcts[mirror_rows, mirror_cols] = _dct_from_rows(
+                rows[:, ::-1] if mirror_cols else rows,
+                width,
+                reduced.scale,
+                reduced.jpeg_scaled,
+                cols_reversed != mirror_cols,
+            )
+    return dcts
 
 
 def _taps(start: np.ndarray, weights: np.ndarray, length: int) -> np.ndarray:

@@ -25,7 +25,7 @@ import pdqhash
 
 from openmnr.core import media
 from openmnr.core.index import PDQIndex
-from openmnr.core.signals._pdq_dct import _dct_from_grey, _fast_dct
+from openmnr.core.signals._pdq_dct import _dct_from_grey, _fast_dct, _mirrored_dcts
 from openmnr.core.signals.base import (
     LIMITS,
     Comparison,
@@ -297,7 +297,7 @@ def hash_dihedral_exact(
     16 bits from the hash of the turned picture (docs/hashing.md). Here the decoded pixels are
     turned and each variant is sampled anew, so a variant equals (reference mode) or is as close as
     fast mode is to (fast mode) the hash that the turned picture gets. Costs: fast mode one decode
-    and four sampling passes, reference mode eight reference hashes.
+    and four samplings sharing two first passes, reference mode eight reference hashes.
     """
     if mode == "reference":
         rgb = np.asarray(media.decode_rgb(source, max_pixels=max_pixels))
@@ -311,10 +311,12 @@ def hash_dihedral_exact(
 
 class TurnedHashes(NamedTuple):
     """The eight variants (in ``DihedralHashes`` order) two ways: hashed from the turned pixels
-    (``exact``) and by the reference's sign changes of one DCT (``sign_changes``)."""
+    (``exact``) and by the reference's sign changes of one DCT (``sign_changes``); ``quality`` is
+    the upright picture's (``exact[0]`` is its plain fast-mode hash)."""
 
     exact: tuple[str, ...]
     sign_changes: tuple[str, ...]
+    quality: int = 0
 
 
 def hash_reduced(reduced: media.Reduced, quality_threshold: int = QUALITY_THRESHOLD) -> HashValue:
@@ -328,11 +330,15 @@ def reduced_quality(reduced: media.Reduced) -> int:
 
 
 def dihedral_from_reduced(reduced: media.Reduced) -> TurnedHashes:
-    """Both kinds of dihedral variants of one fast-mode decode."""
-    grey = np.asarray(reduced.grey)
-    # Every variant is a mirroring of rows and/or columns, then perhaps a transpose; the samples
-    # (and so the DCT) of a transposed picture are the transposed samples, so four passes suffice.
-    dcts: dict[tuple[bool, bool], np.ndarray] = {}
+    """Both kinds of dihedral variants of one fast-mode decode.
+
+    Every variant is a mirroring of rows and/or columns, then perhaps a transpose; the samples (and
+    so the DCT) of a transposed picture are the transposed samples, so four samplings suffice. And
+    a sampling is two passes, down the rows and then across: the first pass, most of the cost, does
+    not depend on the columns' direction, so two first passes serve the four (``_mirrored_dcts``). The result is the same, bit for bit, as sampling each mirrored picture anew (tested), for
+    about the cost of 2.5 plain hashes instead of 4.
+    """
+    dcts = _mirrored_dcts(reduced)
     exact = []
     for steps in DIHEDRAL_STEPS.values():
         mirror_rows, mirror_cols, transposed = False, False, False
@@ -343,20 +349,11 @@ def dihedral_from_reduced(reduced: media.Reduced) -> TurnedHashes:
                 mirror_rows = not mirror_rows
             else:
                 mirror_cols = not mirror_cols
-        if (mirror_rows, mirror_cols) not in dcts:
-            rows, cols = reduced.reversed_axes
-            flipped = grey[:: -1 if mirror_rows else 1, :: -1 if mirror_cols else 1]
-            dcts[mirror_rows, mirror_cols] = _dct_from_grey(
-                flipped,
-                reduced.full_size,
-                reduced.scale,
-                reduced.jpeg_scaled,
-                (rows != mirror_rows, cols != mirror_cols),
-            )[0]
-        dct = dcts[mirror_rows, mirror_cols]
+        dct = dcts[mirror_rows, mirror_cols][0]
         exact.append(_bits_to_hex(_threshold(dct.T if transposed else dct)))
-    signs = tuple(_bits_to_hex(_threshold(variant)) for variant in _dihedral_dcts(dcts[False, False]))
-    return TurnedHashes(tuple(exact), signs)
+    upright, quality = dcts[False, False]
+    signs = tuple(_bits_to_hex(_threshold(variant)) for variant in _dihedral_dcts(upright))
+    return TurnedHashes(tuple(exact), signs, int(quality))
 
 
 def _turn(pixels: np.ndarray, steps: str) -> np.ndarray:
