@@ -269,7 +269,7 @@ def children_cpu(server, database: str | None) -> float:
 
 def variants(args, scratch: Path) -> list[tuple[str, dict]]:
     """(label, extra environment) of each server measured: this tree, then the anchors."""
-    found = [("this tree", {"OPENMNR_DECODERS_IDLE": str(args.decoders)})]
+    found = [("this tree", {} if args.decoders is None else {"OPENMNR_DECODERS_IDLE": str(args.decoders)})]
     if args.anchor_decoders is not None:
         found.append(
             (
@@ -363,8 +363,9 @@ def main() -> None:
     parser.add_argument(
         "--decoders",
         type=int,
-        default=2,
-        help="decoder processes kept waiting per server process (OPENMNR_DECODERS_IDLE; default 2)",
+        default=None,
+        help="decoder processes kept waiting per server process (OPENMNR_DECODERS_IDLE; default: the "
+        "server's own, one per thread under openmnr serve)",
     )
     parser.add_argument(
         "--anchor-decoders",

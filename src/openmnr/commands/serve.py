@@ -45,6 +45,10 @@ def run(args) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
 
+    # One waiting decoder per thread of a gunicorn process: with fewer, concurrent uploads start
+    # decoders that exit as soon as they have answered (a fork and the page faults of a fresh
+    # process per upload, which the pool exists to avoid). The operator's own setting wins.
+    os.environ.setdefault("OPENMNR_DECODERS_IDLE", str(max(1, args.threads)))
     children = []
     if args.with_worker:
         children.append(_start([sys.executable, "-m", "openmnr.cli", "worker"]))

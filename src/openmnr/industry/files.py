@@ -31,6 +31,9 @@ from . import evidence
 from .models import File
 
 FIELD = "file"
+#: The signals ``signals_of`` computes (those of them that apply to the content: PDQ for a
+#: picture, vPDQ for a video); the digests come from the spooling.
+PERCEPTUAL = ("pdq", "vpdq")
 
 
 def spool_dir() -> Path:
@@ -160,7 +163,11 @@ def signals_of(upload: SpooledFile) -> Signals:
     elif found.media_type:
         data = upload.path.read_bytes()
         try:
-            hashes = banks.hash_upload(data, for_matching=True)
+            # Only the perceptual signals: MD5 and SHA-256 were computed as the bytes streamed in
+            # (``SpoolingUpload``), so a second pass over the file would compute them again.
+            hashes = signals.hash_content(
+                data, limits=banks.match_limits(), only=PERCEPTUAL
+            ).raise_for_error()
         except media.MediaError as exc:
             found.error = f"the {found.media_type} cannot be decoded: {exc}"
         else:

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import Count
 
+from openmnr.accounts.roles import remember_roles
 from openmnr.banks import services as banks
 from openmnr.core.cybertipline import documents, model, risk
 
@@ -33,7 +34,8 @@ SERVICE_CACHE_SECONDS = 60
 
 
 def service_account():
-    """The matching account; each process reuses it (and its loaded permissions) for a minute."""
+    """The matching account; each process reuses it (its permissions and roles loaded) for a
+    minute, checking only that it still exists."""
     global _service
     now = time.monotonic()
     if (
@@ -47,6 +49,10 @@ def service_account():
         user.set_unusable_password()
         user.save(update_fields=["password"])
         user.groups.add(Group.objects.get(name=SERVICE_ROLE))
+    # Its roles (which banks it may match) are trusted as long as its permissions (whether it may
+    # match at all), as the API key cache does: read once here, not at every finished report.
+    user.get_all_permissions()
+    remember_roles(user)
     _service = (now + SERVICE_CACHE_SECONDS, user)
     return user
 

@@ -125,6 +125,7 @@ else:
             },
             # A file, not memory: tests with several threads or processes need a shared database.
             "TEST": {"NAME": VAR_DIR / "test-openmnr.sqlite3"},
+            "CONN_MAX_AGE": 60,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
