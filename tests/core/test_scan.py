@@ -187,10 +187,44 @@ def test_batches_written_together_are_each_finished_and_merged_once(tmp_path, fm
     rows = {
         name: [worker._error_row(f"{name}/{n}", 0, "unreadable", "x") for n in range(3)] for name in "abc"
     }
-    output.write_batches([(name, 3, table_of(rows[name]), 0, {"unreadable": 3}) for name in "ab"])
-    (tmp_path / "parts" / f"c.{fmt}").write_text("a part the kill left without its manifest line")
+    output.write_batches(
+        [worker.Done(name, 3, table_of(rows[name]), 3, 0, {"unreadable": 3}) for name in "ab"]
+    )
+    (tmp_path / "parts" / "c.arrow").write_text("a part the kill left without its manifest line")
     again = Output(tmp_path, fmt)  # a continued run: a and b are finished, c is not
     assert set(again.finished()) == {"a", "b"}
-    again.write_batches([("c", 3, table_of(rows["c"]), 0, {"unreadable": 3})])
+    again.write_batches([worker.Done("c", 3, table_of(rows["c"]), 3, 0, {"unreadable": 3})])
     merged = [row["path"] for row in read_rows(again.merge(), lambda row: True)]
     assert sorted(merged) == sorted(row["path"] for name in "abc" for row in rows[name])
+
+
+def test_a_worker_that_sees_the_scan_folder_writes_the_part_and_one_that_does_not_sends_rows(
+    tmp_path, corpus, bundle
+):
+    from openmnr.core.scan.results import Output, read_rows
+
+    output = Output(tmp_path / "out", "parquet")
+    first, second = sources.batches(
+        sources.list_items([str(p) for p in corpus[:4]]), max_files=2, max_bytes=2**30
+    )
+    folder = str(output.folder.resolve())
+    written = worker.scan_batch_part(first, bundle, Options(), folder, output.scan_id)
+    assert written.table is None and (output.folder / written.part).exists() and written.matches == 2
+    # Another folder at the same path (a host that does not mount the scan's): the rows travel.
+    sent = worker.scan_batch_part(second, bundle, Options(), folder, "another scan")
+    assert sent.part == "" and sent.table.num_rows == 2
+    output.write_batches([written, sent])
+    assert set(Output(output.folder, "parquet").finished()) == {first.id, second.id}
+    merged = [row["path"] for row in read_rows(output.merge(), lambda row: True)]
+    assert sorted(merged) == sorted(str(p) for p in corpus[:4])
+
+
+def test_a_batch_pickles_as_columns_and_comes_back_the_same():
+    import pickle
+
+    from openmnr.core.scan.errors import Unreadable
+
+    plain = sources.Batch("a", (sources.Item("x.jpg", 3), sources.Item("y.jpg", 4)))
+    failed = sources.Batch("b", (sources.Item("x.jpg", 3), sources.failed("z", Unreadable("gone"))))
+    for batch in (plain, failed):
+        assert pickle.loads(pickle.dumps(batch)) == batch

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from . import sources
 from .results import Output
-from .worker import Done, Options, scan_batch_table
+from .worker import Done, Options, scan_batch_part
 
 IN_FLIGHT_PER_WORKER = 3
 #: A batch (one task) is at most this many files and about this many MB: some 0.2 s of work for
@@ -42,12 +42,18 @@ FLUSH_ROWS, FLUSH_SECONDS = 8192, 2.0
 #: in the driver's scheduler and nannies and in every worker)
 #: took about 4% of a core in an idle local cluster's driver alone, 1% with these intervals: the
 #: scan's processes share the cores with it. The memory limit is still enforced twice a second.
+#: Work stealing is off for the local cluster's scheduler: the scan's tasks are alike and only a
+#: few per worker are in flight, so there is nothing to rebalance, and the stealing extension
+#: costs the scheduler (in the driver's process) its bookkeeping at every task's transition and a
+#: pass over the workers every second. (A cluster's own scheduler keeps its own settings.)
 QUIET = {
     "distributed.worker.profile.enabled": False,  # a sample of the task's stack every 10 ms
     "distributed.admin.system-monitor.gil.enabled": False,  # a GIL probe every ms, when installed
     "distributed.admin.system-monitor.interval": "2s",
     "distributed.worker.memory.monitor-interval": "500ms",
     "distributed.admin.tick.interval": "200ms",
+    "distributed.scheduler.work-stealing": False,
+    "distributed.client.scheduler-info-interval": "10s",  # the client's copy of the workers' list
 }
 
 
@@ -62,6 +68,7 @@ class Summary:
     errors_by_kind: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     startup_seconds: float = 0.0  # listing the sources and starting or reaching the cluster
+    listing_cpu_seconds: float = 0.0  # this process's CPU for listing the sources and cutting batches
     results: str = ""
 
 
@@ -98,7 +105,7 @@ def _scan(
 
     options = options or Options()
     output = Output(out, fmt)
-    started = time.monotonic()
+    started, listing_cpu = time.monotonic(), time.process_time()
     summary = Summary()
     finished = output.finished()
     all_batches = list(
@@ -108,6 +115,7 @@ def _scan(
     summary.batches = len(all_batches)
     summary.skipped_batches = len(all_batches) - len(todo)
     summary.files = sum(len(batch.items) for batch in all_batches)
+    summary.listing_cpu_seconds = round(time.process_time() - listing_cpu, 3)
 
     cluster = None
     if scheduler:
@@ -133,6 +141,7 @@ def _scan(
         disable=not progress,
         file=sys.stderr,
         dynamic_ncols=True,
+        mininterval=0.5,  # redrawn twice a second, not ten times
     )
     try:
         threads = max(1, sum(client.nthreads().values()))
@@ -142,7 +151,14 @@ def _scan(
 
         def submit(batch):
             future = client.submit(
-                scan_batch_table, batch, str(bundle), options, key=f"scan-{batch.id}", pure=False
+                scan_batch_part,
+                batch,
+                str(bundle),
+                options,
+                str(output.folder.resolve()),
+                output.scan_id,
+                key=f"scan-{batch.id}",
+                pure=False,
             )
             by_key[future.key] = batch
             return future
@@ -203,7 +219,7 @@ def _worker_died(batch: sources.Batch, exc: Exception) -> Done:
 
 def _write(output: Output, done: list[Done], summary: Summary) -> None:
     """Write finished batches together and count them (see ``Output.write_batches``)."""
-    output.write_batches([(d.batch_id, d.files, d.table, d.matches, d.errors_by_kind) for d in done])
+    output.write_batches(done)
     for d in done:
         summary.rows += d.rows
         summary.matches += d.matches
