@@ -1,8 +1,8 @@
 """Where a scan's rows go: part files of finished batches, a manifest, and the merged results.
 
 ``OUT/parts/<batch id>.arrow`` (an Arrow IPC file, cheap to write and to read back) holds a batch's
-rows, written by the worker that scanned it (``write_part``), or, from a worker that cannot see
-OUT, by the driver, several batches a part (``Output.write_batches``). A part is written whole (to
+rows, written by the worker that scanned it (``write_part``), or, for a worker that cannot see
+OUT, by the driver (``Output.write_batches``). A part is written whole (to
 a temporary name, then renamed) before its batches' lines are appended to ``OUT/manifest.jsonl``
 by the driver, a group of batches at a time and flushed to disk. So after a kill at any moment, a
 batch is either in the manifest with its complete part, or not in it and scanned again (a part no
@@ -69,8 +69,15 @@ class Output:
             with self.manifest.open("r+b") as manifest:
                 manifest.truncate(data.rfind(b"\n") + 1)
 
-    def finished(self) -> dict[str, dict]:
-        """The batches the manifest lists as finished, by id (a torn last line is ignored)."""
+    def finished(self, batches: set[str] | None = None) -> dict[str, dict]:
+        """The batches the manifest lists as finished, by id (a torn last line is ignored).
+
+        With `batches` (the ids this run's listing made), only those, and only those whose part
+        holds no other batch: a manifest can name batches the listing no longer makes (the sources
+        changed between two runs, or the batch size did: another ``--batch-files``, another
+        version's default). Their files are in this run's batches and scanned again, so their old
+        rows must not be merged: no file is reported twice. (Parts hold one batch each now;
+        several, in scans begun by an earlier version.)"""
         done = {}
         if self.manifest.exists():
             for line in self.manifest.read_text(encoding="utf-8").splitlines():
@@ -80,6 +87,13 @@ class Output:
                     continue
                 if (self.folder / entry["part"]).exists():
                     done[entry["batch"]] = entry
+        if batches is not None:
+            stale = {entry["part"] for batch, entry in done.items() if batch not in batches}
+            done = {
+                batch: entry
+                for batch, entry in done.items()
+                if batch in batches and entry["part"] not in stale
+            }
         return done
 
     def write_batch(self, batch_id: str, files: int, rows: list[dict]) -> dict:
@@ -93,22 +107,16 @@ class Output:
         return self.write_batches([done])[0]
 
     def write_batches(self, done: list[Done]) -> list[dict]:
-        """Record finished batches: the rows of those whose worker did not write their part
-        (``Done.table``) as ONE part, then every batch's line in the manifest with one flush to
-        disk; return those lines.
+        """Record finished batches: the part of each whose worker did not write it (its rows
+        sent as ``Done.table``), then every batch's line in the manifest with one flush to disk;
+        return those lines.
 
-        One part and one flush for many batches: a part and an fsync per batch of small files
-        cost the driver more than the batch's files cost it otherwise, and a driver that keeps a
-        core busy takes it from the workers. A kill between a part and the manifest leaves a part
-        no line names (ignored, and replaced when its first batch is written again), never a
-        line without its part."""
+        One flush for many batches: an fsync per batch costs the driver, whose core the workers
+        need, and only delays what a kill would have lost anyway (a kill between a part and the
+        manifest leaves a part no line names: ignored, and replaced when its batch is written
+        again; never a line without its part)."""
         if not done:
             return []
-        tables = [d for d in done if d.table is not None]
-        ours = ""
-        if tables:
-            table = pa.concat_tables([d.table for d in tables]) if len(tables) > 1 else tables[0].table
-            ours = write_part(self.folder, tables[0].batch_id, table)
         entries = [
             {
                 "batch": d.batch_id,
@@ -116,7 +124,7 @@ class Output:
                 "rows": d.rows,
                 "matches": d.matches,
                 "errors": sum(d.errors_by_kind.values()),
-                "part": d.part if d.table is None else ours,
+                "part": d.part if d.table is None else write_part(self.folder, d.batch_id, d.table),
             }
             for d in done
         ]
@@ -126,13 +134,14 @@ class Output:
             os.fsync(manifest.fileno())
         return entries
 
-    def merge(self) -> Path:
-        """Write ``results.<fmt>`` from the parts the manifest lists; return its path. Parts are
-        gathered into groups of ``MERGE_ROWS`` rows (a Parquet row group each): a small group
-        per part doubles the merge's CPU and the file's size."""
+    def merge(self, batches: set[str] | None = None) -> Path:
+        """Write ``results.<fmt>`` from the parts of the finished batches (of `batches` only,
+        when given: see ``finished``); return its path. Parts are gathered into groups of
+        ``MERGE_ROWS`` rows (a Parquet row group each): a small group per part doubles the
+        merge's CPU and the file's size."""
         target = self.folder / f"results.{self.fmt}"
         partial = target.with_suffix(target.suffix + ".partial")
-        parts = list(dict.fromkeys(entry["part"] for entry in self.finished().values()))
+        parts = list(dict.fromkeys(entry["part"] for entry in self.finished(batches).values()))
         if self.fmt == "parquet":
             writer = pq.ParquetWriter(partial, SCHEMA)
         else:

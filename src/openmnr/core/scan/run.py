@@ -28,11 +28,13 @@ from .results import Output
 from .worker import Done, Options, scan_batch_part
 
 IN_FLIGHT_PER_WORKER = 3
-#: A batch (one task) is at most this many files and about this many MB: some 0.2 s of work for
-#: small pictures (about 1 ms each) and for photographs of a few hundred KB alike, so Dask's cost
-#: per task (a few ms in the scheduler, the driver and the worker) stays a few percent of it;
-#: a file larger than the MB is a batch of its own (and costs more than a task's overhead).
-BATCH_FILES, BATCH_MB = 256, 4
+#: A batch (one task) is at most this many files and about this many MB: some 0.7 s of work for
+#: small pictures (0.65 ms each for 64x64 PNGs of 12 KB) and 0.4 s for photographs of 60 KB (1.5
+#: ms each), so Dask's cost per task (some 3 to 8 ms of CPU in the driver's scheduler and client,
+#: which share the cores with the workers, and a few in the worker) is about 1% of it; a file
+#: larger than the MB is a batch of its own (and costs more than a task's overhead). The last
+#: batches are cut smaller (``sources.batches``), so the end of a scan waits less for them.
+BATCH_FILES, BATCH_MB = 1024, 16
 #: Finished batches are written together (one part, one flush of the manifest) once they hold this
 #: many rows or the oldest has waited this long: few parts and fsyncs for a scan of small files,
 #: and a kill loses at most a few seconds of finished work (scanned again on the next run).
@@ -107,10 +109,11 @@ def _scan(
     output = Output(out, fmt)
     started, listing_cpu = time.monotonic(), time.process_time()
     summary = Summary()
-    finished = output.finished()
     all_batches = list(
         sources.batches(sources.list_items(source_list), max_files=batch_files, max_bytes=batch_bytes)
     )
+    current = {batch.id for batch in all_batches}
+    finished = output.finished(current)
     todo = [batch for batch in all_batches if batch.id not in finished]
     summary.batches = len(all_batches)
     summary.skipped_batches = len(all_batches) - len(todo)
@@ -189,14 +192,14 @@ def _scan(
         client.close()
         if cluster is not None:
             cluster.close()
-    unfinished = {batch.id for batch in all_batches} - set(output.finished())
+    unfinished = current - set(output.finished(current))
     if unfinished:  # never expected: every batch is written or listed as failed above
         raise RuntimeError(f"{len(unfinished)} batches have no results; run the scan again to finish them")
     for entry in finished.values():
         summary.rows += entry["rows"]
         summary.matches += entry["matches"]
         summary.errors += entry["errors"]
-    summary.results = str(output.merge())
+    summary.results = str(output.merge(current))
     summary.seconds = round(time.monotonic() - started, 2)
     return summary
 
