@@ -9,6 +9,11 @@ tasks are rerun on the others; a task that keeps killing workers (``allowed-fail
 default) fails with ``KilledWorker``, and its files are listed with the error ``worker_died``
 rather than stopping the scan.
 
+A worker that sees the scan's folder (every worker of a local cluster; on a cluster, those that
+mount it at the same path) writes each batch's rows to a part file itself and sends back only the
+batch's counts: this process, which also runs a local cluster's scheduler, only submits batches
+and appends the manifest's lines, and so takes little of the cores the workers hash on.
+
 Only a bounded number of batches is in flight (``IN_FLIGHT_PER_WORKER`` per worker thread), so a
 scan of millions of files keeps the scheduler's memory flat; the listing itself is held in memory
 (about 200 bytes a file) to give the progress bar its total and ETA.
@@ -130,6 +135,9 @@ def _scan(
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
+            # Its small HTTP server (health, metrics) on any free port: not 8787, which another
+            # cluster on the host may hold (a warning on the scan's terminal otherwise).
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             silence_logs=40,
         )
         client = Client(cluster)
@@ -151,6 +159,7 @@ def _scan(
         limit = threads * IN_FLIGHT_PER_WORKER
         pending = iter(todo)
         by_key = {}
+        folder = str(output.folder.resolve())  # where the workers that see it write the parts
 
         def submit(batch):
             future = client.submit(
@@ -158,7 +167,7 @@ def _scan(
                 batch,
                 str(bundle),
                 options,
-                str(output.folder.resolve()),
+                folder,
                 output.scan_id,
                 key=f"scan-{batch.id}",
                 pure=False,
