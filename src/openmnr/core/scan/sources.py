@@ -9,8 +9,9 @@ The order is fixed (each directory sorted) and batches are cut at fixed counts a
 same sources give the same batches with the same ids every time: that is what lets a killed scan
 skip the batches its manifest says are finished and never report a file twice. A file added to a
 source between the two runs shifts the batches after it; the manifest then holds ids the new run
-does not produce (their files are scanned again) and never an id that now means other files,
-because an id is the digest of its files' names and sizes.
+does not produce (their files are scanned again, and those old batches' rows are left out of the
+results: ``results.Output.finished``) and never an id that now means other files, because an id
+is the digest of its files' names and sizes.
 
 Walking follows symbolic links to directories, remembering each directory's device and inode on the
 way down, so a link back to a directory being walked is reported (``SymlinkLoop``) instead of
