@@ -153,6 +153,17 @@ def test_batches_are_the_same_for_the_same_files(tmp_path, corpus):
     assert first == again and len(set(first)) == len(first) > 1
 
 
+def test_the_last_batches_are_cut_smaller_and_every_file_is_in_one_batch():
+    items = [sources.Item(f"f{n:03d}", 10) for n in range(100)]
+    cut = list(sources.batches(items, max_files=10, max_bytes=2**30))
+    sizes = [len(batch.items) for batch in cut]
+    # 8 batches of 10, then the last two batches' 20 files in quarters (10 // 4 = 2 files each)
+    assert sizes == [10] * 8 + [2] * 10
+    assert [item for batch in cut for item in batch.items] == items
+    by_bytes = list(sources.batches(items, max_files=100, max_bytes=100))
+    assert [len(batch.items) for batch in by_bytes] == [10] * 8 + [2] * 10
+
+
 def test_a_list_of_paths_and_urls(tmp_path, corpus, bundle):
     import fsspec
 
@@ -187,10 +198,73 @@ def test_batches_written_together_are_each_finished_and_merged_once(tmp_path, fm
     rows = {
         name: [worker._error_row(f"{name}/{n}", 0, "unreadable", "x") for n in range(3)] for name in "abc"
     }
-    output.write_batches([(name, 3, table_of(rows[name]), 0, {"unreadable": 3}) for name in "ab"])
-    (tmp_path / "parts" / f"c.{fmt}").write_text("a part the kill left without its manifest line")
+    output.write_batches(
+        [worker.Done(name, 3, table_of(rows[name]), 3, 0, {"unreadable": 3}) for name in "ab"]
+    )
+    (tmp_path / "parts" / "c.arrow").write_text("a part the kill left without its manifest line")
     again = Output(tmp_path, fmt)  # a continued run: a and b are finished, c is not
     assert set(again.finished()) == {"a", "b"}
-    again.write_batches([("c", 3, table_of(rows["c"]), 0, {"unreadable": 3})])
+    again.write_batches([worker.Done("c", 3, table_of(rows["c"]), 3, 0, {"unreadable": 3})])
     merged = [row["path"] for row in read_rows(again.merge(), lambda row: True)]
     assert sorted(merged) == sorted(row["path"] for name in "abc" for row in rows[name])
+
+
+def test_a_worker_that_sees_the_scan_folder_writes_the_part_and_one_that_does_not_sends_rows(
+    tmp_path, corpus, bundle
+):
+    from openmnr.core.scan.results import Output, read_rows
+
+    output = Output(tmp_path / "out", "parquet")
+    items = list(sources.list_items([str(p) for p in corpus[:4]]))
+    first, second = sources.Batch("first", tuple(items[:2])), sources.Batch("second", tuple(items[2:]))
+    folder = str(output.folder.resolve())
+    written = worker.scan_batch_part(first, bundle, Options(), folder, output.scan_id)
+    assert written.table is None and (output.folder / written.part).exists() and written.matches == 2
+    # Another folder at the same path (a host that does not mount the scan's): the rows travel.
+    sent = worker.scan_batch_part(second, bundle, Options(), folder, "another scan")
+    assert sent.part == "" and sent.table.num_rows == 2
+    output.write_batches([written, sent])
+    assert set(Output(output.folder, "parquet").finished()) == {first.id, second.id}
+    merged = [row["path"] for row in read_rows(output.merge(), lambda row: True)]
+    assert sorted(merged) == sorted(str(p) for p in corpus[:4])
+
+
+def test_a_batch_pickles_as_columns_and_comes_back_the_same():
+    import pickle
+
+    from openmnr.core.scan.errors import Unreadable
+
+    plain = sources.Batch("a", (sources.Item("x.jpg", 3), sources.Item("y.jpg", 4)))
+    failed = sources.Batch("b", (sources.Item("x.jpg", 3), sources.failed("z", Unreadable("gone"))))
+    for batch in (plain, failed):
+        assert pickle.loads(pickle.dumps(batch)) == batch
+
+
+def test_batches_of_an_earlier_listing_are_not_merged_and_their_files_scanned_again(tmp_path):
+    """A continued scan whose listing cut other batches (the sources changed, or the batch size
+    did): the manifest's batches this listing does not make are left out of the results, and so
+    is a finished batch whose part (written by an earlier version, several batches a part) also
+    holds one of them; its files are scanned again. No file is reported twice."""
+    import pyarrow.parquet as pq
+
+    from openmnr.core.scan.results import Output, read_rows, table_of
+
+    output = Output(tmp_path, "parquet")
+    rows = {
+        name: [worker._error_row(f"{name}/{n}", 0, "unreadable", "x") for n in range(2)] for name in "abcd"
+    }
+    # An earlier version's part of two batches, a and b; then c in a part of its own.
+    pq.write_table(table_of(rows["a"] + rows["b"]), tmp_path / "parts" / "a.parquet")
+    with output.manifest.open("a") as manifest:
+        for name in "ab":
+            manifest.write(f'{{"batch": "{name}", "files": 2, "rows": 2, "matches": 0, "errors": 2, ')
+            manifest.write('"part": "parts/a.parquet"}\n')
+    output.write_batches([worker.Done("c", 2, table_of(rows["c"]), 2, 0, {"unreadable": 2})])
+    assert set(output.finished()) == {"a", "b", "c"}
+    current = {"a", "c", "d"}  # this listing no longer makes b
+    assert set(output.finished(current)) == {"c"}  # a shares its part with b: scanned again
+    output.write_batches(
+        [worker.Done(name, 2, table_of(rows[name]), 2, 0, {"unreadable": 2}) for name in "ad"]
+    )
+    merged = [row["path"] for row in read_rows(output.merge(current), lambda row: True)]
+    assert sorted(merged) == sorted(row["path"] for name in "acd" for row in rows[name])

@@ -28,8 +28,8 @@ def add_arguments(parser) -> None:
         "--workers", type=int, default=None, help="local worker processes (default: all cores)"
     )
     parser.add_argument("--format", choices=["parquet", "csv"], default="parquet")
-    parser.add_argument("--batch-files", type=int, default=256, help="files per task (default 256)")
-    parser.add_argument("--batch-mb", type=float, default=4, help="about this many MB per task (default 4)")
+    parser.add_argument("--batch-files", type=int, default=1024, help="files per task (default 1024)")
+    parser.add_argument("--batch-mb", type=float, default=16, help="about this many MB per task (default 16)")
     parser.add_argument(
         "--max-depth", type=int, default=3, help="archives nested deeper are refused (default 3)"
     )

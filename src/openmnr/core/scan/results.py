@@ -1,15 +1,18 @@
 """Where a scan's rows go: part files of finished batches, a manifest, and the merged results.
 
-``OUT/parts/<first batch id>.parquet`` (or ``.csv``) holds one or more finished batches (written
-together, see ``Output.write_batches``); it is written whole (to a temporary name, then renamed)
-before its batches' lines are appended to ``OUT/manifest.jsonl`` and flushed to disk. So after a
-kill at any moment, a batch is either in the manifest with its complete part, or not in it and
-scanned again (a part no line names is ignored): no file is reported twice and none is lost. At the
-end, ``OUT/results.parquet`` (or ``.csv``) is the parts merged in the order batches finished,
-streamed so that a scan of millions of files never holds its results in memory.
+``OUT/parts/<batch id>.arrow`` (an Arrow IPC file, cheap to write and to read back) holds a batch's
+rows, written by the worker that scanned it (``write_part``), or, for a worker that cannot see
+OUT, by the driver (``Output.write_batches``). A part is written whole (to
+a temporary name, then renamed) before its batches' lines are appended to ``OUT/manifest.jsonl``
+by the driver, a group of batches at a time and flushed to disk. So after a kill at any moment, a
+batch is either in the manifest with its complete part, or not in it and scanned again (a part no
+line names is ignored, and replaced when its batch is written again): no file is reported twice
+and none is lost. At the end, ``OUT/results.parquet`` (or ``.csv``) is the parts merged in the
+order batches finished, streamed so that a scan of millions of files never holds its results in
+memory. (Parts written by an earlier version, ``.parquet`` or ``.csv``, are read too.)
 """
 
-import csv
+import functools
 import json
 import os
 import secrets
@@ -18,9 +21,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
-from .worker import COLUMNS
+from .worker import COLUMNS, Done
 
 SCHEMA = pa.schema(
     [
@@ -65,8 +69,15 @@ class Output:
             with self.manifest.open("r+b") as manifest:
                 manifest.truncate(data.rfind(b"\n") + 1)
 
-    def finished(self) -> dict[str, dict]:
-        """The batches the manifest lists as finished, by id (a torn last line is ignored)."""
+    def finished(self, batches: set[str] | None = None) -> dict[str, dict]:
+        """The batches the manifest lists as finished, by id (a torn last line is ignored).
+
+        With `batches` (the ids this run's listing made), only those, and only those whose part
+        holds no other batch: a manifest can name batches the listing no longer makes (the sources
+        changed between two runs, or the batch size did: another ``--batch-files``, another
+        version's default). Their files are in this run's batches and scanned again, so their old
+        rows must not be merged: no file is reported twice. (Parts hold one batch each now;
+        several, in scans begun by an earlier version.)"""
         done = {}
         if self.manifest.exists():
             for line in self.manifest.read_text(encoding="utf-8").splitlines():
@@ -76,6 +87,13 @@ class Output:
                     continue
                 if (self.folder / entry["part"]).exists():
                     done[entry["batch"]] = entry
+        if batches is not None:
+            stale = {entry["part"] for batch, entry in done.items() if batch not in batches}
+            done = {
+                batch: entry
+                for batch, entry in done.items()
+                if batch in batches and entry["part"] not in stale
+            }
         return done
 
     def write_batch(self, batch_id: str, files: int, rows: list[dict]) -> dict:
@@ -85,38 +103,30 @@ class Output:
             if row["error_kind"]:
                 kinds[row["error_kind"]] = kinds.get(row["error_kind"], 0) + 1
         matches = sum(1 for row in rows if row["match"])
-        return self.write_batches([(batch_id, files, table_of(rows), matches, kinds)])[0]
+        done = Done(batch_id, files, table_of(rows), len(rows), matches, kinds)
+        return self.write_batches([done])[0]
 
-    def write_batches(self, done: list[tuple[str, int, pa.Table, int, dict]]) -> list[dict]:
-        """Write finished batches (id, files, table, matches, errors by kind) as ONE part, then
-        their lines in the manifest with one flush to disk; return those lines.
+    def write_batches(self, done: list[Done]) -> list[dict]:
+        """Record finished batches: the part of each whose worker did not write it (its rows
+        sent as ``Done.table``), then every batch's line in the manifest with one flush to disk;
+        return those lines.
 
-        One part for several batches: a part and an fsync per batch of small files cost the
-        driver more than the batch's files cost it otherwise, and a driver that keeps a core busy
-        takes it from the workers. A kill between the part and the manifest leaves a part no line
-        names (ignored, and replaced when its first batch is written again), never a line
-        without its part."""
+        One flush for many batches: an fsync per batch costs the driver, whose core the workers
+        need, and only delays what a kill would have lost anyway (a kill between a part and the
+        manifest leaves a part no line names: ignored, and replaced when its batch is written
+        again; never a line without its part)."""
         if not done:
             return []
-        table = pa.concat_tables([item[2] for item in done]) if len(done) > 1 else done[0][2]
-        part = self.parts / f"{done[0][0]}.{self.fmt}"
-        partial = part.with_suffix(part.suffix + ".partial")
-        if self.fmt == "parquet":
-            pq.write_table(table, partial)
-        else:
-            pacsv.write_csv(table, partial)
-        os.replace(partial, part)
-        name = str(part.relative_to(self.folder))
         entries = [
             {
-                "batch": batch_id,
-                "files": files,
-                "rows": batch_table.num_rows,
-                "matches": matches,
-                "errors": sum(kinds.values()),
-                "part": name,
+                "batch": d.batch_id,
+                "files": d.files,
+                "rows": d.rows,
+                "matches": d.matches,
+                "errors": sum(d.errors_by_kind.values()),
+                "part": d.part if d.table is None else write_part(self.folder, d.batch_id, d.table),
             }
-            for batch_id, files, batch_table, matches, kinds in done
+            for d in done
         ]
         with self.manifest.open("a", encoding="utf-8") as manifest:
             manifest.write("".join(json.dumps(entry) + "\n" for entry in entries))
@@ -124,30 +134,74 @@ class Output:
             os.fsync(manifest.fileno())
         return entries
 
-    def merge(self) -> Path:
-        """Write ``results.<fmt>`` from the parts the manifest lists; return its path."""
+    def merge(self, batches: set[str] | None = None) -> Path:
+        """Write ``results.<fmt>`` from the parts of the finished batches (of `batches` only,
+        when given: see ``finished``); return its path. Parts are gathered into groups of
+        ``MERGE_ROWS`` rows (a Parquet row group each): a small group per part doubles the
+        merge's CPU and the file's size."""
         target = self.folder / f"results.{self.fmt}"
         partial = target.with_suffix(target.suffix + ".partial")
-        parts = list(dict.fromkeys(entry["part"] for entry in self.finished().values()))
+        parts = list(dict.fromkeys(entry["part"] for entry in self.finished(batches).values()))
         if self.fmt == "parquet":
-            with pq.ParquetWriter(partial, SCHEMA) as writer:
-                for part in parts:
-                    writer.write_table(pq.read_table(self.folder / part, schema=SCHEMA))
+            writer = pq.ParquetWriter(partial, SCHEMA)
         else:
-            with partial.open("w", newline="", encoding="utf-8") as out:
-                header = False
-                for name in parts:
-                    with (self.folder / name).open(encoding="utf-8", newline="") as part:
-                        first = next(part, "")  # each part has its own header: written once
-                        if not header:
-                            out.write(first)
-                            header = True
-                        for line in part:
-                            out.write(line)
-                if not header:
-                    csv.writer(out).writerow(COLUMNS)
+            writer = pacsv.CSVWriter(partial, SCHEMA)
+        with writer:
+            group: list[pa.Table] = []
+            rows = 0
+            for part in parts:
+                table = read_part(self.folder / part)
+                group.append(table)
+                rows += table.num_rows
+                if rows >= MERGE_ROWS:
+                    writer.write_table(pa.concat_tables(group))
+                    group, rows = [], 0
+            if group or not parts:
+                writer.write_table(pa.concat_tables(group) if group else SCHEMA.empty_table())
         os.replace(partial, target)
         return target
+
+
+#: Rows merged and written together (a Parquet row group).
+MERGE_ROWS = 65536
+
+
+def write_part(folder: str | Path, stem: str, table: pa.Table) -> str:
+    """Write `table` as ``parts/<stem>.arrow`` under `folder`, whole or not at all (a temporary
+    name of this process's own, then a rename: two runs of the same batch, on a worker taken for
+    dead and on another, each leave a complete part); return its name relative to `folder`."""
+    parts = Path(folder) / "parts"
+    part = parts / f"{stem}.arrow"
+    partial = parts / f"{stem}.{os.getpid()}-{secrets.token_hex(4)}.partial"
+    try:
+        with pa.OSFile(str(partial), "wb") as sink, ipc.new_file(sink, SCHEMA) as writer:
+            writer.write_table(table)
+        os.replace(partial, part)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return f"parts/{part.name}"
+
+
+def read_part(path: Path) -> pa.Table:
+    """A part's rows, whatever version wrote it (Arrow IPC now; Parquet or CSV before)."""
+    if path.suffix == ".arrow":
+        with pa.OSFile(str(path)) as source:
+            return ipc.open_file(source).read_all()
+    if path.suffix == ".parquet":
+        return pq.read_table(path, schema=SCHEMA)
+    return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=SCHEMA))
+
+
+@functools.cache
+def sees(folder: str, scan_id_value: str) -> bool:
+    """Whether this process sees the scan's folder `folder` (its ``scan-id`` holds `scan_id_value`):
+    true for the workers of a local cluster and of hosts that mount it at the same path. Asked
+    once per process and scan."""
+    try:
+        return (Path(folder) / SCAN_ID_FILE).read_text().strip() == scan_id_value
+    except OSError:
+        return False
 
 
 def table_of(rows: list[dict]) -> pa.Table:

@@ -9,6 +9,11 @@ tasks are rerun on the others; a task that keeps killing workers (``allowed-fail
 default) fails with ``KilledWorker``, and its files are listed with the error ``worker_died``
 rather than stopping the scan.
 
+A worker that sees the scan's folder (every worker of a local cluster; on a cluster, those that
+mount it at the same path) writes each batch's rows to a part file itself and sends back only the
+batch's counts: this process, which also runs a local cluster's scheduler, only submits batches
+and appends the manifest's lines, and so takes little of the cores the workers hash on.
+
 Only a bounded number of batches is in flight (``IN_FLIGHT_PER_WORKER`` per worker thread), so a
 scan of millions of files keeps the scheduler's memory flat; the listing itself is held in memory
 (about 200 bytes a file) to give the progress bar its total and ETA.
@@ -25,14 +30,16 @@ from tqdm import tqdm
 
 from . import sources
 from .results import Output
-from .worker import Done, Options, scan_batch_table
+from .worker import Done, Options, scan_batch_part
 
 IN_FLIGHT_PER_WORKER = 3
-#: A batch (one task) is at most this many files and about this many MB: some 0.2 s of work for
-#: small pictures (about 1 ms each) and for photographs of a few hundred KB alike, so Dask's cost
-#: per task (a few ms in the scheduler, the driver and the worker) stays a few percent of it;
-#: a file larger than the MB is a batch of its own (and costs more than a task's overhead).
-BATCH_FILES, BATCH_MB = 256, 4
+#: A batch (one task) is at most this many files and about this many MB: some 0.7 s of work for
+#: small pictures (0.65 ms each for 64x64 PNGs of 12 KB) and 0.4 s for photographs of 60 KB (1.5
+#: ms each), so Dask's cost per task (some 3 to 8 ms of CPU in the driver's scheduler and client,
+#: which share the cores with the workers, and a few in the worker) is about 1% of it; a file
+#: larger than the MB is a batch of its own (and costs more than a task's overhead). The last
+#: batches are cut smaller (``sources.batches``), so the end of a scan waits less for them.
+BATCH_FILES, BATCH_MB = 1024, 16
 #: Finished batches are written together (one part, one flush of the manifest) once they hold this
 #: many rows or the oldest has waited this long: few parts and fsyncs for a scan of small files,
 #: and a kill loses at most a few seconds of finished work (scanned again on the next run).
@@ -42,12 +49,18 @@ FLUSH_ROWS, FLUSH_SECONDS = 8192, 2.0
 #: in the driver's scheduler and nannies and in every worker)
 #: took about 4% of a core in an idle local cluster's driver alone, 1% with these intervals: the
 #: scan's processes share the cores with it. The memory limit is still enforced twice a second.
+#: Work stealing is off for the local cluster's scheduler: the scan's tasks are alike and only a
+#: few per worker are in flight, so there is nothing to rebalance, and the stealing extension
+#: costs the scheduler (in the driver's process) its bookkeeping at every task's transition and a
+#: pass over the workers every second. (A cluster's own scheduler keeps its own settings.)
 QUIET = {
     "distributed.worker.profile.enabled": False,  # a sample of the task's stack every 10 ms
     "distributed.admin.system-monitor.gil.enabled": False,  # a GIL probe every ms, when installed
     "distributed.admin.system-monitor.interval": "2s",
     "distributed.worker.memory.monitor-interval": "500ms",
     "distributed.admin.tick.interval": "200ms",
+    "distributed.scheduler.work-stealing": False,
+    "distributed.client.scheduler-info-interval": "10s",  # the client's copy of the workers' list
 }
 
 
@@ -62,6 +75,7 @@ class Summary:
     errors_by_kind: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     startup_seconds: float = 0.0  # listing the sources and starting or reaching the cluster
+    listing_cpu_seconds: float = 0.0  # this process's CPU for listing the sources and cutting batches
     results: str = ""
 
 
@@ -98,16 +112,18 @@ def _scan(
 
     options = options or Options()
     output = Output(out, fmt)
-    started = time.monotonic()
+    started, listing_cpu = time.monotonic(), time.process_time()
     summary = Summary()
-    finished = output.finished()
     all_batches = list(
         sources.batches(sources.list_items(source_list), max_files=batch_files, max_bytes=batch_bytes)
     )
+    current = {batch.id for batch in all_batches}
+    finished = output.finished(current)
     todo = [batch for batch in all_batches if batch.id not in finished]
     summary.batches = len(all_batches)
     summary.skipped_batches = len(all_batches) - len(todo)
     summary.files = sum(len(batch.items) for batch in all_batches)
+    summary.listing_cpu_seconds = round(time.process_time() - listing_cpu, 3)
 
     cluster = None
     if scheduler:
@@ -119,6 +135,9 @@ def _scan(
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
+            # Its small HTTP server (health, metrics) on any free port: not 8787, which another
+            # cluster on the host may hold (a warning on the scan's terminal otherwise).
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             silence_logs=40,
         )
         client = Client(cluster)
@@ -133,16 +152,25 @@ def _scan(
         disable=not progress,
         file=sys.stderr,
         dynamic_ncols=True,
+        mininterval=0.5,  # redrawn twice a second, not ten times
     )
     try:
         threads = max(1, sum(client.nthreads().values()))
         limit = threads * IN_FLIGHT_PER_WORKER
         pending = iter(todo)
         by_key = {}
+        folder = str(output.folder.resolve())  # where the workers that see it write the parts
 
         def submit(batch):
             future = client.submit(
-                scan_batch_table, batch, str(bundle), options, key=f"scan-{batch.id}", pure=False
+                scan_batch_part,
+                batch,
+                str(bundle),
+                options,
+                folder,
+                output.scan_id,
+                key=f"scan-{batch.id}",
+                pure=False,
             )
             by_key[future.key] = batch
             return future
@@ -173,14 +201,14 @@ def _scan(
         client.close()
         if cluster is not None:
             cluster.close()
-    unfinished = {batch.id for batch in all_batches} - set(output.finished())
+    unfinished = current - set(output.finished(current))
     if unfinished:  # never expected: every batch is written or listed as failed above
         raise RuntimeError(f"{len(unfinished)} batches have no results; run the scan again to finish them")
     for entry in finished.values():
         summary.rows += entry["rows"]
         summary.matches += entry["matches"]
         summary.errors += entry["errors"]
-    summary.results = str(output.merge())
+    summary.results = str(output.merge(current))
     summary.seconds = round(time.monotonic() - started, 2)
     return summary
 
@@ -203,7 +231,7 @@ def _worker_died(batch: sources.Batch, exc: Exception) -> Done:
 
 def _write(output: Output, done: list[Done], summary: Summary) -> None:
     """Write finished batches together and count them (see ``Output.write_batches``)."""
-    output.write_batches([(d.batch_id, d.files, d.table, d.matches, d.errors_by_kind) for d in done])
+    output.write_batches(done)
     for d in done:
         summary.rows += d.rows
         summary.matches += d.matches

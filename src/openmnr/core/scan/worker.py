@@ -53,20 +53,28 @@ class Options:
 
 @dataclass(frozen=True)
 class Done:
-    """What a worker sends back for a batch: its rows as one Arrow table (one buffer to pickle
-    and send, not a dict per file: the driver only writes it) and its counts."""
+    """What a worker sends back for a batch: its counts, and where its rows are: in the part file
+    the worker wrote itself (``part``, relative to the scan's folder), or, when the worker cannot
+    see that folder, as one Arrow table for the driver to write (one buffer to send, not a dict
+    per file)."""
 
     batch_id: str
     files: int
-    table: object  # pyarrow.Table in results.SCHEMA
+    table: object  # pyarrow.Table in results.SCHEMA, or None when the worker wrote `part`
     rows: int
     matches: int
     errors_by_kind: dict[str, int]
+    part: str = ""
 
 
-def scan_batch_table(batch: Batch, bundle: str, options: Options) -> Done:
-    """``scan_batch`` as the scan's task runs it: the rows made into a table on the worker."""
-    from .results import table_of
+def scan_batch_part(batch: Batch, bundle: str, options: Options, out: str = "", scan_id: str = "") -> Done:
+    """``scan_batch`` as the scan's task runs it: the rows made into a table and, when this worker
+    sees the scan's folder `out` (its ``scan-id`` file says `scan_id`: the same folder, not merely
+    the same path on another host), written by the worker to a part file of their own
+    (``results.write_part``). Then only the batch's id and counts travel back: the driver, whose
+    process also runs the local cluster's scheduler on the cores the workers hash on, neither
+    receives nor writes the rows. A worker that cannot see the folder sends the table instead."""
+    from . import results
 
     rows = scan_batch(batch, bundle, options)
     kinds: dict[str, int] = {}
@@ -74,7 +82,15 @@ def scan_batch_table(batch: Batch, bundle: str, options: Options) -> Done:
         if row["error_kind"]:
             kinds[row["error_kind"]] = kinds.get(row["error_kind"], 0) + 1
     matches = sum(1 for row in rows if row["match"])
-    return Done(batch.id, len(batch.items), table_of(rows), len(rows), matches, kinds)
+    table = results.table_of(rows)
+    if out and results.sees(out, scan_id):
+        try:
+            part = results.write_part(out, batch.id, table)
+        except OSError:
+            pass  # a full or vanished disk here: the driver is sent the rows and writes them
+        else:
+            return Done(batch.id, len(batch.items), None, len(rows), matches, kinds, part)
+    return Done(batch.id, len(batch.items), table, len(rows), matches, kinds)
 
 
 def scan_batch(batch: Batch, bundle: str, options: Options) -> list[dict]:
