@@ -4,10 +4,12 @@ and reading a child process's output with a deadline."""
 
 import json
 import queue
+import re
 import socket
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlencode
 
 
 def sign_in_client(client, user, *, verified: bool = True):
@@ -362,3 +364,11 @@ def bank_with_image(bank, image: bytes, analyst, seniors):
             bank, signal_type, hashes[signal_type].value, by=analyst, seniors=seniors, category="demo"
         )
     return hashes
+
+
+def report_by_form(client, url: str) -> None:
+    """File a public report of ``url`` as CSAM on a web page through the form, and check it was
+    acknowledged (a tracking code shown)."""
+    data = {"urls": url, "found_where": "web_page", "content_kind": "csam"}
+    response = client.post("/report/", urlencode(data), content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200 and re.search(r'id="tracking-code">', response.content.decode())

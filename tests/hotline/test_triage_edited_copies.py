@@ -2,13 +2,11 @@
 digests, differ), as the match API does, and does not when the setting is off."""
 
 import io
-import re
-from urllib.parse import urlencode
 
 import pytest
 from PIL import Image
 
-from helpers import confirmed_entry
+from helpers import confirmed_entry, report_by_form
 from openmnr.hotline.models import Case
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,12 +42,6 @@ def _mirrored(path) -> bytes:
     return out.getvalue()
 
 
-def _report(client, url) -> None:
-    data = {"urls": url, "found_where": "web_page", "content_kind": "csam"}
-    response = client.post("/report/", urlencode(data), content_type="application/x-www-form-urlencoded")
-    assert response.status_code == 200 and re.search(r'id="tracking-code">', response.content.decode())
-
-
 @pytest.mark.parametrize("dihedral", [True, False])
 def test_a_mirrored_copy_of_known_material_is_known_unless_the_setting_is_off(
     settings, client, site, corpus, pdq_bank, worker, dihedral
@@ -57,7 +49,7 @@ def test_a_mirrored_copy_of_known_material_is_known_unless_the_setting_is_off(
     settings.MATCH_DIHEDRAL = dihedral
     pdq_bank(corpus["astronaut"].read_bytes())
     site.serve("/img/m.jpg", _mirrored(corpus["astronaut"]))
-    _report(client, site.page("/gallery.html", "/img/m.jpg"))
+    report_by_form(client, site.page("/gallery.html", "/img/m.jpg"))
     worker()
 
     case = Case.objects.get()

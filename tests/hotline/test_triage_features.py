@@ -2,12 +2,9 @@
 picture, so it keeps its keypoints) by the banks' local-feature check, as the match API does;
 with the setting off it does not, and no keypoints are computed."""
 
-import re
-from urllib.parse import urlencode
-
 import pytest
 
-from helpers import confirmed_picture, cropped
+from helpers import confirmed_picture, cropped, report_by_form
 from openmnr.core.robust import features
 from openmnr.hotline import matching, triage
 from openmnr.hotline.models import Case
@@ -45,12 +42,6 @@ def picture_bank(settings, make_user):
     return make
 
 
-def _report(client, url) -> None:
-    data = {"urls": url, "found_where": "web_page", "content_kind": "csam"}
-    response = client.post("/report/", urlencode(data), content_type="application/x-www-form-urlencoded")
-    assert response.status_code == 200 and re.search(r'id="tracking-code">', response.content.decode())
-
-
 @pytest.mark.parametrize("on", [True, False])
 def test_a_cropped_copy_of_a_bank_picture_is_known_only_with_local_features(
     settings, client, site, corpus, picture_bank, worker, on
@@ -58,7 +49,7 @@ def test_a_cropped_copy_of_a_bank_picture_is_known_only_with_local_features(
     entry = picture_bank(corpus["astronaut"].read_bytes())
     settings.MATCH_FEATURES = on
     site.serve("/img/c.jpg", cropped(corpus["astronaut"].read_bytes()))
-    _report(client, site.page("/gallery.html", "/img/c.jpg"))
+    report_by_form(client, site.page("/gallery.html", "/img/c.jpg"))
     worker()
 
     case = Case.objects.get()
