@@ -227,10 +227,17 @@ def test_an_administrator_uploads_a_partners_plain_list_and_a_bad_file_changes_n
     event = AuditEvent.objects.get(action="blocking.partner_import", outcome="success")
     assert event.detail == {"from": "upload", "version": 1, "count": 2, "added": 2, "removed": 0}
 
-    _upload(client, partner, b"https://good.example/\nftp://bad.example/\nok.example/\nhttp://\n")
+    _upload(
+        client,
+        partner,
+        b"https://good.example/\nftp://bad.example/\nok.example/\nhttp://\nftp://x/\nftp://y/\n",
+    )
     page = client.get(PAGE).content.decode()
-    assert "the file is refused: 2 bad line(s), nothing imported: line 2 is neither" in page
-    assert "Line 4:" in page, "every bad line is named"
+    assert "the file is refused: 4 bad line(s), nothing imported: line 2 is neither" in page
+    assert "line 4 is neither" in page and "line 5 is neither" in page and "Line 6:" in page, (
+        "every bad line is named"
+    )
+    assert "Line 4:" not in page, "a line named in the refusal is not named twice"
     assert set(partner.entries.values_list("expression", flat=True)) == {"bad.example/1", ""}, (
         "nothing half stored"
     )

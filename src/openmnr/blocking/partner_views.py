@@ -186,7 +186,8 @@ def partner_upload_view(request, partner_id: int):
         messages.error(
             request, _("%(name)s: the file is refused: %(why)s.") % {"name": partner.name, "why": error}
         )
-        for number, why in getattr(error, "lines", ())[1:]:
+        # The refusal names the first three; the rest of those shown, one message each.
+        for number, why in getattr(error, "lines", ())[3:]:
             messages.error(request, _("Line %(number)s: %(why)s") % {"number": number, "why": why})
     else:
         messages.success(
