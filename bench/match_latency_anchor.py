@@ -89,7 +89,6 @@ class FilingDay:
         argv = [
             sys.executable,
             __file__,
-            "--child",
             str(src),
             str(scratch / "var"),
             str(folder),
@@ -99,7 +98,7 @@ class FilingDay:
             argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
         ready = self.process.stdout.readline().split(maxsplit=1)
-        if ready[:1] != ["ready"] or not Path(ready[1].strip()).is_relative_to(src):
+        if len(ready) != 2 or ready[0] != "ready" or not Path(ready[1].strip()).is_relative_to(src):
             raise SystemExit(f"the anchor child did not start on {src}: {ready!r}")
 
     def request(self, index: int) -> tuple[float, bool]:
