@@ -1,14 +1,14 @@
 """The anchor commit's side of bench/match_latency.py: the filing-day code in its own process.
 
 The parent (``FilingDay``) extracts the commit's ``src/`` with ``git archive``, writes the uploads
-to files, and starts this file as a child with that ``src/`` first on PYTHONPATH; the child checks
-nothing of this tree is imported (it reports ``openmnr.__file__``, the parent checks it lies under
-the extracted folder), sets up its own fresh database and bank with that commit's code, and
+to files, and starts ``child`` in a new process (``python -c``, so no script is ``__main__``: see
+``FilingDay``) with that ``src/`` first on PYTHONPATH. The child reports ``openmnr.__file__``
+(the parent checks it lies under the extracted folder, so nothing of this tree was imported), sets up its own fresh database and bank with that commit's code, and
 answers each "do upload i" line with its elapsed ms, timed around ``client.post`` as the parent
 times its own rows. Only stdlib and the shared set-up helpers of bench/match_latency.py (which
 import nothing of ``openmnr`` at module level) are imported before ``openmnr`` is.
 
-    python bench/match_latency_anchor.py SRC VAR UPLOADS BANK_SIZE   (started by the parent)
+    python -c "$CHILD" SRC VAR UPLOADS BANK_SIZE   (started by the parent, never by hand)
 """
 
 import io
@@ -72,6 +72,10 @@ def child(src: str, var: str, uploads: str, bank_size: int) -> int:
     return 0
 
 
+#: The child's command line (``python -c CHILD SRC VAR UPLOADS BANK_SIZE``): no __main__ file.
+CHILD = "import sys, match_latency_anchor as m; sys.exit(m.child(*sys.argv[1:4], int(sys.argv[4])))"
+
+
 class FilingDay:
     """The parent's handle on the anchor commit's child process."""
 
@@ -84,18 +88,16 @@ class FilingDay:
         env = {
             k: v for k, v in os.environ.items() if not k.startswith(("OPENMNR_", "DATABASE_URL", "PYTEST"))
         }
-        env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [env.get("PYTHONPATH")])])
+        bench = str(Path(__file__).resolve().parent)
+        env["PYTHONPATH"] = os.pathsep.join([str(src), bench, *filter(None, [env.get("PYTHONPATH")])])
         (scratch / "var").mkdir()
-        argv = [
-            sys.executable,
-            __file__,
-            str(src),
-            str(scratch / "var"),
-            str(folder),
-            str(bank_size),
-        ]
+        # Started with -c, not as a script: that commit decodes each upload in a child forked from
+        # a fork server, and multiprocessing re-runs a script __main__ (as __mp_main__) in every
+        # such child, here this file with intake's and psutil's imports: the first run of
+        # 2026-12-03 charged that to every filing-day request (p50 304 ms at load 10-12).
+        argv = [sys.executable, "-c", CHILD, str(src), str(scratch / "var"), str(folder), str(bank_size)]
         self.process = subprocess.Popen(
-            argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            argv, env=env, cwd=scratch, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
         ready = self.process.stdout.readline().split(maxsplit=1)
         if len(ready) != 2 or ready[0] != "ready" or not Path(ready[1].strip()).is_relative_to(src):
@@ -112,8 +114,3 @@ class FilingDay:
     def close(self) -> None:
         self.process.stdin.close()
         self.process.wait(timeout=60)
-
-
-if __name__ == "__main__":
-    src_dir, var_dir, uploads_dir, bank = sys.argv[1:5]
-    sys.exit(child(src_dir, var_dir, uploads_dir, int(bank)))
