@@ -18,9 +18,10 @@ with 10% cut at one side, a third each: no hash finds the cut ones, so the featu
 scan on a third of the requests.
 
 Two rounds. First the anchor and the default probes alternate request by request over the same
-uploads (the order flipped each time), so load from other work on the machine falls on both
-alike: that pair is the issue's target. Then the feature row runs over the same uploads on its
-own. It used to alternate with the other two, which was unfair to the probes: a feature call
+uploads (the order rotated each time, so each row goes first in turn), so load from other work
+on the machine falls on both alike: that pair is the issue's target. Then the feature row runs
+over the same uploads without them (with the filing-day row only, under ``--anchor``). It used
+to alternate with the other two, which was unfair to the probes: a feature call
 leaves its decoder (``openmnr.core.decoders``) more than ``RETIRE_GROWTH`` larger (OpenCV), so
 the decoder exits, and with the fixed order of three the next request to start a decoder was
 the default probes' every time (15 of 30 probe requests in a trial, none of the anchor's).
