@@ -7,6 +7,7 @@ statements; with ``--profile`` it adds a cProfile table whose clock is CPU time.
 figures are an upper bound on a loaded machine (the wall clock is printed beside them).
 
     python bench/profile_industry.py [--reports N] [--profile] [--sort cumulative|tottime] [--top N] [--sql]
+                                     [--full-chain]
 
 ``--sql`` prints the statements of the last report's requests; ``PYTHONPATH=<another tree>/src``
 profiles another commit's code with the same script (the anchor of a before-and-after).
@@ -36,6 +37,11 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=60)
     parser.add_argument("--isolate", type=int, choices=[0, 1], default=1)
     parser.add_argument("--sql", action="store_true", help="print the statements of the last report")
+    parser.add_argument(
+        "--full-chain",
+        action="store_true",
+        help="run /ispws/ through the whole middleware stack, as before the lean chain (decision 0035)",
+    )
     args = parser.parse_args()
 
     os.environ.update(
@@ -54,6 +60,10 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
+    if args.full_chain:
+        settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if not m.endswith(".LeanPathsMiddleware")]
     import psutil
     from django.db import connection
     from django.test import Client

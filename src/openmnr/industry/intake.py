@@ -41,8 +41,7 @@ def _report_id(text) -> int:
 
 def _own_open(provider, report_id: int, *, lock: bool) -> Report:
     """The provider's report ``report_id``, open; the protocol's error otherwise."""
-    reports = Report.objects.select_for_update() if lock else Report.objects
-    report = reports.filter(pk=report_id, provider=provider, source=Source.API).first()
+    report = statements.own_report(provider.pk, report_id, Source.API, lock=lock)
     if report is None or report.state == ReportState.EXPIRED:
         raise ProtocolError(Code.NO_SUCH_REPORT, f"No such report: no open report {report_id} of yours")
     if report.state == ReportState.OPEN and lifecycle.is_expired(report):
@@ -185,7 +184,7 @@ def finish(provider, report_id_text, *, request=None) -> tuple[Report, list[str]
     report_id = _report_id(report_id_text)
     with transaction.atomic():
         report = _own_open(provider, report_id, lock=True)
-        files = list(report.files.all())
+        files = statements.files_to_finish(report.pk)  # what matching and the case use
         matching = triage.match_files(files)
         report = lifecycle.transition(
             report,

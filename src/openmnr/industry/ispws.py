@@ -88,6 +88,8 @@ def protocol(method: str, *, provider_required: bool = True):
                     documents.report_response(Code.SERVER_ERROR, "Server error: try again later")
                 )
 
+        # It checks its caller itself: it may run in the lean middleware chain (openmnr.web.lean).
+        wrapped.authenticates_itself = True
         return login_not_required(csrf_exempt(never_cache(wrapped)))
 
     return decorate
@@ -106,6 +108,9 @@ def xsd(request):
     response = HttpResponse(documents.schema_bytes(), content_type=XML)
     response["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+xsd.authenticates_itself = True  # public: the schema we validate with
 
 
 def _document(request) -> bytes:

@@ -11,7 +11,7 @@ conditions are those of the ORM code it replaced; the tests run them on SQLite a
 from django.db import connection
 from django.db.models import Model
 
-from .models import File, Report
+from .models import AccountKey, File, Report
 from .states import ReportState
 
 
@@ -99,3 +99,69 @@ def update_columns(instance: Model, names: list[str], **where) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {_q(model._meta.db_table)} SET {assignments} WHERE {conditions}", params)
         return cursor.rowcount
+
+
+# Reads of the finish, written once as well: Django's raw() maps the columns and applies each
+# field's converters (datetimes on SQLite, JSON), so the instances are what the ORM would build;
+# only the compiling of the query is skipped (decision 0035).
+
+
+def own_report(provider_id: int, report_id: int, source: str, *, lock: bool) -> Report | None:
+    """The provider's report ``report_id`` from ``source`` (every column), or None; ``lock`` takes
+    its row lock (``FOR UPDATE`` where the database has it; on SQLite the write transaction
+    already holds the database's lock), as ``select_for_update()`` did."""
+    for_update = " FOR UPDATE" if lock and connection.features.has_select_for_update else ""
+    sql = (
+        f"SELECT * FROM {_q(Report._meta.db_table)} WHERE {_q(Report._meta.pk.column)} = %s "
+        f"AND {_column(Report, 'provider')} = %s AND {_column(Report, 'source')} = %s{for_update}"
+    )
+    return next(iter(Report.objects.raw(sql, [report_id, provider_id, source])), None)
+
+
+#: The columns of a report's files that finishing reads and writes (matching, the case, the answer);
+#: the others (the description's XML, names, annotations) stay deferred.
+FINISH_FILE_FIELDS = (
+    "id",
+    "report",
+    "file_id",
+    "uploaded_at",
+    "md5",
+    "sha256",
+    "pdq",
+    "pdq_quality",
+    "vpdq",
+    "pdq_probes",
+    "pdq_keypoints",
+    "ip",
+    *("matched", "match_detail", "assessment", "category", "auto_assessed"),
+)
+
+
+def files_to_finish(report_id: int) -> list[File]:
+    """A report's files in upload order (``File.Meta.ordering``) with ``FINISH_FILE_FIELDS``."""
+    columns = ", ".join(_q(File._meta.get_field(n).column) for n in FINISH_FILE_FIELDS)
+    order = f"{_column(File, 'uploaded_at')}, {_q(File._meta.pk.column)}"
+    sql = f"SELECT {columns} FROM {_q(File._meta.db_table)} WHERE {_column(File, 'report')} = %s ORDER BY {order}"
+    return list(File.objects.raw(sql, [report_id]))
+
+
+def cases_with_keys(keys: list[str]) -> int:
+    """How many cases carry any of the account ``keys`` (earlier reports of the same account)."""
+    if not keys:
+        return 0
+    sql = (
+        f"SELECT COUNT(DISTINCT {_column(AccountKey, 'case')}) FROM {_q(AccountKey._meta.db_table)} "
+        f"WHERE {_column(AccountKey, 'key')} IN ({', '.join(['%s'] * len(keys))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, keys)
+        return cursor.fetchone()[0]
+
+
+def user_exists(model, user_id: int) -> bool:
+    """Whether the account ``user_id`` (of the user ``model``) still exists."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {_q(model._meta.db_table)} WHERE {_q(model._meta.pk.column)} = %s", [user_id]
+        )
+        return cursor.fetchone() is not None

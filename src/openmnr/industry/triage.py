@@ -41,7 +41,7 @@ def service_account():
     if (
         _service is not None
         and _service[0] > now
-        and get_user_model().objects.filter(pk=_service[1].pk).exists()
+        and statements.user_exists(get_user_model(), _service[1].pk)
     ):
         return _service[1]
     user, created = get_user_model().objects.get_or_create(username=SERVICE_ACCOUNT)
@@ -154,7 +154,7 @@ def open_case(report: Report, files: list, *, request=None) -> Case:
     countries, concerns_home = jurisdiction.summary(found)
     home = jurisdiction.home_country()
     keys = sorted({k for p in facts.people if p.role == "reported" and (k := account_key(report, p))})
-    earlier = AccountKey.objects.filter(key__in=keys).values("case").distinct().count() if keys else 0
+    earlier = statements.cases_with_keys(keys)
     listed = sum(len(p.prior_reports) for p in facts.people if p.role == "reported")
     known = sum(f.matched for f in files)
     assessed = risk.assess(

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /ispws/ (it authenticates every call itself) runs a shorter chain: see openmnr.web.lean.
+    "openmnr.web.lean.LeanPathsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "openmnr.web.middleware.RequestIdMiddleware",
     "openmnr.web.middleware.ApiErrorShapeMiddleware",
