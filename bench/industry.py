@@ -129,6 +129,7 @@ def tag(body: bytes, name: str) -> str:
 def fire(port: int, auth: str, *, kind: str, count: int, seconds: float, clients: int, pictures) -> dict:
     lock = threading.Lock()
     issued, latencies, done, errors = [0], [], [], []
+    codes: dict[str, dict[str, int]] = {}
     deadline = time.monotonic() + seconds
     known = (CORPUS / KNOWN).read_bytes()
 
@@ -146,6 +147,12 @@ def fire(port: int, auth: str, *, kind: str, count: int, seconds: float, clients
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         payload = response.read()
+        answer = tag(payload, "responseCode") or f"HTTP {response.status}"
+        if response.status != 200:
+            answer = f"{answer} (HTTP {response.status})"
+        with lock:
+            per_path = codes.setdefault(path.rsplit("/", 1)[-1], {})
+            per_path[answer] = per_path.get(answer, 0) + 1
         if response.status != 200 or tag(payload, "responseCode") != "0":
             raise RuntimeError(f"{path} {response.status} {tag(payload, 'responseCode')}")
         return payload
@@ -178,6 +185,10 @@ def fire(port: int, auth: str, *, kind: str, count: int, seconds: float, clients
                     if finished.count(b"<fileId>") != 2:
                         raise RuntimeError("finish did not list both files")
             except (OSError, http.client.HTTPException, RuntimeError) as exc:
+                if not isinstance(exc, RuntimeError):
+                    with lock:
+                        kinds = codes.setdefault("(connection)", {})
+                        kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
                 with lock:
@@ -206,6 +217,7 @@ def fire(port: int, auth: str, *, kind: str, count: int, seconds: float, clients
         "completed": len(latencies),
         "errors": len(errors),
         "error_kinds": sorted(set(errors))[:5],
+        "codes": codes,
         "seconds": round(wall, 2),
         "per_second": round(len(latencies) / wall, 1) if wall else 0.0,
         "p50_ms": pct(0.5),
@@ -234,21 +246,22 @@ def present(env: dict, ids: list[int]) -> int:
     return int(out.stdout.strip().splitlines()[-1])
 
 
-def children_cpu(server, database: str | None) -> float:
+def children_cpu(server, database: str | None) -> tuple[float, float]:
     """CPU of the server's processes, including decoder children that have already exited (the fork
     server reaps them; their time is in its children's times), and of the PostgreSQL backends
     serving this run's database only: the machine is shared, and other people's PostgreSQL work
-    must not be counted as ours."""
+    must not be counted as ours. Returns (all CPU seconds, of which in the kernel): a share of
+    system time far above usual points at the machine (page reclaim, faults), not at our code."""
     import psutil
 
     tree = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
-    total = 0.0
+    total = system = 0.0
     for process in tree:
         try:
             times = process.cpu_times()
         except psutil.Error:
             continue
-        total += times.user + times.system
+        total, system = total + times.user + times.system, system + times.system
     if database:
         for process in psutil.process_iter(["name", "cmdline"]):
             if (process.info["name"] or "").startswith("postgres") and database in " ".join(
@@ -258,13 +271,15 @@ def children_cpu(server, database: str | None) -> float:
                     times = process.cpu_times()
                 except psutil.Error:
                     continue
-                total += times.user + times.system
+                total, system = total + times.user + times.system, system + times.system
     for process in tree:
         try:
-            total += process.cpu_times().children_user + process.cpu_times().children_system
+            times = process.cpu_times()
         except psutil.Error:
             continue
-    return total
+        total += times.children_user + times.children_system
+        system += times.children_system
+    return total, system
 
 
 def variants(args, scratch: Path) -> list[tuple[str, dict]]:
@@ -281,6 +296,34 @@ def variants(args, scratch: Path) -> list[tuple[str, dict]]:
         source = anchor_source(args.anchor, scratch)
         found.append((f"commit {args.anchor[:10]}", {"PYTHONPATH": str(source)}))
     return found
+
+
+def log_summary(path: str, offset: int) -> dict:
+    """What one server wrote to the kept log from ``offset`` on: gunicorn workers booted (as many
+    as --workers at the start; more means workers died or were killed and replaced), worker
+    timeouts, and the 1000 answers the application logged (``ispws.failure``), counted by request
+    and by the innermost exception of each (the line "raised from ..." last before the next
+    unindented line, else the first line's own)."""
+    with open(path, encoding="utf-8", errors="replace") as log:
+        log.seek(offset)
+        lines = log.read().splitlines()
+    failures: dict[str, int] = {}
+    for number, line in enumerate(lines):
+        if "answered 1000" not in line:
+            continue
+        cause = line.split("): ", 1)[-1]
+        for following in lines[number + 1 :]:
+            if not following.startswith(" "):
+                break
+            if following.startswith("  raised from "):
+                cause = following.removeprefix("  raised from ")
+        request = line.split(" failed,", 1)[0].rsplit(" ", 1)[-1]
+        failures[f"{request}: {cause}"] = failures.get(f"{request}: {cause}", 0) + 1
+    return {
+        "worker_boots": sum("Booting worker" in line for line in lines),
+        "worker_timeouts": sum("WORKER TIMEOUT" in line for line in lines),
+        "failures_logged": failures,
+    }
 
 
 def run_backend(backend: str, args, label: str = "this tree", extra: dict | None = None) -> list[dict]:
@@ -308,7 +351,15 @@ def run_backend(backend: str, args, label: str = "this tree", extra: dict | None
             username, password = prepare(env)
             auth = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
             port = free_port()
-            server = start_server(env, port, args.workers, args.threads)
+            log = None
+            if args.server_log:
+                log = open(args.server_log, "a", buffering=1)  # noqa: SIM115  (closed below)
+                log.write(
+                    f"\n===== {time.strftime('%H:%M:%S')} {backend}, {label}: openmnr serve on port {port}\n"
+                )
+                log.flush()
+                log_offset = log.tell()
+            server = start_server(env, port, args.workers, args.threads, log=log)
             try:
                 fire(port, auth, kind="report", count=20, seconds=30, clients=args.clients, pictures=pictures)
                 rows = []
@@ -325,13 +376,20 @@ def run_backend(backend: str, args, label: str = "this tree", extra: dict | None
                     )
                     row["load"] = round(os.getloadavg()[0], 2)
                     done = max(row["completed"], 1)
-                    row["server_cpu_ms"] = round(
-                        (children_cpu(server, database) - server_before) * 1000 / done, 2
+                    server_after = children_cpu(server, database)
+                    spent = server_after[0] - server_before[0]
+                    row["server_cpu_ms"] = round(spent * 1000 / done, 2)
+                    row["server_system_share"] = (
+                        round((server_after[1] - server_before[1]) / spent, 3) if spent else None
                     )
                     row["client_cpu_ms"] = round((time.process_time() - client_before) * 1000 / done, 2)
                     rows.append(row)
             finally:
                 stop_server(server)
+                if log is not None:
+                    log.close()
+            if log is not None:
+                rows[-1]["server_log"] = log_summary(args.server_log, log_offset)
             rows[1]["lost"] = rows[1]["completed"] - present(env, rows[1]["ids"])
             rows[0]["lost"] = None
             for row in rows:
@@ -376,7 +434,15 @@ def main() -> None:
     parser.add_argument(
         "--anchor", default=None, help="also measure the server of this commit (git archive of its src/)"
     )
+    parser.add_argument(
+        "--server-log",
+        default=None,
+        help="append the servers' standard output and error (access log, gunicorn's messages, the "
+        "exceptions logged behind answers 1000) to this file; default: discarded",
+    )
     args = parser.parse_args()
+    if args.server_log:
+        Path(args.server_log).write_text("")
 
     backends = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     if "postgres" in backends and not postgres_reachable():
@@ -422,6 +488,24 @@ def main() -> None:
         "(the client and other work on this shared machine take the rest); load = os.getloadavg()[0] "
         "as the row ended."
     )
+    print("\nAnswers (responseCode, or the HTTP status without one) per request, counted by the clients:")
+    for row in rows:
+        for path, counted in row["codes"].items():
+            answers = ", ".join(f"{code}: {n}" for code, n in sorted(counted.items()))
+            print(f"  {row['backend']:9} {row['server']:{width}} {row['kind']:7} {path:12} {answers}")
+        print(
+            f"  {row['backend']:9} {row['server']:{width}} {row['kind']:7} {'':12} server CPU in the kernel: "
+            f"{row['server_system_share'] or 0:.0%} of {row['server_cpu_ms']} ms; row took {row['seconds']} s"
+        )
+    for row in rows:
+        if "server_log" in row:
+            found = row["server_log"]
+            print(
+                f"  {row['backend']:9} {row['server']:{width}} server log: {found['worker_boots']} workers booted, "
+                f"{found['worker_timeouts']} worker timeouts, 1000s logged: {found['failures_logged'] or 'none'}"
+            )
+    if args.server_log:
+        print(f"Server log: {args.server_log}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "industry.json"
     out.write_text(
