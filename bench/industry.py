@@ -309,15 +309,21 @@ def log_summary(path: str, offset: int) -> dict:
         lines = log.read().splitlines()
     failures: dict[str, int] = {}
     for number, line in enumerate(lines):
-        if "answered 1000" not in line:
+        if not (line.startswith("ispws /ispws/") and " failed" in line):
             continue
-        cause = line.split("): ", 1)[-1]
-        for following in lines[number + 1 :]:
-            if not following.startswith(" "):
-                break
-            if following.startswith("  raised from "):
-                cause = following.removeprefix("  raised from ")
-        request = line.split(" failed,", 1)[0].rsplit(" ", 1)[-1]
+        request = line.split()[1]
+        if "answered 1000" in line:  # this tree's ``ispws.failure``: the innermost "raised from"
+            cause = line.split("): ", 1)[-1]
+            for following in lines[number + 1 :]:
+                if not following.startswith(" "):
+                    break
+                if following.startswith("  raised from "):
+                    cause = following.removeprefix("  raised from ")
+        else:  # an older server's logger.exception: the exception line after the traceback
+            cause = next(
+                (f for f in lines[number + 1 :] if f and not f.startswith((" ", "Traceback", "During"))),
+                "?",
+            )[:120]
         failures[f"{request}: {cause}"] = failures.get(f"{request}: {cause}", 0) + 1
     return {
         "worker_boots": sum("Booting worker" in line for line in lines),
