@@ -110,7 +110,8 @@ def failure(exc: BaseException) -> str:
     values (a file's hashes), a parser's message the document, a KeyError its key; a 1000 answer
     must tell the operator where and why without writing a provider's report into the log. SQLite's
     messages ("database is locked", "UNIQUE constraint failed: table.column") name no values and are
-    kept; PostgreSQL's primary message (without its detail) likewise."""
+    kept; of a PostgreSQL error only its SQLSTATE and the table and constraint it names (even its
+    primary message may quote a value: 'invalid input syntax for type integer: "..."')."""
     parts, seen, current = [], set(), exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
@@ -125,9 +126,14 @@ def failure(exc: BaseException) -> str:
 def _database_error(exc: BaseException) -> str:
     if isinstance(exc, sqlite3.Error):
         return f" [{getattr(exc, 'sqlite_errorname', '')}] {exc}"
-    diag = getattr(exc, "diag", None)  # psycopg's errors: the primary message, not the detail
+    diag = getattr(exc, "diag", None)  # psycopg's errors
     if diag is not None and getattr(exc, "sqlstate", None):
-        return f" [SQLSTATE {exc.sqlstate}] {diag.message_primary or ''}"
+        names = [
+            f"{what} {name}"
+            for what in ("table", "constraint")
+            if (name := getattr(diag, f"{what}_name", None))
+        ]
+        return f" [SQLSTATE {exc.sqlstate}]" + (f" ({', '.join(names)})" if names else "")
     return ""
 
 
