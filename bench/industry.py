@@ -15,7 +15,12 @@ design target is >= 50 complete reports a second on two cores.
 
     python bench/industry.py [--reports N] [--seconds S] [--clients C] [--workers W] [--threads T]
                              [--db sqlite|postgres|both] [--isolate 1|0] [--decoders N]
-                             [--anchor COMMIT] [--anchor-decoders N]
+                             [--anchor COMMIT] [--anchor-decoders N] [--server-log PATH]
+
+``--server-log PATH`` keeps what each server writes (access log, gunicorn's messages, the
+exceptions logged behind answers 1000); every run prints the answers of each request by
+responseCode, the kernel's share of the server CPU, and per server the workers booted, worker
+timeouts and the 1000s its log names, by cause (``industry_server.log_summary``).
 
 ``--anchor COMMIT`` measures, in the same run and with the same clients, the server of another
 commit (its ``src/``, taken with ``git archive`` into a temporary folder and put first on the
@@ -45,6 +50,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from industry_server import children_cpu, log_summary, present  # noqa: E402
 from intake import (  # noqa: E402  (the same server, CPU and PostgreSQL helpers as the intake bench)
     PG_SERVER,
     _postgres,
@@ -227,61 +233,6 @@ def fire(port: int, auth: str, *, kind: str, count: int, seconds: float, clients
     }
 
 
-def present(env: dict, ids: list[int]) -> int:
-    script = (
-        "import sys, json, django; django.setup()\n"
-        "from django.db.models import Count\n"
-        "from openmnr.industry.models import Case\n"
-        "ids = json.load(sys.stdin)\n"
-        "print(Case.objects.filter(report_id__in=ids).annotate(n=Count('report__files')).filter(n=2).count())\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        input=json.dumps(ids),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return int(out.stdout.strip().splitlines()[-1])
-
-
-def children_cpu(server, database: str | None) -> tuple[float, float]:
-    """CPU of the server's processes, including decoder children that have already exited (the fork
-    server reaps them; their time is in its children's times), and of the PostgreSQL backends
-    serving this run's database only: the machine is shared, and other people's PostgreSQL work
-    must not be counted as ours. Returns (all CPU seconds, of which in the kernel): a share of
-    system time far above usual points at the machine (page reclaim, faults), not at our code."""
-    import psutil
-
-    tree = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
-    total = system = 0.0
-    for process in tree:
-        try:
-            times = process.cpu_times()
-        except psutil.Error:
-            continue
-        total, system = total + times.user + times.system, system + times.system
-    if database:
-        for process in psutil.process_iter(["name", "cmdline"]):
-            if (process.info["name"] or "").startswith("postgres") and database in " ".join(
-                process.info["cmdline"] or []
-            ):
-                try:
-                    times = process.cpu_times()
-                except psutil.Error:
-                    continue
-                total, system = total + times.user + times.system, system + times.system
-    for process in tree:
-        try:
-            times = process.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.children_user + times.children_system
-        system += times.children_system
-    return total, system
-
-
 def variants(args, scratch: Path) -> list[tuple[str, dict]]:
     """(label, extra environment) of each server measured: this tree, then the anchors."""
     found = [("this tree", {} if args.decoders is None else {"OPENMNR_DECODERS_IDLE": str(args.decoders)})]
@@ -296,40 +247,6 @@ def variants(args, scratch: Path) -> list[tuple[str, dict]]:
         source = anchor_source(args.anchor, scratch)
         found.append((f"commit {args.anchor[:10]}", {"PYTHONPATH": str(source)}))
     return found
-
-
-def log_summary(path: str, offset: int) -> dict:
-    """What one server wrote to the kept log from ``offset`` on: gunicorn workers booted (as many
-    as --workers at the start; more means workers died or were killed and replaced), worker
-    timeouts, and the 1000 answers the application logged (``ispws.failure``), counted by request
-    and by the innermost exception of each (the line "raised from ..." last before the next
-    unindented line, else the first line's own)."""
-    with open(path, encoding="utf-8", errors="replace") as log:
-        log.seek(offset)
-        lines = log.read().splitlines()
-    failures: dict[str, int] = {}
-    for number, line in enumerate(lines):
-        if not (line.startswith("ispws /ispws/") and " failed" in line):
-            continue
-        request = line.split()[1]
-        if "answered 1000" in line:  # this tree's ``ispws.failure``: the innermost "raised from"
-            cause = line.split("): ", 1)[-1]
-            for following in lines[number + 1 :]:
-                if not following.startswith(" "):
-                    break
-                if following.startswith("  raised from "):
-                    cause = following.removeprefix("  raised from ")
-        else:  # an older server's logger.exception: the exception line after the traceback
-            cause = next(
-                (f for f in lines[number + 1 :] if f and not f.startswith((" ", "Traceback", "During"))),
-                "?",
-            )[:120]
-        failures[f"{request}: {cause}"] = failures.get(f"{request}: {cause}", 0) + 1
-    return {
-        "worker_boots": sum("Booting worker" in line for line in lines),
-        "worker_timeouts": sum("WORKER TIMEOUT" in line for line in lines),
-        "failures_logged": failures,
-    }
 
 
 def run_backend(backend: str, args, label: str = "this tree", extra: dict | None = None) -> list[dict]:
