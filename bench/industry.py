@@ -15,7 +15,12 @@ design target is >= 50 complete reports a second on two cores.
 
     python bench/industry.py [--reports N] [--seconds S] [--clients C] [--workers W] [--threads T]
                              [--db sqlite|postgres|both] [--isolate 1|0] [--decoders N]
-                             [--anchor COMMIT] [--anchor-decoders N]
+                             [--anchor COMMIT] [--anchor-decoders N] [--server-log PATH]
+
+``--server-log PATH`` keeps what each server writes (access log, gunicorn's messages, the
+exceptions logged behind answers 1000); every run prints the answers of each request by
+responseCode, the kernel's share of the server CPU, and per server the workers booted, worker
+timeouts and the 1000s its log names, by cause (``industry_server.log_summary``).
 
 ``--anchor COMMIT`` measures, in the same run and with the same clients, the server of another
 commit (its ``src/``, taken with ``git archive`` into a temporary folder and put first on the
@@ -45,6 +50,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from industry_server import children_cpu, log_summary, present  # noqa: E402
 from intake import (  # noqa: E402  (the same server, CPU and PostgreSQL helpers as the intake bench)
     PG_SERVER,
     _postgres,
@@ -129,6 +135,7 @@ def tag(body: bytes, name: str) -> str:
 def fire(port: int, auth: str, *, kind: str, count: int, seconds: float, clients: int, pictures) -> dict:
     lock = threading.Lock()
     issued, latencies, done, errors = [0], [], [], []
+    codes: dict[str, dict[str, int]] = {}
     deadline = time.monotonic() + seconds
     known = (CORPUS / KNOWN).read_bytes()
 
@@ -146,6 +153,12 @@ def fire(port: int, auth: str, *, kind: str, count: int, seconds: float, clients
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         payload = response.read()
+        answer = tag(payload, "responseCode") or f"HTTP {response.status}"
+        if response.status != 200:
+            answer = f"{answer} (HTTP {response.status})"
+        with lock:
+            per_path = codes.setdefault(path.rsplit("/", 1)[-1], {})
+            per_path[answer] = per_path.get(answer, 0) + 1
         if response.status != 200 or tag(payload, "responseCode") != "0":
             raise RuntimeError(f"{path} {response.status} {tag(payload, 'responseCode')}")
         return payload
@@ -178,6 +191,10 @@ def fire(port: int, auth: str, *, kind: str, count: int, seconds: float, clients
                     if finished.count(b"<fileId>") != 2:
                         raise RuntimeError("finish did not list both files")
             except (OSError, http.client.HTTPException, RuntimeError) as exc:
+                if not isinstance(exc, RuntimeError):
+                    with lock:
+                        kinds = codes.setdefault("(connection)", {})
+                        kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
                 with lock:
@@ -206,6 +223,7 @@ def fire(port: int, auth: str, *, kind: str, count: int, seconds: float, clients
         "completed": len(latencies),
         "errors": len(errors),
         "error_kinds": sorted(set(errors))[:5],
+        "codes": codes,
         "seconds": round(wall, 2),
         "per_second": round(len(latencies) / wall, 1) if wall else 0.0,
         "p50_ms": pct(0.5),
@@ -213,58 +231,6 @@ def fire(port: int, auth: str, *, kind: str, count: int, seconds: float, clients
         "mean_ms": round(statistics.fmean(ordered) * 1000, 1) if ordered else None,
         "ids": done,
     }
-
-
-def present(env: dict, ids: list[int]) -> int:
-    script = (
-        "import sys, json, django; django.setup()\n"
-        "from django.db.models import Count\n"
-        "from openmnr.industry.models import Case\n"
-        "ids = json.load(sys.stdin)\n"
-        "print(Case.objects.filter(report_id__in=ids).annotate(n=Count('report__files')).filter(n=2).count())\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        input=json.dumps(ids),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return int(out.stdout.strip().splitlines()[-1])
-
-
-def children_cpu(server, database: str | None) -> float:
-    """CPU of the server's processes, including decoder children that have already exited (the fork
-    server reaps them; their time is in its children's times), and of the PostgreSQL backends
-    serving this run's database only: the machine is shared, and other people's PostgreSQL work
-    must not be counted as ours."""
-    import psutil
-
-    tree = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
-    total = 0.0
-    for process in tree:
-        try:
-            times = process.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system
-    if database:
-        for process in psutil.process_iter(["name", "cmdline"]):
-            if (process.info["name"] or "").startswith("postgres") and database in " ".join(
-                process.info["cmdline"] or []
-            ):
-                try:
-                    times = process.cpu_times()
-                except psutil.Error:
-                    continue
-                total += times.user + times.system
-    for process in tree:
-        try:
-            total += process.cpu_times().children_user + process.cpu_times().children_system
-        except psutil.Error:
-            continue
-    return total
 
 
 def variants(args, scratch: Path) -> list[tuple[str, dict]]:
@@ -308,7 +274,15 @@ def run_backend(backend: str, args, label: str = "this tree", extra: dict | None
             username, password = prepare(env)
             auth = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
             port = free_port()
-            server = start_server(env, port, args.workers, args.threads)
+            log = None
+            if args.server_log:
+                log = open(args.server_log, "a", buffering=1)  # noqa: SIM115  (closed below)
+                log.write(
+                    f"\n===== {time.strftime('%H:%M:%S')} {backend}, {label}: openmnr serve on port {port}\n"
+                )
+                log.flush()
+                log_offset = log.tell()
+            server = start_server(env, port, args.workers, args.threads, log=log)
             try:
                 fire(port, auth, kind="report", count=20, seconds=30, clients=args.clients, pictures=pictures)
                 rows = []
@@ -325,13 +299,20 @@ def run_backend(backend: str, args, label: str = "this tree", extra: dict | None
                     )
                     row["load"] = round(os.getloadavg()[0], 2)
                     done = max(row["completed"], 1)
-                    row["server_cpu_ms"] = round(
-                        (children_cpu(server, database) - server_before) * 1000 / done, 2
+                    server_after = children_cpu(server, database)
+                    spent = server_after[0] - server_before[0]
+                    row["server_cpu_ms"] = round(spent * 1000 / done, 2)
+                    row["server_system_share"] = (
+                        round((server_after[1] - server_before[1]) / spent, 3) if spent else None
                     )
                     row["client_cpu_ms"] = round((time.process_time() - client_before) * 1000 / done, 2)
                     rows.append(row)
             finally:
                 stop_server(server)
+                if log is not None:
+                    log.close()
+            if log is not None:
+                rows[-1]["server_log"] = log_summary(args.server_log, log_offset)
             rows[1]["lost"] = rows[1]["completed"] - present(env, rows[1]["ids"])
             rows[0]["lost"] = None
             for row in rows:
@@ -376,7 +357,15 @@ def main() -> None:
     parser.add_argument(
         "--anchor", default=None, help="also measure the server of this commit (git archive of its src/)"
     )
+    parser.add_argument(
+        "--server-log",
+        default=None,
+        help="append the servers' standard output and error (access log, gunicorn's messages, the "
+        "exceptions logged behind answers 1000) to this file; default: discarded",
+    )
     args = parser.parse_args()
+    if args.server_log:
+        Path(args.server_log).write_text("")
 
     backends = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     if "postgres" in backends and not postgres_reachable():
@@ -422,6 +411,24 @@ def main() -> None:
         "(the client and other work on this shared machine take the rest); load = os.getloadavg()[0] "
         "as the row ended."
     )
+    print("\nAnswers (responseCode, or the HTTP status without one) per request, counted by the clients:")
+    for row in rows:
+        for path, counted in row["codes"].items():
+            answers = ", ".join(f"{code}: {n}" for code, n in sorted(counted.items()))
+            print(f"  {row['backend']:9} {row['server']:{width}} {row['kind']:7} {path:12} {answers}")
+        print(
+            f"  {row['backend']:9} {row['server']:{width}} {row['kind']:7} {'':12} server CPU in the kernel: "
+            f"{row['server_system_share'] or 0:.0%} of {row['server_cpu_ms']} ms; row took {row['seconds']} s"
+        )
+    for row in rows:
+        if "server_log" in row:
+            found = row["server_log"]
+            print(
+                f"  {row['backend']:9} {row['server']:{width}} server log: {found['worker_boots']} workers booted, "
+                f"{found['worker_timeouts']} worker timeouts, 1000s logged: {found['failures_logged'] or 'none'}"
+            )
+    if args.server_log:
+        print(f"Server log: {args.server_log}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "industry.json"
     out.write_text(

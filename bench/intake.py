@@ -95,12 +95,13 @@ def acknowledged_present(env: dict, ids: list[int]) -> int:
     return int(done.stdout.strip().splitlines()[-1])
 
 
-def start_server(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
+def start_server(env: dict, port: int, workers: int, threads: int, log=None) -> subprocess.Popen:
+    """`openmnr serve` on 127.0.0.1:`port`; its standard output and error (access log, gunicorn's
+    messages, the application's logged exceptions) go to `log`, an open file, or are discarded."""
     command = [sys.executable, "-m", "openmnr.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers), "--threads", str(threads)]
-    server = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
+    output = log if log is not None else subprocess.DEVNULL
+    server = subprocess.Popen(command, env=env, stdout=output, stderr=output, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:

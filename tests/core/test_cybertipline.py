@@ -150,3 +150,46 @@ def test_reasons_say_why():
         "2 files of 3 match nothing in the banks: new material, a child possibly still being abused",
         "A victim in PT (address, phone)",
     )
+
+
+def test_the_schema_is_compiled_by_one_thread_while_the_others_wait(monkeypatch):
+    """libxml2's schema compiler must not run in two threads at once (compiling in every thread of
+    a fresh server process at the same time failed, and kept failing while they all retried): the
+    first thread compiles, the others wait for its schema and validate with it."""
+    import threading
+
+    real = etree.XMLSchema
+    compiles, running, most = [], [0], [0]
+    lock, others_waiting = threading.Lock(), threading.Event()
+
+    def watched(*args, **kwargs):
+        with lock:
+            compiles.append(threading.current_thread().name)
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        # Give the other threads every chance to start compiling too: without the schema's lock
+        # they do (and most[0] grows); with it they wait, and this waits out its timeout.
+        others_waiting.wait(timeout=0.5)
+        try:
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(documents, "_schema", None, raising=False)  # a fresh process: not compiled yet
+    if hasattr(documents.schema, "cache_clear"):  # the former functools.cache, for comparison
+        documents.schema.cache_clear()
+    monkeypatch.setattr(documents.etree, "XMLSchema", watched)
+    results, start = [], threading.Barrier(4)
+
+    def validate():
+        start.wait()
+        results.append(documents.parse(VALID, "report").tag)
+
+    threads = [threading.Thread(target=validate) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == ["report"] * 4
+    assert len(compiles) == 1 and most[0] == 1

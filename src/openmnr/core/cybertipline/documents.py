@@ -15,12 +15,20 @@ Validation is lxml's XML Schema validator with the schema NCMEC publishes, read 
 so element order (``xs:sequence``), required elements, enumerations and types are all checked as
 NCMEC checks them; the validator's own message goes back in ``responseDescription``.
 
+The schema is compiled once per process, by one thread at a time (``schema``): libxml2's schema
+compiler is not safe to run in several threads at once. Under a threaded server the first requests
+of a fresh process arrive together, and compiling in each of them at the same time failed
+("Internal error: xmlSchemaPValAttrNodeValue, the given type is not a built-in type", or "Document
+is not valid XML Schema"); a failed compile is not remembered, so the requests that followed
+compiled again, together, and failed again, until one happened to compile alone (one server of the
+16-client bench answered 19 submits 1000 over ten seconds that way; docs/decisions/0036).
+
 Answers are the schema's ``reportResponse`` and ``reportDoneResponse`` elements, UTF-8, with the
 same declaration NCMEC's server writes.
 """
 
 import codecs
-from functools import cache
+import threading
 from importlib import resources
 
 from lxml import etree
@@ -39,12 +47,22 @@ def schema_bytes() -> bytes:
     return resources.files(__package__).joinpath(SCHEMA_FILE).read_bytes()
 
 
-@cache
+_schema: etree.XMLSchema | None = None
+_schema_lock = threading.Lock()
+
+
 def schema() -> etree.XMLSchema:
-    """NCMEC's schema, compiled once per process. It imports nothing, so compiling it reads no
-    other file and no network."""
-    parser = _parser()
-    return etree.XMLSchema(etree.fromstring(schema_bytes(), parser))
+    """NCMEC's schema, compiled once per process and by one thread only: the others wait for it
+    (see the module docstring; validating with the compiled schema from many threads is fine).
+    It imports nothing, so compiling it reads no other file and no network."""
+    global _schema
+    compiled = _schema
+    if compiled is None:
+        with _schema_lock:
+            if _schema is None:
+                _schema = etree.XMLSchema(etree.fromstring(schema_bytes(), _parser()))
+            compiled = _schema
+    return compiled
 
 
 def _parser() -> etree.XMLParser:
