@@ -28,7 +28,11 @@ Methods, side by side on the same queries:
 - local features as the banks wire them (``OPENMNR_MATCH_FEATURES``): the default probes first,
   and the feature check only for a query they matched to nothing; with 64 bank keypoints and
   with the banks' 128 (``features.BANK_POINTS``); and, what the banks run now, 128 with the
-  query's keypoints of its inner region too (``features.INNER_POINTS``).
+  query's keypoints of its inner region too (``features.INNER_POINTS``). The 128 bank keypoints
+  and that last column's query keypoints are computed as the banks compute them
+  (``probes.hash_probed``: from the reduced decode the hashes are made from, when it has the
+  pixels; docs/decisions/0033); the other feature columns decode the picture again in full
+  (``features.extract``).
 
 Edits (p = share of each dimension): JPEG quality 30/50/70; resize 0.25/0.5/1.5/2x; crop 5/10/20%
 at one side, at two adjacent sides (a corner) and at the centre (p/2 off every side); border
@@ -280,7 +284,11 @@ def signature(data: bytes, *, bank: bool, timed: bool = False) -> dict:
         start = time.perf_counter()
         sig["features"] = features.extract(data, features.ENTRY_POINTS).to_bytes()
         times["local features (bank side)"] = time.perf_counter() - start
-        sig["features_more"] = features.extract(data, MORE_POINTS).to_bytes()
+        # What a bank stores: the keypoints as ``hash_probed`` finds them when a picture is
+        # proposed to a bank (openmnr.banks.services.curation), from its reduced decode.
+        sig["features_more"] = probes.hash_probed(
+            data, dihedral=False, trim=False, keypoints=MORE_POINTS
+        ).keypoints
         return {"sig": sig, "times": times}
 
     start = time.perf_counter()
@@ -302,8 +310,13 @@ def signature(data: bytes, *, bank: bool, timed: bool = False) -> dict:
         sig["features"] = features.extract(data, features.QUERY_POINTS)
         times["local features"] = time.perf_counter() - start
         start = time.perf_counter()
-        sig["features_inner"] = features.extract(data, features.QUERY_POINTS, inner=features.INNER_POINTS)
-        times["local features, query with its inner region"] = time.perf_counter() - start
+        # What the match API computes for an upload (``hash_probed``, the keypoints from the same
+        # reduced decode as the probes, inner region included).
+        hashed = probes.hash_probed(data, keypoints=features.QUERY_POINTS)
+        sig["features_inner"] = features.Features.from_bytes(hashed.keypoints)
+        times["default probes + query keypoints (hash_probed, as the match API)"] = (
+            time.perf_counter() - start
+        )
     return {"sig": sig, "times": times}
 
 

@@ -151,3 +151,34 @@ def test_the_fork_server_warm_up_runs_the_probed_hash_and_loads_what_it_loads_la
     found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert found.stdout.split() == ["True", "True"], found.stderr[-2000:]
     assert "openmnr.core.decoder_warmup" in decoders._PRELOAD
+
+
+def test_the_warm_up_loads_opencv_on_one_thread_and_starts_no_thread():
+    """With OpenCV installed, the fork server has it loaded and has found keypoints once, set to
+    one thread, so that finding them started no worker thread (OpenCV's default, one per core,
+    starts one on a two-core machine: it is what grew a decoder past ``RETIRE_GROWTH``)."""
+    pytest.importorskip("cv2")
+    script = (
+        "import os, sys, numpy, cv2; threads = len(os.listdir('/proc/self/task')); "
+        "import openmnr.core.decoder_warmup as w; "
+        "print('openmnr.core.robust.features' in sys.modules, cv2.getNumThreads(), "
+        "len(os.listdir('/proc/self/task')) - threads)"
+    )
+    found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert found.stdout.split() == ["True", "1", "0"], found.stderr[-2000:]
+
+
+def test_keypoint_calls_keep_their_decoder(shared):
+    """Local features (``OPENMNR_MATCH_FEATURES``) used to leave a decoder past ``RETIRE_GROWTH``
+    (OpenCV imported and its worker thread started in the decoder), so every upload forked a new
+    one; with OpenCV preloaded in the fork server, one decoder serves them all."""
+    pytest.importorskip("cv2")
+    from openmnr.core.robust import features, probes
+
+    data = (shared / "corpus" / "natural" / "camera-00.jpg").read_bytes()
+    before = decoders.run(os.getpid)
+    for _ in range(3):
+        hashed = probes.hash_probed(data, isolate=True, keypoints=features.QUERY_POINTS)
+        assert len(features.Features.from_bytes(hashed.keypoints)) > features.MIN_INLIERS
+    assert decoders.run(os.getpid) == before
+    assert decoders.waiting() == 1

@@ -116,8 +116,9 @@ def hash_probed(
     hash (one more, full decode) and the probes stay fast-mode ones: a turned copy's fast-mode
     probe lies within a few bits of its reference hash.
 
-    ``keypoints`` adds the picture's that many strongest local features (``features.extract``,
-    exactly as bench/robustness.py measures them: one more, full decode), as ``HashValue.keypoints``.
+    ``keypoints`` adds the picture's that many strongest local features, as ``HashValue.keypoints``,
+    found in the same reduced decode when it has enough pixels (``features.extract_reduced``: for
+    most uploads no second decode; docs/decisions/0033).
     """
     if mode not in pdq.MODES:
         raise ValueError(f"unknown PDQ mode {mode!r}; use one of {', '.join(pdq.MODES)}")
@@ -140,7 +141,8 @@ def hash_probed(
         from openmnr.core.robust import features  # OpenCV, imported on first use
 
         inner = features.inner_points(keypoints)  # a query's: its inner region's too
-        points = features.extract(data, keypoints, max_pixels=max_pixels, inner=inner).to_bytes()
+        found_points = features.extract_reduced(reduced, data, keypoints, max_pixels=max_pixels, inner=inner)
+        points = found_points.to_bytes()
     return HashValue(plain.value, plain.quality, plain.low_quality, primary, extra, points)
 
 
