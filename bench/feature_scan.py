@@ -12,14 +12,14 @@ return the same (entry, inliers) list. The other anchor, in the same run, is wha
 anyway: its default PDQ probes looked up in a PDQ index of the same size (``probes.search``).
 
 The bank: the corpus pictures' ``BANK_POINTS`` keypoints (up to 204; pictures cut from the same
-source overlap, so a query finds several), then unrelated entries: the keypoints of generated
-pictures (overlapping shapes of random colours and sizes, "dead leaves"; made once and kept in
-bench/results/, ``--generated`` of them, 10,000 by default, about 80 ms each on one core, so the
-first run pays some minutes), and past those, entries whose keypoints are drawn at random from all
-the generated pictures' (see ``filler``). Real ORB descriptors of pictures are harder to reject
-than random bits: many patches (flat, edges) are described alike. Queries: corpus pictures with 10% cut at one side, rotated by 4 degrees,
-or framed by another corpus picture (20%), in turn; none is found by PDQ. Memory: the index's
-arrays, and the candidate tables on top.
+source overlap, so a query finds several), then unrelated entries cut from generated pictures
+(overlapping shapes of random colours and sizes, "dead leaves"): each picture's strongest
+keypoints, up to 1,024, make up to 8 entries of 128 (``unrelated_entries``; made once and kept in
+bench/results/: 9,796 entries from 2,451 pictures took 278 s at load 11-17). Real ORB descriptors
+of pictures are harder to reject than random bits: many patches (flat, edges) are described alike.
+Queries: corpus pictures with 10% cut at one side, rotated by 4 degrees, or framed by another
+corpus picture (20%), in turn; none is found by PDQ. Memory: the index's arrays, and the candidate
+tables on top.
 
     python bench/feature_scan.py [--sizes 50,500,1000,5000,10000] [--queries 12] [--exhaustive 4]
 
@@ -86,47 +86,54 @@ def generated(seed: int, side: int = 384) -> Image.Image:
     return image.filter(ImageFilter.GaussianBlur(rng.uniform(0, 1.2)))
 
 
-def _generated_features(seed: int) -> features.Features:
-    return features.extract_grey(np.asarray(generated(seed).convert("L")), features.BANK_POINTS)
+#: Entries cut from one generated picture: up to its strongest 1,024 keypoints, 128 at a time
+#: (the strongest, the next, ...; a generated picture has about 500 on average), so 10,000
+#: unrelated entries of distinct real descriptors cost about 2,500 pictures' extraction.
+ENTRIES_PER_PICTURE = 8
 
 
-def generated_keypoints(count: int) -> list[features.Features]:
-    """The ``BANK_POINTS`` keypoints of ``count`` generated pictures, made once (one process a
-    core) and kept in bench/results/."""
-    path = RESULTS / f"feature-filler-v1-{count}.npz"
+def _generated_entries(seed: int) -> list[features.Features]:
+    grey = np.asarray(generated(seed).convert("L"))
+    found = features.extract_grey(grey, features.BANK_POINTS * ENTRIES_PER_PICTURE)
+    step = features.BANK_POINTS
+    return [
+        features.Features(found.points[i : i + step], found.descriptors[i : i + step])
+        for i in range(0, len(found) - step + 1, step)
+    ]
+
+
+def unrelated_entries(count: int) -> list[features.Features]:
+    """``count`` unrelated entries of ``BANK_POINTS`` keypoints cut from generated pictures
+    (``ENTRIES_PER_PICTURE`` a picture), made once (one process a core) and kept in
+    bench/results/."""
+    path = RESULTS / f"feature-filler-v2-{count}.npz"
     if not path.exists():
         started = time.time()
+        made: list[features.Features] = []
         with multiprocessing.get_context("fork").Pool() as pool:
-            made = pool.map(_generated_features, range(count), chunksize=50)
+            first = 0
+            while len(made) < count:
+                batch = range(first, first + 2 * (count - len(made)) // ENTRIES_PER_PICTURE + 2)
+                for entries in pool.map(_generated_entries, batch, chunksize=10):
+                    made += entries
+                first = batch.stop
+        made = made[:count]
         RESULTS.mkdir(parents=True, exist_ok=True)
         np.savez(
             path,
             points=np.concatenate([f.points for f in made]),
             descriptors=np.concatenate([f.descriptors for f in made]),
-            counts=np.array([len(f) for f in made]),
         )
-        print(f"generated {count} pictures' keypoints in {time.time() - started:.0f} s", file=sys.stderr)
+        print(
+            f"cut {count} entries from {first} generated pictures in {time.time() - started:.0f} s",
+            file=sys.stderr,
+        )
     kept = np.load(path)
-    edges = np.cumsum(kept["counts"])[:-1]
+    step = features.BANK_POINTS
     return [
-        features.Features(p, d)
-        for p, d in zip(np.split(kept["points"], edges), np.split(kept["descriptors"], edges), strict=True)
+        features.Features(kept["points"][i : i + step], kept["descriptors"][i : i + step])
+        for i in range(0, len(kept["points"]), step)
     ]
-
-
-def filler(made: list[features.Features], count: int, seed: int) -> list[features.Features]:
-    """``count`` unrelated entries: the generated pictures', then (past them) mixtures of their
-    keypoints. Mixtures repeat descriptors, which the candidate tables treat as common chunk
-    values and skip, so a bank mostly of mixtures flatters the candidate scan: keep
-    ``--generated`` at least the largest size."""
-    out = made[:count]
-    points = np.concatenate([f.points for f in made])
-    descriptors = np.concatenate([f.descriptors for f in made])
-    rng = np.random.default_rng(seed)
-    while len(out) < count:
-        rows = rng.choice(len(points), features.BANK_POINTS, replace=False)
-        out.append(features.Features(points[rows], descriptors[rows]))
-    return out
 
 
 def main(argv=None) -> int:
@@ -134,12 +141,11 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="50,500,1000,5000,10000")
     parser.add_argument("--queries", type=int, default=12)
     parser.add_argument("--exhaustive", type=int, default=4, help="exhaustive queries past 1,000 entries")
-    parser.add_argument("--generated", type=int, default=10000, help="generated pictures for the filler")
     args = parser.parse_args(argv)
     paths = sorted(CORPUS.glob("*.jpg"))
     stored = [features.extract(p, features.BANK_POINTS) for p in paths]
     sizes = [int(s) for s in args.sizes.split(",")]
-    unrelated = filler(generated_keypoints(args.generated), max(sizes) - len(stored), seed=3)
+    unrelated = unrelated_entries(max(0, max(sizes) - len(stored)))
     hashes = [pdq.hash_media(p).value for p in paths]
     numbers = [i * 17 % len(paths) for i in range(args.queries)]
     queries = [_query(paths, i) for i in numbers]

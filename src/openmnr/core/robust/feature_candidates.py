@@ -42,12 +42,11 @@ def chunk_values(descriptors: np.ndarray, bits: int = CHUNK_BITS, tables: int = 
     each (n, 32) uint8 descriptor."""
     if bits % 8 or not 8 <= bits <= 32 or tables * bits > 256:
         raise ValueError("chunks are 1 to 4 whole bytes and fit in 256 bits")
-    width = bits // 8
-    parts = np.ascontiguousarray(descriptors[:, : tables * width]).reshape(len(descriptors), tables, width)
-    values = np.zeros((tables, len(descriptors)), np.uint32)
-    for byte in range(width):
-        values |= parts[:, :, byte].T.astype(np.uint32) << np.uint32(8 * byte)
-    return values
+    width, count = bits // 8, len(descriptors)
+    # Each chunk's bytes into the low bytes of a little-endian 32-bit word, read as one array.
+    wide = np.zeros((count, tables, 4), np.uint8)
+    wide[:, :, :width] = descriptors[:, : tables * width].reshape(count, tables, width)
+    return np.ascontiguousarray(wide.view("<u4").reshape(count, tables).T).astype(np.uint32, copy=False)
 
 
 class ChunkTables:
@@ -63,8 +62,12 @@ class ChunkTables:
     ):
         self.bits, self.tables = bits, tables
         values = chunk_values(descriptors, bits, tables)
-        self.order = np.argsort(values, axis=1, kind="stable").astype(np.int32)
-        self.keys = np.take_along_axis(values, self.order, axis=1)
+        # Sort (value, row) pairs packed in 64 bits: a plain sort, faster than an argsort.
+        packed = (values.astype(np.uint64) << np.uint64(32)) | np.arange(len(ids), dtype=np.uint64)
+        packed.sort(axis=1)
+        self.keys = (packed >> np.uint64(32)).astype(np.uint32)
+        self.order = (packed & np.uint64(0xFFFFFFFF)).astype(np.int32)
+        del packed
         count = len(ids)
         edges = np.flatnonzero(ids[1:] != ids[:-1]) + 1
         self.starts = np.concatenate([[0], edges]).astype(np.int64)

@@ -12,9 +12,12 @@ set of pairs almost never does.
 What a bank entry stores: ``ENTRY_POINTS`` keypoints (default 64) at 36 bytes each (two 16-bit
 coordinates and the 32-byte descriptor): ``Features.to_bytes`` is 2,306 bytes, 72 times a PDQ
 hash. That is why they are an option for banks of up to some hundred thousand entries (a
-hotline's own confirmed bank), not for ten-million-entry lists: ``FeatureIndex`` compares every
-query descriptor with every stored one (OpenCV's SIMD Hamming matcher), which is linear in the
-bank. docs/matching.md gives the measured costs.
+hotline's own confirmed bank), not for ten-million-entry lists. ``FeatureIndex`` first finds the
+candidate entries (``feature_candidates``: enough stored keypoints sharing an exact 24-bit
+descriptor chunk with a query keypoint), then compares every query descriptor with every stored
+one of those entries only (OpenCV's SIMD Hamming matcher); the exhaustive scan of every stored
+keypoint, linear in the bank, stays as the reference (``exhaustive=True``). docs/matching.md and
+docs/decisions/0034-feature-scan-index.md give the measured costs.
 
 A query (an upload no hash matched) brings ``QUERY_POINTS`` keypoints of the whole picture and
 ``INNER_POINTS`` of its inner region (``inner_points``): a picture framed by another one keeps
