@@ -128,11 +128,12 @@ def unrelated_entries(count: int) -> list[features.Features]:
             f"cut {count} entries from {first} generated pictures in {time.time() - started:.0f} s",
             file=sys.stderr,
         )
-    kept = np.load(path)
+    with np.load(path) as kept:  # each access to an npz member reads it again: once each
+        points, descriptors = kept["points"], kept["descriptors"]
     step = features.BANK_POINTS
     return [
-        features.Features(kept["points"][i : i + step], kept["descriptors"][i : i + step])
-        for i in range(0, len(kept["points"]), step)
+        features.Features(points[i : i + step], descriptors[i : i + step])
+        for i in range(0, len(points), step)
     ]
 
 
@@ -175,8 +176,8 @@ def main(argv=None) -> int:
             quick = index.query(f)
             fast.append(time.perf_counter() - start)
             found_fast += bool(quick)
-            rows = index._tables.candidate_rows(f.descriptors) if index._tables is not None else []
-            candidates.append(len(np.unique(index._ids[rows])))
+            chosen = index._tables.candidate_rows(f.descriptors) if index._tables is not None else []
+            candidates.append(len(np.unique(index._ids[chosen])))
             if size <= 1000 or k < args.exhaustive:
                 start = time.perf_counter()
                 every = index.query(f, exhaustive=True)
