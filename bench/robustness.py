@@ -28,11 +28,12 @@ Methods, side by side on the same queries:
 - local features as the banks wire them (``OPENMNR_MATCH_FEATURES``): the default probes first,
   and the feature check only for a query they matched to nothing; with 64 bank keypoints and
   with the banks' 128 (``features.BANK_POINTS``); and, what the banks run now, 128 with the
-  query's keypoints of its inner region too (``features.INNER_POINTS``). The 128 bank keypoints
-  and that last column's query keypoints are computed as the banks compute them
-  (``probes.hash_probed``: from the reduced decode the hashes are made from, when it has the
-  pixels; docs/decisions/0033); the other feature columns decode the picture again in full
-  (``features.extract``).
+  query's keypoints of its inner region too (``features.INNER_POINTS``); and that once more with
+  the exhaustive feature scan (``exhaustive=True``), the reference of the candidate scan the
+  banks run (docs/decisions/0034-feature-scan-index.md). The 128 bank keypoints and the inner
+  columns' query keypoints are computed as the banks compute them (``probes.hash_probed``: from
+  the reduced decode the hashes are made from, when it has the pixels; docs/decisions/0033); the
+  other feature columns decode the picture again in full (``features.extract``).
 
 Edits (p = share of each dimension): JPEG quality 30/50/70; resize 0.25/0.5/1.5/2x; crop 5/10/20%
 at one side, at two adjacent sides (a corner) and at the centre (p/2 off every side); border
@@ -94,6 +95,7 @@ METHODS = [
     "features as wired, 64 bank keypoints",
     "features as wired in the banks (128 bank keypoints)",
     "features as wired, 128 bank keypoints, query with its inner region",
+    "the same, exhaustive feature scan",
 ]
 FEATURE_METHODS = [m for m in METHODS if "features" in m]
 #: Bank keypoints of the second "as wired" column (what the banks keep): more keypoints per entry for the frame of another
@@ -403,6 +405,17 @@ def _query_one(task) -> list[dict]:
             match["features as wired, 128 bank keypoints, query with its inner region"] = (
                 match[KEPT_PROBES] | inner
             )
+            # The same with the exhaustive scan (every stored keypoint measured), the reference
+            # of the candidate scan (docs/decisions/0034-feature-scan-index.md).
+            every = np.zeros(len(bank["fast"]), bool)
+            if not pdq_found:
+                start = time.perf_counter()
+                for entry, _ in bank["feature_index_more"].query(sig["features_inner"], exhaustive=True):
+                    every[entry] = True
+                found["times"]["local features, 128 bank keypoints, inner query, exhaustive"] = (
+                    time.perf_counter() - start
+                )
+            match["the same, exhaustive feature scan"] = match[KEPT_PROBES] | every
         if match["ThreatExchange PdqSignal"] is None:  # ThreatExchange gave no hash
             match["ThreatExchange PdqSignal"] = np.zeros(len(bank["fast"]), bool)
         out.append(
@@ -637,6 +650,7 @@ SHORT = {
     "features as wired, 64 bank keypoints": "wired",
     "features as wired in the banks (128 bank keypoints)": "wired 128",
     "features as wired, 128 bank keypoints, query with its inner region": "128+inner",
+    "the same, exhaustive feature scan": "128+in exh",
 }
 
 

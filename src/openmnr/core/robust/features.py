@@ -12,9 +12,12 @@ set of pairs almost never does.
 What a bank entry stores: ``ENTRY_POINTS`` keypoints (default 64) at 36 bytes each (two 16-bit
 coordinates and the 32-byte descriptor): ``Features.to_bytes`` is 2,306 bytes, 72 times a PDQ
 hash. That is why they are an option for banks of up to some hundred thousand entries (a
-hotline's own confirmed bank), not for ten-million-entry lists: ``FeatureIndex`` compares every
-query descriptor with every stored one (OpenCV's SIMD Hamming matcher), which is linear in the
-bank. docs/matching.md gives the measured costs.
+hotline's own confirmed bank), not for ten-million-entry lists. ``FeatureIndex`` first finds the
+candidate entries (``feature_candidates``: enough stored keypoints sharing an exact 24-bit
+descriptor chunk with a query keypoint), then compares every query descriptor with every stored
+one of those entries only (OpenCV's SIMD Hamming matcher); the exhaustive scan of every stored
+keypoint, linear in the bank, stays as the reference (``exhaustive=True``). docs/matching.md and
+docs/decisions/0034-feature-scan-index.md give the measured costs.
 
 A query (an upload no hash matched) brings ``QUERY_POINTS`` keypoints of the whole picture and
 ``INNER_POINTS`` of its inner region (``inner_points``): a picture framed by another one keeps
@@ -39,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from openmnr.core import media
+from openmnr.core.robust.feature_candidates import ChunkTables
 
 SIDE = 512
 ENTRY_POINTS = 64
@@ -63,6 +67,9 @@ REPROJECTION = 0.01
 MIN_INLIERS = 16
 #: Entries with fewer raw descriptor matches than this are not checked geometrically.
 MIN_CANDIDATE_MATCHES = 8
+#: Below this many stored keypoints (32 entries of ``BANK_POINTS``) ``FeatureIndex`` measures
+#: every one: the candidate tables (``feature_candidates``) pay only in larger banks.
+SCAN_ALL_BELOW = 4096
 _VERSION = 1
 
 
@@ -201,6 +208,7 @@ class FeatureIndex:
         self._descriptors = np.zeros((0, 32), np.uint8)
         self._ids = np.zeros(0, np.int64)
         self._entries: set[int] = set()
+        self._tables: ChunkTables | None = None  # built on first query after a change
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -212,6 +220,7 @@ class FeatureIndex:
         other = FeatureIndex()
         other._points, other._descriptors, other._ids = self._points, self._descriptors, self._ids
         other._entries = set(self._entries)
+        other._tables = self._tables
         return other
 
     def __contains__(self, entry_id: int) -> bool:
@@ -239,6 +248,7 @@ class FeatureIndex:
             self._points = np.concatenate(points)
             self._descriptors = np.concatenate(descriptors)
             self._ids = np.concatenate(ids)
+            self._tables = None
 
     def remove(self, entry_id: int) -> None:
         self.remove_many([entry_id])
@@ -254,31 +264,55 @@ class FeatureIndex:
             self._descriptors[keep],
             self._ids[keep],
         )
+        self._tables = None
 
-    def query(self, query: Features, min_inliers: int = MIN_INLIERS) -> list[tuple[int, int]]:
+    def query(
+        self, query: Features, min_inliers: int = MIN_INLIERS, *, exhaustive: bool = False
+    ) -> list[tuple[int, int]]:
         """(entry id, inliers) of every entry that matches, most inliers first."""
-        return [(i, n) for i, n in self.inliers(query) if n >= min_inliers]
+        return [(i, n) for i, n in self.inliers(query, exhaustive=exhaustive) if n >= min_inliers]
 
-    def inliers(self, query: Features) -> list[tuple[int, int]]:
-        """(entry id, inliers) of every entry with enough raw matches to be checked, most first."""
+    def inliers(self, query: Features, *, exhaustive: bool = False) -> list[tuple[int, int]]:
+        """(entry id, inliers) of every entry with enough raw matches to be checked, most first.
+
+        By default only the candidate entries of ``feature_candidates`` (entries with enough
+        stored keypoints sharing an exact descriptor chunk with a query keypoint) are measured,
+        and a candidate's answer is the exhaustive scan's, bit for bit; ``exhaustive`` measures
+        every stored keypoint (the reference the tests compare with). Banks below
+        ``SCAN_ALL_BELOW`` stored keypoints are always scanned in full: there the tables cost
+        more than they save."""
         if len(query) < 2 or not len(self._ids):
             return []
+        if exhaustive or len(self._ids) < SCAN_ALL_BELOW:
+            return self._measured(query, None)
+        tables = self._tables
+        if tables is None:  # two threads may both build it: the same tables, built twice
+            tables = self._tables = ChunkTables(self._descriptors, self._ids)
+        rows = tables.candidate_rows(query.descriptors)
+        return self._measured(query, rows) if len(rows) else []
+
+    def _measured(self, query: Features, rows: np.ndarray | None) -> list[tuple[int, int]]:
+        """The exact stage over ``rows`` (ascending; all rows with None): the same per entry
+        whatever other rows are measured, since each stored keypoint is tested on its own."""
         cv2 = _cv2()
+        descriptors, ids, points = self._descriptors, self._ids, self._points
+        if rows is not None:
+            descriptors, ids, points = descriptors[rows], ids[rows], points[rows]
         # The two nearest query descriptors of every stored one, as arrays (OpenCV's Hamming
         # distances; ``BFMatcher.knnMatch`` gives the same but as one Python object per stored
         # keypoint, which costs more than the distances in a bank of thousands).
         distances, nearest = cv2.batchDistance(
-            self._descriptors, query.descriptors, cv2.CV_32S, normType=cv2.NORM_HAMMING, K=2
+            descriptors, query.descriptors, cv2.CV_32S, normType=cv2.NORM_HAMMING, K=2
         )
         good = (distances[:, 0] <= MAX_DESCRIPTOR_DISTANCE) & (distances[:, 0] < RATIO * distances[:, 1])
         stored = np.flatnonzero(good)
         seen = nearest[good, 0].astype(np.int64)
-        entries = self._ids[stored]
-        ids, counts = np.unique(entries, return_counts=True)
+        entries = ids[stored]
+        found_ids, counts = np.unique(entries, return_counts=True)
         found = []
-        for entry_id in ids[counts >= MIN_CANDIDATE_MATCHES]:
-            rows = entries == entry_id
-            count = _consistent(self._points[stored[rows]], query.points[seen[rows]])
+        for entry_id in found_ids[counts >= MIN_CANDIDATE_MATCHES]:
+            chosen = entries == entry_id
+            count = _consistent(points[stored[chosen]], query.points[seen[chosen]])
             if count:
                 found.append((int(entry_id), count))
         return sorted(found, key=lambda item: (-item[1], item[0]))
@@ -288,7 +322,7 @@ def inliers(query: Features, entry: Features) -> int:
     """How many of ``entry``'s keypoints agree with ``query`` on one similarity transform."""
     index = FeatureIndex()
     index.add(0, entry)
-    found = index.inliers(query)
+    found = index.inliers(query, exhaustive=True)
     return found[0][1] if found else 0
 
 
