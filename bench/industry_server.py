@@ -3,28 +3,17 @@
 Split from industry.py (which drives the clients and prints the table) so that each stays short.
 """
 
-import json
-import subprocess
-import sys
+from intake import count_in_database  # bench/ is on the path: industry.py put it there
 
 
 def present(env: dict, ids: list[int]) -> int:
-    script = (
-        "import sys, json, django; django.setup()\n"
+    """How many of the acknowledged reports have their case and both files."""
+    query = (
         "from django.db.models import Count\n"
         "from openmnr.industry.models import Case\n"
-        "ids = json.load(sys.stdin)\n"
         "print(Case.objects.filter(report_id__in=ids).annotate(n=Count('report__files')).filter(n=2).count())\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        input=json.dumps(ids),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return int(out.stdout.strip().splitlines()[-1])
+    return count_in_database(env, query, ids)
 
 
 def children_cpu(server, database: str | None) -> tuple[float, float]:

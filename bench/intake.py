@@ -76,14 +76,11 @@ def prepare(env: dict) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-def acknowledged_present(env: dict, ids: list[int]) -> int:
-    """How many of the acknowledged report ids the database holds."""
-    script = (
-        "import sys, json, django; django.setup()\n"
-        "from openmnr.hotline.models import Submission\n"
-        "ids = json.load(sys.stdin)\n"
-        "print(Submission.objects.filter(pk__in=ids).count())\n"
-    )
+def count_in_database(env: dict, query: str, ids: list[int]) -> int:
+    """Run ``query`` (Python after ``django.setup()``, with the list ``ids`` given; it prints one
+    count) in a fresh process with ``env``: the bench's own process never imports the server's
+    settings."""
+    script = "import sys, json, django; django.setup()\nids = json.load(sys.stdin)\n" + query
     done = subprocess.run(
         [sys.executable, "-c", script],
         env=env,
@@ -93,6 +90,15 @@ def acknowledged_present(env: dict, ids: list[int]) -> int:
         check=True,
     )
     return int(done.stdout.strip().splitlines()[-1])
+
+
+def acknowledged_present(env: dict, ids: list[int]) -> int:
+    """How many of the acknowledged report ids the database holds."""
+    query = (
+        "from openmnr.hotline.models import Submission\n"
+        "print(Submission.objects.filter(pk__in=ids).count())\n"
+    )
+    return count_in_database(env, query, ids)
 
 
 def start_server(env: dict, port: int, workers: int, threads: int, log=None) -> subprocess.Popen:

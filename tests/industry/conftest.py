@@ -99,6 +99,17 @@ def ispws_server(django_db_blocker):
 
 
 @pytest.fixture
+def ispws(ispws_server, provider):
+    """An HTTP client (httpx, not Django's test client) of the live /ispws/ as the provider."""
+    import httpx
+
+    with httpx.Client(
+        base_url=f"{ispws_server.url}/ispws", auth=(provider.username, provider.password), timeout=60
+    ) as client:
+        yield client
+
+
+@pytest.fixture
 def docs(shared):
     """Report and fileDetails builders, and the benign corpus pictures: known (in known_bank), new."""
     return SimpleNamespace(

@@ -53,14 +53,6 @@ def counts() -> tuple[int, int, int]:
     return Report.objects.count(), File.objects.count(), Case.objects.count()
 
 
-@pytest.fixture
-def ispws(ispws_server, provider):
-    with httpx.Client(
-        base_url=f"{ispws_server.url}/ispws", auth=(provider.username, provider.password), timeout=60
-    ) as client:
-        yield client
-
-
 def open_report(client, docs) -> int:
     return int(
         etree.fromstring(client.post("/submit", content=docs.report(), headers=XML).content).findtext(

@@ -25,14 +25,6 @@ def code(element) -> int:
     return int(element.findtext("responseCode"))
 
 
-@pytest.fixture
-def ispws(ispws_server, provider):
-    with httpx.Client(
-        base_url=f"{ispws_server.url}/ispws", auth=(provider.username, provider.password), timeout=60
-    ) as c:
-        yield c
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_report_with_two_files_goes_through_the_whole_exchange(
     ispws, provider, known_bank, shared, staff_client, docs

@@ -15,14 +15,6 @@ XML = {"Content-Type": "text/xml; charset=utf-8"}
 HASH = "5d41402abc4b2a76b9719d911017c592" * 2  # what a database error's detail would quote
 
 
-@pytest.fixture
-def ispws(ispws_server, provider):
-    with httpx.Client(
-        base_url=f"{ispws_server.url}/ispws", auth=(provider.username, provider.password), timeout=60
-    ) as client:
-        yield client
-
-
 def code_of(response: httpx.Response) -> tuple[int, str]:
     assert response.status_code == 200
     element = etree.fromstring(response.content)
