@@ -3,8 +3,10 @@
 Starts `openmnr serve` (gunicorn, production settings, plain HTTP on 127.0.0.1) on a fresh database
 with a bank of confirmed material holding one benign corpus picture, issues a provider credential,
 and has client threads file complete reports exactly as a provider's CyberTipline client does:
-POST /ispws/submit (XML report), two POST /ispws/upload (multipart; one known picture, one new one
-from the benign corpus), POST /ispws/fileinfo (XML) and POST /ispws/finish. A report counts when
+POST /ispws/submit (XML report), two POST /ispws/upload (multipart; the known picture, byte for
+byte the bank's file, and a new one: a benign corpus picture with bytes of its own appended, so
+that no earlier upload had it; ``--unique-known`` appends bytes to the known picture too, so no
+upload is a byte-identical copy of an earlier one), POST /ispws/fileinfo (XML) and POST /ispws/finish. A report counts when
 finish answered responseCode 0 with both file ids; afterwards the database is checked for the case
 of every report counted (a counted report without its case and two files is "lost").
 
@@ -132,8 +134,17 @@ def tag(body: bytes, name: str) -> str:
     return body[start + len(name) + 2 : body.find(f"</{name}>".encode())].decode() if start >= 0 else ""
 
 
-def fire(port: int, auth: str, *, kind: str, count: int, seconds: float, clients: int, pictures) -> dict:
+def fire(
+    port: int, auth: str, *, kind: str, count: int, seconds: float, clients: int, pictures, unique_known=False
+) -> dict:
+    """``kind`` "status" or "report" ``count`` times (or for ``seconds``) from ``clients`` threads.
+    Each report's new picture is a corpus picture with bytes of its own after the picture's end (a
+    nonce of this call and the report's number): a new file to the server, which no earlier upload
+    had, as a new file in a real report is. The known picture is the bank's file, byte for byte,
+    as known material circulates; ``unique_known`` gives it bytes of its own as well (a copy whose
+    bytes differ, found by its PDQ): no upload of the run is then a byte-identical copy."""
     lock = threading.Lock()
+    nonce = secrets.token_hex(8).encode()
     issued, latencies, done, errors = [0], [], [], []
     codes: dict[str, dict[str, int]] = {}
     deadline = time.monotonic() + seconds
@@ -176,7 +187,12 @@ def fire(port: int, auth: str, *, kind: str, count: int, seconds: float, clients
                         "reportId",
                     )
                     ids = []
-                    for name, data in (("known.jpg", known), ("new.jpg", pictures[index % len(pictures)])):
+                    own = b"\0" + nonce + b"-%d" % index  # after the picture's end: no decoder reads it
+                    files = (
+                        ("known.jpg", known + own if unique_known else known),
+                        ("new.jpg", pictures[index % len(pictures)] + own),
+                    )
+                    for name, data in files:
                         body, content_type = multipart({"id": report}, name, data)
                         ids.append(tag(call(conn, "POST", "/ispws/upload", body, content_type), "fileId"))
                     details = DETAILS.format(report=report, file=ids[1]).encode()
@@ -296,6 +312,7 @@ def run_backend(backend: str, args, label: str = "this tree", extra: dict | None
                         seconds=args.seconds,
                         clients=args.clients,
                         pictures=pictures,
+                        unique_known=args.unique_known,
                     )
                     row["load"] = round(os.getloadavg()[0], 2)
                     done = max(row["completed"], 1)
@@ -330,6 +347,11 @@ def main() -> None:
         "--reports", type=int, default=1000, help="complete reports per measured row (default 1000)"
     )
     parser.add_argument("--seconds", type=float, default=60, help="time limit per measured row (default 60)")
+    parser.add_argument(
+        "--unique-known",
+        action="store_true",
+        help="the known picture with bytes of its own in every report (no byte-identical copy)",
+    )
     parser.add_argument("--clients", type=int, default=8, help="concurrent client connections (default 8)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
@@ -384,7 +406,8 @@ def main() -> None:
 
     print(
         f"\nIndustry reports on 127.0.0.1: {args.workers} gunicorn workers x {args.threads} threads, {args.clients} clients, "
-        f"isolated decoding {'on' if args.isolate else 'off'}; load average before {load_before[0]:.2f}, after {load_after[0]:.2f}"
+        f"isolated decoding {'on' if args.isolate else 'off'}, known picture "
+        f"{'with bytes of its own in each report' if args.unique_known else 'byte-identical in each report'}; load average before {load_before[0]:.2f}, after {load_after[0]:.2f}"
     )
     width = max(len(label) for label, _extra in servers)
     header = (

@@ -39,11 +39,20 @@ def django_db_modify_db_settings_xdist_suffix():
 
     for database in settings.DATABASES.values():
         test = database.setdefault("TEST", {})
-        if database["ENGINE"] == "django.db.backends.sqlite3":
+        if "sqlite" in database["ENGINE"]:
             name = Path(test["NAME"])
             test["NAME"] = name.with_name(f"{name.stem}-{worker}{name.suffix}")
         else:
             test["NAME"] = f"{test.get('NAME') or 'test_' + database['NAME']}_{worker}"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_perceptual_memo():
+    """Each test hashes its industry files afresh: a test that makes a decode fail must not be
+    answered from another test's result for the same bytes (``industry.files.PerceptualMemo``)."""
+    from openmnr.industry import files
+
+    files._memo.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,8 @@ manager for exactly that).
 import hashlib
 import os
 import tempfile
+import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,6 +156,50 @@ class Signals:
         return found
 
 
+class PerceptualMemo:
+    """The perceptual signals of the last files hashed in this process, by their SHA-256.
+
+    Industry reports carry the same files again and again: known material circulates, and a
+    provider reports each copy it finds, often the very same bytes. Decoding a picture costs about 4 ms of CPU in a decoder process and a video seconds,
+    where the SHA-256, computed anyway while the upload streams in, costs nothing more; identical
+    bytes decode to identical signals, so a file whose SHA-256 (and size) was hashed with the
+    same limits (probes, keypoints: ``banks.match_limits``) takes that result instead of a decode.
+
+    Invariants: only a successful decode is kept (an error may be the decoder's limits on a busy
+    machine, so the next copy is decoded again); the key holds the limits, so a setting changed
+    on a restart never meets a result computed under the old one; nothing here leaves the
+    process, is logged or is returned to anyone but the caller hashing the same bytes. Bounded to
+    ``size`` entries, least recently used dropped first (a picture's entry is its hashes, probes
+    and at most ``features.QUERY_POINTS`` keypoints, a few KiB). The trade-off: a re-encoded copy
+    (other bytes, same picture) is decoded as before; only byte-identical copies are saved."""
+
+    def __init__(self, size: int = 1024):
+        self.size = size
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_memo = PerceptualMemo()
+
+
 def signals_of(upload: SpooledFile) -> Signals:
     """Perceptual signals of a spooled file, and its encrypted copy when evidence is kept."""
     found = Signals(media_type=media.sniff(upload.head) or "")
@@ -161,26 +207,32 @@ def signals_of(upload: SpooledFile) -> Signals:
     if found.media_type and upload.size > media.MAX_BYTES:
         found.error = f"too large for perceptual hashing (over {media.MAX_BYTES // (1024 * 1024)} MiB)"
     elif found.media_type:
-        data = upload.path.read_bytes()
-        try:
-            # Only the perceptual signals: MD5 and SHA-256 were computed as the bytes streamed in
-            # (``SpoolingUpload``), so a second pass over the file would compute them again.
-            hashes = signals.hash_content(
-                data, limits=banks.match_limits(), only=PERCEPTUAL
-            ).raise_for_error()
-        except media.MediaError as exc:
-            found.error = f"the {found.media_type} cannot be decoded: {exc}"
+        limits = banks.match_limits()
+        key = (upload.sha256, upload.size, limits)
+        if (known := _memo.get(key)) is not None:
+            found.pdq, found.pdq_quality, found.vpdq, probes, found.pdq_keypoints = known
+            found.pdq_probes = {name: list(values) for name, values in probes.items()}
         else:
-            if "vpdq" in hashes:
-                found.vpdq = hashes["vpdq"].value
+            data = upload.path.read_bytes()
+            try:
+                # Only the perceptual signals: MD5 and SHA-256 were computed as the bytes streamed
+                # in (``SpoolingUpload``), so a second pass over the file would compute them again.
+                hashes = signals.hash_content(data, limits=limits, only=PERCEPTUAL).raise_for_error()
+            except media.MediaError as exc:
+                found.error = f"the {found.media_type} cannot be decoded: {exc}"
             else:
-                found.pdq, found.pdq_quality = hashes["pdq"].value, hashes["pdq"].quality
-                if hashes["pdq"].probes or hashes["pdq"].extra_probes:
-                    found.pdq_probes = {
-                        "probes": list(hashes["pdq"].probes),
-                        "extra": list(hashes["pdq"].extra_probes),
-                    }
-                found.pdq_keypoints = hashes["pdq"].keypoints
+                if "vpdq" in hashes:
+                    found.vpdq = hashes["vpdq"].value
+                else:
+                    found.pdq, found.pdq_quality = hashes["pdq"].value, hashes["pdq"].quality
+                    if hashes["pdq"].probes or hashes["pdq"].extra_probes:
+                        found.pdq_probes = {
+                            "probes": list(hashes["pdq"].probes),
+                            "extra": list(hashes["pdq"].extra_probes),
+                        }
+                    found.pdq_keypoints = hashes["pdq"].keypoints
+                probes = {name: tuple(values) for name, values in found.pdq_probes.items()}
+                _memo.put(key, (found.pdq, found.pdq_quality, found.vpdq, probes, found.pdq_keypoints))
     else:
         found.error = "not a picture or video: kept as MD5 and SHA-256 only"
     store = evidence.writer()

@@ -182,10 +182,14 @@ def finish(provider, report_id_text, *, request=None) -> tuple[Report, list[str]
     """Finish a report: final. It becomes a case in the law-enforcement queue in the same
     transaction, so an acknowledged finish always has its case."""
     report_id = _report_id(report_id_text)
+    # The files uploaded so far are matched before the transaction: matching is most of a finish's
+    # work, and on SQLite every other writer waits while a transaction runs. A file's signals never
+    # change, so these results hold; a file uploaded in between is matched inside (``match_files``).
+    early = triage.match_results(statements.files_of_open_report(provider.pk, report_id, Source.API))
     with transaction.atomic():
         report = _own_open(provider, report_id, lock=True)
         files = statements.files_to_finish(report.pk)  # what matching and the case use
-        matching = triage.match_files(files)
+        matching = triage.match_files(files, early)
         report = lifecycle.transition(
             report,
             ReportState.FINISHED,

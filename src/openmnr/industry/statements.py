@@ -145,6 +145,22 @@ def files_to_finish(report_id: int) -> list[File]:
     return list(File.objects.raw(sql, [report_id]))
 
 
+def files_of_open_report(provider_id: int, report_id: int, source: str) -> list[File]:
+    """``files_to_finish`` of the provider's report ``report_id`` from ``source`` while it is open,
+    without any lock (empty for another provider's report or one not open): what a finish may
+    match before its transaction (``intake.finish``)."""
+    file_table, report_table = _q(File._meta.db_table), _q(Report._meta.db_table)
+    columns = ", ".join(f"{file_table}.{_q(File._meta.get_field(n).column)}" for n in FINISH_FILE_FIELDS)
+    report_pk = f"{report_table}.{_q(Report._meta.pk.column)}"
+    sql = (
+        f"SELECT {columns} FROM {file_table} JOIN {report_table} ON {report_pk} = {file_table}.{_column(File, 'report')} "
+        f"WHERE {report_pk} = %s AND {report_table}.{_column(Report, 'provider')} = %s "
+        f"AND {report_table}.{_column(Report, 'source')} = %s AND {report_table}.{_column(Report, 'state')} = %s "
+        f"ORDER BY {file_table}.{_column(File, 'uploaded_at')}, {file_table}.{_q(File._meta.pk.column)}"
+    )
+    return list(File.objects.raw(sql, [report_id, provider_id, source, ReportState.OPEN]))
+
+
 def cases_with_keys(keys: list[str]) -> int:
     """How many cases carry any of the account ``keys`` (earlier reports of the same account)."""
     if not keys:

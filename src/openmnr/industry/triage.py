@@ -13,6 +13,7 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.db.models import Count
 
 from openmnr.accounts.roles import remember_roles
@@ -44,11 +45,14 @@ def service_account():
         and statements.user_exists(get_user_model(), _service[1].pk)
     ):
         return _service[1]
-    user, created = get_user_model().objects.get_or_create(username=SERVICE_ACCOUNT)
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get(name=SERVICE_ROLE))
+    # One transaction: another thread or process never sees the account before its role (a
+    # finish matches before its own transaction, so the first finishes of a new server meet here).
+    with transaction.atomic():
+        user, created = get_user_model().objects.get_or_create(username=SERVICE_ACCOUNT)
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            user.groups.add(Group.objects.get(name=SERVICE_ROLE))
     # Its roles (which banks it may match) are trusted as long as its permissions (whether it may
     # match at all), as the API key cache does: read once here, not at every finished report.
     user.get_all_permissions()
@@ -85,15 +89,15 @@ def _forget_keypoints(files: list) -> None:
             file.pdq_keypoints = b""
 
 
-def match_files(files: list) -> dict:
-    """Match a report's files against the banks (one call for all of them, as the service account)
-    and mark each: matched, with the entry's classification, when it is known material. Returns
-    the counts for the audit event of the finishing transition, which records the match: the match
-    itself writes no event of its own (``banks.match(record=False)``), so a finished report costs
-    one event, not two, and the auditor still reads who matched how many files with what result."""
+def match_results(files: list) -> dict:
+    """Each file's ``banks.match`` result (one call for all of them, as the service account), by
+    the file's id. Reads and writes nothing of the report: a file's signals never change after its
+    upload, so a result stays true of that file for as long as the banks do, and ``intake.finish``
+    computes it before its transaction for the files already uploaded (``match_files``)."""
     from .files import Signals
 
-    account = service_account()
+    if not files:
+        return {}
     signals = [
         Signals(
             pdq=f.pdq,
@@ -104,7 +108,21 @@ def match_files(files: list) -> dict:
         ).for_matching(f.md5, f.sha256)
         for f in files
     ]
-    results = banks.match(signals, user=account, record=False) if files else []
+    results = banks.match(signals, user=service_account(), record=False)
+    return {file.pk: result for file, result in zip(files, results, strict=True)}
+
+
+def match_files(files: list, early: dict | None = None) -> dict:
+    """Match a report's files against the banks and mark each: matched, with the entry's
+    classification, when it is known material. ``early`` holds results ``match_results`` computed
+    before the finishing transaction, by file id; a file missing there (uploaded since) is matched
+    now, so every file of the report is matched, each exactly once. Returns the counts for the
+    audit event of the finishing transition, which records the match: the match itself writes no
+    event of its own (``banks.match(record=False)``), so a finished report costs one event, not
+    two, and the auditor still reads who matched how many files with what result."""
+    found = dict(early or {})
+    found.update(match_results([f for f in files if f.pk not in found]))
+    results = [found[file.pk] for file in files]
     _forget_keypoints(files)
     for file, result in zip(files, results, strict=True):
         detail = [
@@ -139,7 +157,7 @@ def match_files(files: list) -> dict:
         if file.match_detail:
             statements.update_columns(file, MATCHED_FIELDS, id=file.pk)
     return {
-        "matched_as": account.get_username(),
+        "matched_as": SERVICE_ACCOUNT,  # the account match_results matched as
         "files": len(files),
         "matched": sum(r.matched for r in results),
         "known": sum(f.matched for f in files),

@@ -252,6 +252,20 @@ def match(
     return results
 
 
+#: What ``match`` reads of a matched entry and its bank: the columns its answer and the permission
+#: check use, not the hash, a video's frames or the entry's provenance (a read per match).
+ANSWERED_FIELDS = (
+    "id",
+    "bank_id",
+    "signal_type",
+    "classification",
+    "category",
+    "bank__name",
+    "bank__purpose",
+    "bank__match_roles",
+)
+
+
 def _allowed_entries(entry_ids: set[int], user) -> dict[int, BankEntry]:
     """The entries among ``entry_ids`` that are active, in an enabled bank the user may match
     (``allowed_bank_ids``: one of the user's roles in the bank's ``match_roles``, or the user's
@@ -265,9 +279,9 @@ def _allowed_entries(entry_ids: set[int], user) -> dict[int, BankEntry]:
     if not entry_ids:
         return {}
     found = list(
-        BankEntry.objects.filter(
-            pk__in=entry_ids, status=BankEntry.Status.ACTIVE, bank__enabled=True
-        ).select_related("bank")
+        BankEntry.objects.filter(pk__in=entry_ids, status=BankEntry.Status.ACTIVE, bank__enabled=True)
+        .select_related("bank")
+        .only(*ANSWERED_FIELDS)
     )
     if not found:
         return {}

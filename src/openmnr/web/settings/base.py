@@ -118,7 +118,7 @@ else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite cannot create the folder its file lives in
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "openmnr.web.sqlite",  # Django's, with its writers queued
             "NAME": VAR_DIR / "openmnr.sqlite3",
             "OPTIONS": {
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
