@@ -26,6 +26,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openmnr.audit import services as audit
+from openmnr.common.failures import failure
 
 from .models import AccountNotice
 
@@ -95,8 +96,8 @@ def _email(address: str, text: str) -> None:
             settings.ACCOUNTS_FROM_EMAIL,
             [address],
         )
-    except Exception:  # the notice on the enrolment page and the audit event remain
-        logger.exception("could not e-mail the account-reset notice")
+    except Exception as exc:  # the notice on the enrolment page and the audit event remain
+        logger.error("could not e-mail the account-reset notice: %s", failure(exc))
 
 
 def unread_notices(user):

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from openmnr.common.failures import failure
+
 logger = logging.getLogger(__name__)
 
 
@@ -69,7 +71,7 @@ def compute(key: str, period_start: date, period_end: date) -> IndicatorValue | 
     try:
         return provider(period_start, period_end)
     except Exception as exc:
-        logger.exception("live indicator %s: the provider failed", key)
+        logger.error("live indicator %s: the provider failed: %s", key, failure(exc))
         raise ProviderFailed(key) from exc
 
 

@@ -7,13 +7,11 @@ role, and calls one function of ``intake``. Answers follow NCMEC's server: HTTP 
 an empty body for missing or wrong credentials. Two answers add an HTTP status of their own, with
 the same XML body: 413 for a body above the upload cap (answered from its Content-Length, before a
 byte is read) and 405 for a wrong method. Nothing here is a 500: an unexpected failure is answered
-1000 and logged (``failure``: where it failed and what kind of error, never the error's own message,
+1000 and logged (``common.failures.failure``: where it failed and what kind of error, never the error's own message,
 which may quote the report), and its transaction is rolled back.
 """
 
 import logging
-import sqlite3
-import traceback
 from functools import wraps
 
 from django.conf import settings
@@ -22,6 +20,7 @@ from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from openmnr.common.failures import failure
 from openmnr.common.request import client_address
 from openmnr.core.cybertipline import documents
 from openmnr.core.cybertipline.codes import Code, ProtocolError
@@ -101,42 +100,6 @@ def protocol(method: str, *, provider_required: bool = True):
         return login_not_required(csrf_exempt(never_cache(wrapped)))
 
     return decorate
-
-
-def failure(exc: BaseException) -> str:
-    """An unexpected exception as the server log gets it: its type, the database's error code and
-    message when it is a database error, and the traceback's frames (file, line, function, source
-    line), for the exception and the ones it was raised from.
-
-    The exception's own message is left out on purpose: a PostgreSQL error's detail quotes the key
-    values (a file's hashes), a parser's message the document, a KeyError its key; a 1000 answer
-    must tell the operator where and why without writing a provider's report into the log. SQLite's
-    messages ("database is locked", "UNIQUE constraint failed: table.column") name no values and are
-    kept; of a PostgreSQL error only its SQLSTATE and the table and constraint it names (even its
-    primary message may quote a value: 'invalid input syntax for type integer: "..."')."""
-    parts, seen, current = [], set(), exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        kind = type(current)
-        line = f"{kind.__module__}.{kind.__qualname__}{_database_error(current)}"
-        frames = "".join(traceback.format_list(traceback.extract_tb(current.__traceback__)))
-        parts.append(f"{line}\n{frames}".rstrip())
-        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
-    return "\n  raised from ".join(parts)
-
-
-def _database_error(exc: BaseException) -> str:
-    if isinstance(exc, sqlite3.Error):
-        return f" [{getattr(exc, 'sqlite_errorname', '')}] {exc}"
-    diag = getattr(exc, "diag", None)  # psycopg's errors
-    if diag is not None and getattr(exc, "sqlstate", None):
-        names = [
-            f"{what} {name}"
-            for what in ("table", "constraint")
-            if (name := getattr(diag, f"{what}_name", None))
-        ]
-        return f" [SQLSTATE {exc.sqlstate}]" + (f" ({', '.join(names)})" if names else "")
-    return ""
 
 
 @protocol("GET", provider_required=False)

@@ -10,6 +10,8 @@ import threading
 from django.db import close_old_connections
 from django.utils.module_loading import import_string
 
+from openmnr.common.failures import failure
+
 logger = logging.getLogger(__name__)
 
 JOBS = [
@@ -30,8 +32,8 @@ def run_jobs() -> None:
     for path in JOBS:
         try:
             import_string(path)()
-        except Exception:
-            logger.exception("periodic job %s failed; it runs again at the next tick", path)
+        except Exception as exc:
+            logger.error("periodic job %s failed; it runs again at the next tick: %s", path, failure(exc))
         finally:
             close_old_connections()
 
