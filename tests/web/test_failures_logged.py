@@ -22,6 +22,7 @@ def _logged(caplog) -> str:
     return "\n".join(caplog.handler.format(record) for record in caplog.records)
 
 
+@pytest.mark.django_db  # each job ends by closing old connections
 def test_a_failed_periodic_job(monkeypatch, caplog):
     monkeypatch.setattr(clock, "JOBS", ["tests.web.test_failures_logged._fail"])
     with caplog.at_level(logging.ERROR, logger="openmnr.web.clock"):
