@@ -255,14 +255,7 @@ def match(
 #: What ``match`` reads of a matched entry and its bank: the columns its answer and the permission
 #: check use, not the hash, a video's frames or the entry's provenance (a read per match).
 ANSWERED_FIELDS = (
-    "id",
-    "bank_id",
-    "signal_type",
-    "classification",
-    "category",
-    "bank__name",
-    "bank__purpose",
-    "bank__match_roles",
+    "id bank_id signal_type classification category bank__name bank__purpose bank__match_roles".split()
 )
 
 
